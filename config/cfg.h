@@ -264,6 +264,17 @@ struct cfg_api {
 	char *tls_key;
 };
 
+/* Policy-violation notice to the sender (policy notify_sender = true), built
+ * by app/notify.h and relayed through the upstream MTA with a null sender.
+ * Template placeholders: {policy} {subject} {recipients} {time} {sender}
+ * {queue_id} {action} {hostname}. */
+struct cfg_notify {
+	char *from;          /* From: address, default "postmaster@<hostname>" */
+	char *subject;       /* Subject template, default "Policy violation: {policy}" */
+	char *template_file; /* resolved path of the body template, or NULL */
+	char *template;      /* its contents (UTF-8), or NULL = built-in text */
+};
+
 /* ------------------------------------------------------------------ top */
 
 struct cfg {
@@ -279,6 +290,7 @@ struct cfg {
 	size_t n_policies;
 	struct cfg_incidents incidents;
 	struct cfg_api api;
+	struct cfg_notify notify;
 };
 
 /*
