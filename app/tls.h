@@ -188,7 +188,7 @@ int tls_conn_output_consume(struct tls_conn *c, size_t n);
 /* --------------------------------------------------- application side */
 
 /*
- * Plaintext received, in place: *buf/*len describe decrypted bytes inside
+ * Plaintext received, in place: *buf and *len describe decrypted bytes inside
  * the connection's record buffer (valid until the next call on it).
  * Returns *len; 0 means none available now. Consume with
  * tls_conn_peek_consume(); feed() stops consuming until it is drained.
