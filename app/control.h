@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * control.h — the control thread of the daemon (runs on the main lcore).
+ *
+ * It owns everything that is not on the packet path:
+ *  - incidents: drains the MPSC queue the io lcores push to and writes them
+ *    to SQLite (the single writer), runs retention;
+ *  - forensics and quarantine stores;
+ *  - the REST API (libmicrohttpd's own thread, reading SQLite through its
+ *    own connection), stats and /metrics;
+ *  - reload on SIGHUP: loads the config again, builds a new policy snapshot
+ *    off the data path and sends it to every io lcore by message
+ *    (DP_MSG_RELOAD); a lcore starts new messages on it while messages in
+ *    flight finish on the snapshot they began with. A config that fails
+ *    validation is logged and the old snapshot keeps running.
+ */
+#ifndef SMTPDLP_APP_CONTROL_H
+#define SMTPDLP_APP_CONTROL_H
+
+#include <stdint.h>
+
+struct daemon;
+struct incident;
+struct stats_block;
+struct quarantine_ops;
+
+/* Create the stores, the stats registry and the API (not yet serving).
+ * 0 or -errno (logged). */
+int control_create(struct daemon *d);
+
+/* Serve until shutdown (dp_quit). 0 or -errno. */
+int control_run(struct daemon *d);
+
+void control_destroy(struct daemon *d); /* no-op when not created */
+
+/* For the io lcores (any thread): hand an incident to the control thread.
+ * Consumes inc. 0, or -ENOBUFS (queue full: the incident is freed and
+ * counted as dropped). */
+int control_push_incident(struct control *c, struct incident *inc);
+
+/* The stats block of io lcore `index` (0-based). */
+struct stats_block *control_stats_block(struct control *c, unsigned index);
+
+/* Forensics: keep a copy of a message for an incident (io lcore; copies
+ * what it needs). 0 or -errno. */
+int control_store_forensics(struct control *c, const char *uid, const struct iovec *iov,
+			    size_t n_iov, const char *matches_json);
+
+/* The quarantine store's ops and ctx for the proxy sessions. */
+const struct quarantine_ops *control_quarantine_ops(struct control *c, void **ctx);
+
+#endif /* SMTPDLP_APP_CONTROL_H */
