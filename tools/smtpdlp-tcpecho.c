@@ -1,0 +1,947 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smtpdlp-tcpecho — a TCP test service on the dataplane and the userspace
+ * stack, for the lab tests and the benchmarks.
+ *
+ *   server: listens on --listen PORT and runs --service echo|sink|source
+ *           (protocol in tools/lab/tcpload.h) until --exit-after N
+ *           connections have closed, --time S passed, or SIGINT/SIGTERM.
+ *   client: opens --conns N concurrent connections to --connect IP:PORT,
+ *           --total T in all (a new one starts when one ends), each moving
+ *           --bytes M per direction with every byte verified.
+ *
+ * Every EAL lcore is an io lcore (-l 0 or -l 0-1); the main lcore runs io
+ * index 0. Results are one JSON object on stdout; the exit status is 0 when
+ * every client connection verified. Usage:
+ *
+ *   smtpdlp-tcpecho <EAL args> -- --dev net_af_packet0,iface=v0 \
+ *       --ip 192.0.2.10/24 [--gw A] --server --listen 7 --service echo
+ *   smtpdlp-tcpecho <EAL args> -- --dev ... --ip ... --client \
+ *       --connect 192.0.2.1:7 --conns 100 --total 1000 --bytes 1048576
+ *
+ * Faults: --fault DROP,DUP,REORDER (probabilities) --fault-dir rx|tx|both
+ * --seed N. Frugality: --idle-sleep-us U sleeps after 256 idle polls.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <zlib.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "config/cfg.h"
+#include "dataplane/dp_eal.h"
+#include "dataplane/dp_loop.h"
+#include "dataplane/dp_port.h"
+#include "dataplane/dp_steer.h"
+#include "tcpstack/tcp_stack.h"
+#include "tools/lab/tcpload.h"
+
+#define MAX_IO 16
+#define CHUNK 16384
+
+struct opts {
+	int client;
+	enum tl_mode svc;
+	char *dev[DP_MAX_PORTS];
+	unsigned n_dev;
+	uint32_t ip, gw;
+	uint8_t prefix;
+	uint16_t mtu;
+	uint16_t lport;
+	uint32_t rip;
+	uint16_t rport;
+	unsigned conns, total;
+	uint64_t bytes;
+	uint64_t seed;
+	double time_limit;
+	uint64_t exit_after;
+	struct dp_fault_params fault;
+	enum dp_fault_dir fault_dir;
+	unsigned idle_sleep_us;
+	unsigned mbufs;
+	unsigned max_conns;
+	unsigned buf;
+	unsigned msl_ms;
+	int stats;
+};
+
+/* Shared between the io lcores (app level, not the fast path). */
+struct shared {
+	const struct opts *o;
+	unsigned n_io;
+	atomic_uint done_lcores;
+	atomic_uint_fast64_t closed_total;
+	atomic_int timed_out;
+};
+
+struct conn_ctx {
+	struct conn_ctx *prev, *next;
+	struct tcp_conn *c;
+	struct app *app;
+	uint64_t id, key;
+	uint64_t sent, rcvd;
+	uLong crc_tx, crc_rx;
+	struct rte_mbuf *pending; /* echo: bytes received, not yet sent */
+	uint32_t pending_len;
+	uint8_t fin_sent, peer_fin, ok, failed, closing;
+	char reply[64];
+	unsigned reply_len;
+};
+
+struct app {
+	struct shared *sh;
+	struct dp_lcore *lc;
+	unsigned index;
+	uint64_t accepted, closed, ok, failed, bytes_tx, bytes_rx, connect_fail;
+	uint64_t reasons[8];
+	uint64_t target, started, seq;
+	uint64_t t0_us, first_us, last_us;
+	int done;
+	struct conn_ctx *head;
+} __rte_cache_aligned;
+
+static uint8_t pattern_buf[MAX_IO][CHUNK]; /* one scratch buffer per lcore */
+
+static void conn_link(struct app *a, struct conn_ctx *x)
+{
+	x->next = a->head;
+	x->prev = NULL;
+	if (a->head)
+		a->head->prev = x;
+	a->head = x;
+}
+
+static void conn_unlink(struct app *a, struct conn_ctx *x)
+{
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		a->head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+}
+
+static inline size_t
+chunk_len(uint32_t space, uint64_t left)
+{
+	uint64_t n = space < CHUNK ? space : CHUNK;
+
+	return (size_t)(n < left ? n : left);
+}
+
+/* Drop the first n bytes of a chain (consumes them). */
+static struct rte_mbuf *
+chain_pull(struct rte_mbuf *m, uint32_t n)
+{
+	while (m != NULL && n > 0) {
+		if (n >= m->data_len) {
+			struct rte_mbuf *next = m->next;
+			uint32_t pl = m->pkt_len - m->data_len;
+			uint16_t ns = m->nb_segs - 1;
+
+			n -= m->data_len;
+			m->next = NULL;
+			m->nb_segs = 1;
+			m->pkt_len = m->data_len;
+			rte_pktmbuf_free(m);
+			m = next;
+			if (m != NULL) {
+				m->pkt_len = pl;
+				m->nb_segs = ns;
+			}
+		} else {
+			rte_pktmbuf_adj(m, (uint16_t)n);
+			n = 0;
+		}
+	}
+	return m;
+}
+
+/* ---------------------------------------------------------------- server */
+
+static void
+echo_pump(struct conn_ctx *x)
+{
+	struct tcp_conn *c = x->c;
+
+	while (x->pending != NULL) {
+		uint32_t space = tcp_send_space(c);
+		if (space == 0)
+			break;
+		if (x->pending_len <= space) {
+			uint32_t len = x->pending_len;
+			if (tcp_send(c, x->pending) != 0)
+				break;
+			x->pending = NULL;
+			x->pending_len = 0;
+			tcp_recv_done(c, len);
+			x->app->bytes_tx += len;
+			break;
+		}
+		/* Partial: copy what fits, drop it from the chain. */
+		uint32_t done = 0;
+		for (struct rte_mbuf *s = x->pending; s != NULL && done < space; s = s->next) {
+			uint32_t n = RTE_MIN((uint32_t)s->data_len, space - done);
+			ssize_t r = tcp_send_copy(c, rte_pktmbuf_mtod(s, void *), n);
+			if (r <= 0)
+				break;
+			done += (uint32_t)r;
+			if ((uint32_t)r < n)
+				break;
+		}
+		if (done == 0)
+			break;
+		x->pending = chain_pull(x->pending, done);
+		x->pending_len -= done;
+		tcp_recv_done(c, done);
+		x->app->bytes_tx += done;
+	}
+	if (x->peer_fin && x->pending == NULL && !x->closing) {
+		x->closing = 1;
+		tcp_close(c);
+	}
+}
+
+static void
+source_pump(struct conn_ctx *x)
+{
+	const struct opts *o = x->app->sh->o;
+	uint8_t *buf = pattern_buf[x->app->index];
+
+	while (x->sent < o->bytes) {
+		uint32_t space = tcp_send_space(x->c);
+		size_t n = chunk_len(space, o->bytes - x->sent);
+		if (n == 0)
+			break;
+		tl_fill(x->key, x->sent, buf, n);
+		ssize_t r = tcp_send_copy(x->c, buf, n);
+		if (r <= 0)
+			break;
+		x->sent += (uint64_t)r;
+		x->app->bytes_tx += (uint64_t)r;
+	}
+	if (x->sent == o->bytes && !x->closing) {
+		x->closing = 1;
+		tcp_close(x->c);
+	}
+}
+
+static int
+srv_accepted(struct tcp_conn *c, void *listen_ctx)
+{
+	struct app *a = listen_ctx;
+	struct conn_ctx *x = calloc(1, sizeof(*x));
+
+	if (x == NULL)
+		return -ENOMEM;
+	x->c = c;
+	x->app = a;
+	x->key = tl_key(a->sh->o->seed, 0);
+	x->crc_rx = crc32(0, NULL, 0);
+	tcp_conn_set_ctx(c, x);
+	conn_link(a, x);
+	a->accepted++;
+	if (a->sh->o->svc == TL_SOURCE)
+		source_pump(x);
+	return 0;
+}
+
+static void
+srv_recv(struct tcp_conn *c, void *ctx, struct rte_mbuf *m, uint32_t len)
+{
+	struct conn_ctx *x = ctx;
+
+	x->app->bytes_rx += len;
+	x->rcvd += len;
+	switch (x->app->sh->o->svc) {
+	case TL_ECHO:
+		if (x->pending == NULL && len <= tcp_send_space(c) && tcp_send(c, m) == 0) {
+			tcp_recv_done(c, len);
+			x->app->bytes_tx += len;
+			return;
+		}
+		if (x->pending == NULL) {
+			x->pending = m;
+		} else if (rte_pktmbuf_chain(x->pending, m) != 0) {
+			/* Too many segments: should not happen within a window. */
+			rte_pktmbuf_free(m);
+			tcp_abort(c);
+			return;
+		}
+		x->pending_len += len;
+		echo_pump(x);
+		return;
+	case TL_SINK:
+		for (struct rte_mbuf *s = m; s != NULL; s = s->next)
+			x->crc_rx = crc32(x->crc_rx, rte_pktmbuf_mtod(s, const Bytef *), s->data_len);
+		break;
+	case TL_SOURCE:
+		break;
+	}
+	tcp_recv_done(c, len);
+	rte_pktmbuf_free(m);
+}
+
+static void
+srv_writable(struct tcp_conn *c, void *ctx, uint32_t space)
+{
+	struct conn_ctx *x = ctx;
+
+	if (x->app->sh->o->svc == TL_ECHO)
+		echo_pump(x);
+	else if (x->app->sh->o->svc == TL_SOURCE)
+		source_pump(x);
+}
+
+static void
+srv_peer_fin(struct tcp_conn *c, void *ctx)
+{
+	struct conn_ctx *x = ctx;
+	char line[64];
+
+	x->peer_fin = 1;
+	switch (x->app->sh->o->svc) {
+	case TL_ECHO:
+		echo_pump(x);
+		break;
+	case TL_SINK: {
+		int n = snprintf(line, sizeof(line), "OK %" PRIu64 " %08lx\n", x->rcvd,
+				 (unsigned long)x->crc_rx);
+		tcp_send_copy(c, line, (size_t)n);
+		x->closing = 1;
+		tcp_close(c);
+		break;
+	}
+	case TL_SOURCE:
+		break;
+	}
+}
+
+static void
+any_closed(struct tcp_conn *c, void *ctx, enum tcp_close_reason reason);
+
+static const struct tcp_callbacks srv_cb = {
+	.accepted = srv_accepted,
+	.recv = srv_recv,
+	.writable = srv_writable,
+	.peer_fin = srv_peer_fin,
+	.closed = any_closed,
+};
+
+/* ---------------------------------------------------------------- client */
+
+static void cli_open(struct app *a);
+
+static void
+cli_pump(struct conn_ctx *x)
+{
+	const struct opts *o = x->app->sh->o;
+	uint8_t *buf = pattern_buf[x->app->index];
+
+	if (o->svc == TL_SOURCE)
+		return;
+	while (x->sent < o->bytes) {
+		uint32_t space = tcp_send_space(x->c);
+		size_t n = chunk_len(space, o->bytes - x->sent);
+		if (n == 0)
+			break;
+		tl_fill(x->key, x->sent, buf, n);
+		ssize_t r = tcp_send_copy(x->c, buf, n);
+		if (r <= 0)
+			break;
+		if (o->svc == TL_SINK)
+			x->crc_tx = crc32(x->crc_tx, buf, (uInt)r);
+		x->sent += (uint64_t)r;
+		x->app->bytes_tx += (uint64_t)r;
+	}
+	if (x->sent == o->bytes && !x->fin_sent) {
+		x->fin_sent = 1;
+		tcp_shutdown(x->c);
+	}
+}
+
+static void
+cli_connected(struct tcp_conn *c, void *ctx)
+{
+	cli_pump(ctx);
+}
+
+static void
+cli_fail(struct conn_ctx *x)
+{
+	if (!x->failed) {
+		x->failed = 1;
+		tcp_abort(x->c);
+	}
+}
+
+static void
+cli_recv(struct tcp_conn *c, void *ctx, struct rte_mbuf *m, uint32_t len)
+{
+	struct conn_ctx *x = ctx;
+	const struct opts *o = x->app->sh->o;
+
+	x->app->bytes_rx += len;
+	if (o->svc == TL_SINK) {
+		for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
+			unsigned n = RTE_MIN((unsigned)s->data_len,
+					     (unsigned)sizeof(x->reply) - 1 - x->reply_len);
+			memcpy(x->reply + x->reply_len, rte_pktmbuf_mtod(s, void *), n);
+			x->reply_len += n;
+		}
+	} else {
+		for (struct rte_mbuf *s = m; s != NULL; s = s->next) {
+			if (x->rcvd + s->data_len > o->bytes ||
+			    tl_check(x->key, x->rcvd, rte_pktmbuf_mtod(s, const uint8_t *),
+				     s->data_len) != 0) {
+				rte_pktmbuf_free(m);
+				tcp_recv_done(c, len);
+				cli_fail(x);
+				return;
+			}
+			x->rcvd += s->data_len;
+		}
+	}
+	tcp_recv_done(c, len);
+	rte_pktmbuf_free(m);
+}
+
+static void
+cli_peer_fin(struct tcp_conn *c, void *ctx)
+{
+	struct conn_ctx *x = ctx;
+	const struct opts *o = x->app->sh->o;
+
+	x->peer_fin = 1;
+	if (o->svc == TL_SINK) {
+		uint64_t nb = 0;
+		unsigned long crc = 0;
+		x->reply[x->reply_len] = '\0';
+		if (sscanf(x->reply, "OK %" SCNu64 " %lx", &nb, &crc) == 2 && nb == o->bytes &&
+		    crc == (unsigned long)x->crc_tx && x->sent == o->bytes)
+			x->ok = 1;
+	} else if (o->svc == TL_ECHO) {
+		x->ok = x->rcvd == o->bytes && x->sent == o->bytes;
+	} else {
+		x->ok = x->rcvd == o->bytes;
+	}
+	if (!x->ok) {
+		cli_fail(x);
+		return;
+	}
+	x->closing = 1;
+	tcp_close(c);
+}
+
+static void
+cli_writable(struct tcp_conn *c, void *ctx, uint32_t space)
+{
+	cli_pump(ctx);
+}
+
+static const struct tcp_callbacks cli_cb = {
+	.connected = cli_connected,
+	.recv = cli_recv,
+	.writable = cli_writable,
+	.peer_fin = cli_peer_fin,
+	.closed = any_closed,
+};
+
+static void
+check_done(struct app *a)
+{
+	if (a->sh->o->client && !a->done && a->ok + a->failed >= a->target) {
+		a->done = 1;
+		atomic_fetch_add(&a->sh->done_lcores, 1);
+	}
+}
+
+static void
+cli_open(struct app *a)
+{
+	const struct opts *o = a->sh->o;
+	struct tcp_stack *s = dp_lcore_stack(a->lc);
+	struct conn_ctx *x;
+
+	if (a->started >= a->target)
+		return;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL) {
+		a->failed++;
+		a->connect_fail++;
+		a->started++;
+		return;
+	}
+	x->app = a;
+	x->id = a->index + (uint64_t)a->sh->n_io * a->seq++;
+	x->key = o->svc == TL_SOURCE ? tl_key(o->seed, 0) : tl_key(o->seed, x->id);
+	x->crc_tx = crc32(0, NULL, 0);
+	a->started++;
+	if (a->first_us == 0)
+		a->first_us = tcp_stack_now(s);
+	x->c = tcp_connect(s, 0, o->rip, o->rport, &cli_cb, x);
+	if (x->c == NULL) {
+		a->failed++;
+		a->connect_fail++;
+		free(x);
+		check_done(a);
+		return;
+	}
+	conn_link(a, x);
+}
+
+/* ------------------------------------------------------------ both roles */
+
+static void
+any_closed(struct tcp_conn *c, void *ctx, enum tcp_close_reason reason)
+{
+	struct conn_ctx *x = ctx;
+	struct app *a;
+
+	if (x == NULL)
+		return;
+	a = x->app;
+	a->closed++;
+	a->reasons[reason & 7]++;
+	if (a->sh->o->client) {
+		if (x->ok && !x->failed && reason == TCP_CLOSE_NORMAL)
+			a->ok++;
+		else if (x->ok && !x->failed)
+			a->ok++; /* verified; the close handshake ended otherwise */
+		else
+			a->failed++;
+		a->last_us = tcp_stack_now(tcp_conn_stack(c));
+	}
+	rte_pktmbuf_free(x->pending);
+	conn_unlink(a, x);
+	free(x);
+	atomic_fetch_add(&a->sh->closed_total, 1);
+	if (a->sh->o->client) {
+		check_done(a);
+		if (!dp_quit)
+			cli_open(a);
+	}
+}
+
+static int
+app_start(void *app, struct dp_lcore *lc)
+{
+	struct app *a = app;
+	const struct opts *o = a->sh->o;
+	struct tcp_stack *s = dp_lcore_stack(lc);
+
+	a->lc = lc;
+	a->t0_us = tcp_stack_now(s);
+	if (!o->client)
+		return tcp_listen(s, 0, o->lport, &srv_cb, a);
+	a->target = o->total / a->sh->n_io + (a->index < o->total % a->sh->n_io);
+	unsigned conc = o->conns / a->sh->n_io + (a->index < o->conns % a->sh->n_io);
+	if (conc == 0)
+		conc = 1;
+	check_done(a);
+	for (unsigned i = 0; i < conc; i++)
+		cli_open(a);
+	return 0;
+}
+
+static void
+app_poll(void *app, struct dp_lcore *lc, uint64_t now_us)
+{
+	struct app *a = app;
+	const struct opts *o = a->sh->o;
+
+	if (a->index != 0 || dp_quit)
+		return;
+	if (o->client && atomic_load(&a->sh->done_lcores) == a->sh->n_io)
+		dp_loop_quit(true);
+	if (!o->client && o->exit_after &&
+	    atomic_load(&a->sh->closed_total) >= o->exit_after)
+		dp_loop_quit(true);
+	if (o->time_limit > 0 && now_us - a->t0_us > (uint64_t)(o->time_limit * 1e6)) {
+		atomic_store(&a->sh->timed_out, 1);
+		dp_loop_quit(true);
+	}
+}
+
+static bool
+app_drain(void *app, struct dp_lcore *lc, bool force)
+{
+	struct app *a = app;
+	struct tcp_stack *s = dp_lcore_stack(lc);
+
+	if (!a->sh->o->client)
+		tcp_unlisten(s, 0, a->sh->o->lport);
+	if (force) {
+		struct conn_ctx *x = a->head, *next;
+		while (x != NULL) {
+			next = x->next;
+			if (!x->failed) {
+				x->failed = 1;
+				tcp_abort(x->c);
+			}
+			x = next;
+		}
+		return true;
+	}
+	/* Graceful: close idle flows; the rest finish within the budget. */
+	for (struct conn_ctx *x = a->head, *next; x != NULL; x = next) {
+		next = x->next;
+		if (!a->sh->o->client && !x->closing && x->pending == NULL && x->rcvd == 0) {
+			x->closing = 1;
+			tcp_close(x->c);
+		}
+	}
+	return a->head == NULL;
+}
+
+static const struct dp_app_ops app_ops = {
+	.start = app_start,
+	.poll = app_poll,
+	.drain = app_drain,
+};
+
+/* ------------------------------------------------------------------ main */
+
+static int
+parse_ip(const char *s, uint32_t *ip, uint8_t *prefix)
+{
+	char buf[64];
+	struct in_addr a;
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (prefix)
+			*prefix = (uint8_t)atoi(slash + 1);
+	} else if (prefix) {
+		*prefix = 32;
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	*ip = ntohl(a.s_addr);
+	return 0;
+}
+
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s <EAL args> -- --dev DEVICE [--dev DEVICE] --ip A.B.C.D/N [--gw A.B.C.D]\n"
+		"  [--mtu N] (--server --listen PORT | --client --connect IP:PORT)\n"
+		"  [--service echo|sink|source] [--conns N] [--total N] [--bytes N]\n"
+		"  [--seed N] [--time S] [--exit-after N] [--fault D,U,R] [--fault-dir rx|tx|both]\n"
+		"  [--idle-sleep-us U] [--mbufs N] [--max-conns N] [--buf BYTES] [--msl-ms MS]\n"
+		"  [--stats]\n",
+		prog);
+}
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "dev", 1, 0, 'd' },	     { "ip", 1, 0, 'i' },	 { "gw", 1, 0, 'g' },
+		{ "mtu", 1, 0, 'M' },	     { "server", 0, 0, 'S' },	 { "client", 0, 0, 'C' },
+		{ "listen", 1, 0, 'l' },     { "connect", 1, 0, 'c' },	 { "service", 1, 0, 's' },
+		{ "conns", 1, 0, 'n' },	     { "total", 1, 0, 't' },	 { "bytes", 1, 0, 'b' },
+		{ "seed", 1, 0, 'r' },	     { "time", 1, 0, 'T' },	 { "exit-after", 1, 0, 'x' },
+		{ "fault", 1, 0, 'f' },	     { "fault-dir", 1, 0, 'F' }, { "idle-sleep-us", 1, 0, 'I' },
+		{ "mbufs", 1, 0, 'm' },	     { "max-conns", 1, 0, 'X' }, { "buf", 1, 0, 'B' },
+		{ "msl-ms", 1, 0, 'L' },     { "stats", 0, 0, 'z' },	 { "help", 0, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	int ch;
+
+	o->lport = 7;
+	o->conns = 1;
+	o->bytes = 1 << 20;
+	o->seed = 1;
+	o->fault_dir = DP_FAULT_BOTH;
+	o->mbufs = 65536;
+	o->max_conns = 16384;
+	o->msl_ms = 2000;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			if (o->n_dev >= DP_MAX_PORTS)
+				return -1;
+			o->dev[o->n_dev++] = optarg;
+			break;
+		case 'i':
+			if (parse_ip(optarg, &o->ip, &o->prefix) != 0)
+				return -1;
+			break;
+		case 'g':
+			if (parse_ip(optarg, &o->gw, NULL) != 0)
+				return -1;
+			break;
+		case 'M': o->mtu = (uint16_t)atoi(optarg); break;
+		case 'S': o->client = 0; break;
+		case 'C': o->client = 1; break;
+		case 'l': o->lport = (uint16_t)atoi(optarg); break;
+		case 'c': {
+			char buf[64], *colon;
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			colon = strrchr(buf, ':');
+			if (colon == NULL)
+				return -1;
+			*colon = '\0';
+			o->rport = (uint16_t)atoi(colon + 1);
+			if (parse_ip(buf, &o->rip, NULL) != 0)
+				return -1;
+			break;
+		}
+		case 's':
+			if (tl_mode_parse(optarg, &o->svc) != 0)
+				return -1;
+			break;
+		case 'n': o->conns = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 't': o->total = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'b': o->bytes = strtoull(optarg, NULL, 0); break;
+		case 'r': o->seed = strtoull(optarg, NULL, 0); break;
+		case 'T': o->time_limit = atof(optarg); break;
+		case 'x': o->exit_after = strtoull(optarg, NULL, 0); break;
+		case 'f':
+			if (sscanf(optarg, "%lf,%lf,%lf", &o->fault.drop, &o->fault.duplicate,
+				   &o->fault.reorder) != 3)
+				return -1;
+			break;
+		case 'F':
+			if (dp_fault_dir_parse(optarg, &o->fault_dir) != 0)
+				return -1;
+			break;
+		case 'I': o->idle_sleep_us = (unsigned)atoi(optarg); break;
+		case 'm': o->mbufs = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'X': o->max_conns = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'B': o->buf = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'L': o->msl_ms = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'z': o->stats = 1; break;
+		default:
+			return -1;
+		}
+	}
+	if (o->n_dev == 0 || o->ip == 0 || (o->client && o->rip == 0))
+		return -1;
+	if (o->total < o->conns)
+		o->total = o->conns;
+	o->fault.seed = o->seed;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct opts o;
+	static struct shared sh;
+	struct cfg_dataplane dp;
+	struct cfg_port ports[DP_MAX_PORTS];
+	struct dp_port_info pinfo[DP_MAX_PORTS];
+	struct app *apps[MAX_IO] = { 0 };
+	struct dp_lcore *lcs[MAX_IO] = { 0 };
+	unsigned lcore_of[MAX_IO];
+	struct rte_mempool *pool = NULL;
+	struct dp_steer *steer = NULL;
+	struct dp_fabric *fabric = NULL;
+	int sep, ret, rc = 1;
+	unsigned n_io = 0, lid;
+	uint8_t secret[16];
+
+	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
+		;
+	if (sep >= argc || parse_opts(argc - sep, argv + sep, &o) != 0) {
+		usage(argv[0]);
+		return 2;
+	}
+	memset(&dp, 0, sizeof(dp));
+	memset(ports, 0, sizeof(ports));
+	dp.eal = argv + 1;
+	dp.n_eal = (size_t)(sep - 1);
+	dp.ports = ports;
+	dp.n_ports = o.n_dev;
+	for (unsigned i = 0; i < o.n_dev; i++)
+		ports[i].device = o.dev[i];
+	ret = dp_eal_init(&dp, argv[0], NULL, 0);
+	if (ret < 0) {
+		fprintf(stderr, "tcpecho: EAL init: %s\n", strerror(-ret));
+		return 1;
+	}
+	RTE_LCORE_FOREACH(lid) {
+		if (n_io < MAX_IO)
+			lcore_of[n_io++] = lid;
+	}
+	sh.o = &o;
+	sh.n_io = n_io;
+
+	pool = dp_eal_pktpool("tcpecho_pkts", o.mbufs, (int)rte_socket_id());
+	if (pool == NULL) {
+		fprintf(stderr, "tcpecho: mbuf pool: %s\n", strerror(errno));
+		goto out;
+	}
+	int rss = 1;
+	for (unsigned i = 0; i < o.n_dev; i++) {
+		struct dp_port_params pp = {
+			.n_queues = (uint16_t)n_io, .mtu = o.mtu, .pool = pool, .promiscuous = false,
+		};
+		ret = dp_eal_port_id(o.dev[i]);
+		if (ret < 0) {
+			fprintf(stderr, "tcpecho: no port for %s\n", o.dev[i]);
+			goto out;
+		}
+		pp.port_id = (uint16_t)ret;
+		ret = dp_port_start(&pp, &pinfo[i]);
+		if (ret < 0) {
+			fprintf(stderr, "tcpecho: port %s: %s\n", o.dev[i], strerror(-ret));
+			goto out;
+		}
+		dp_port_wait_link(pp.port_id, 2000);
+		rss &= pinfo[i].rss;
+	}
+	struct dp_steer_params stp = {
+		.n_io = n_io, .socket_id = (int)rte_socket_id(), .name = "tcpecho",
+		.rss_key = rss && n_io > 1 ? dp_steer_sym_rss_key : NULL,
+	};
+	steer = dp_steer_create(&stp);
+	struct dp_fabric_params fp = { .n_io = n_io, .socket_id = (int)rte_socket_id(),
+				       .name = "tcpecho", .n_msgs = 1024, .ring_size = 256 };
+	fabric = dp_fabric_create(&fp);
+	if (steer == NULL || fabric == NULL) {
+		fprintf(stderr, "tcpecho: steering/fabric: %s\n", strerror(errno));
+		goto out;
+	}
+	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret))
+		memset(secret, 0x5a, sizeof(secret));
+
+	for (unsigned i = 0; i < n_io; i++) {
+		struct dp_lcore_params lp;
+
+		memset(&lp, 0, sizeof(lp));
+		apps[i] = rte_zmalloc("tcpecho_app", sizeof(struct app), RTE_CACHE_LINE_SIZE);
+		if (apps[i] == NULL)
+			goto out;
+		apps[i]->sh = &sh;
+		apps[i]->index = i;
+		lp.index = i;
+		lp.lcore_id = lcore_of[i];
+		lp.socket_id = (int)rte_lcore_to_socket_id(lcore_of[i]);
+		lp.n_ports = o.n_dev;
+		for (unsigned p = 0; p < o.n_dev; p++) {
+			lp.port[p] = pinfo[p];
+			lp.iface[p].ipv4 = o.ip + p; /* one address per port */
+			lp.iface[p].prefix_len = o.prefix;
+			lp.iface[p].gateway = o.gw;
+			lp.iface[p].mtu = o.mtu;
+		}
+		lp.pool = pool;
+		lp.steer = steer;
+		lp.fabric = fabric;
+		lp.fault = o.fault;
+		lp.fault_dir = o.fault_dir;
+		lp.stack.name = "tcpecho";
+		lp.stack.max_conns = o.max_conns;
+		lp.stack.max_per_source = o.max_conns;
+		lp.stack.syn_backlog = o.max_conns;
+		lp.stack.sndbuf = o.buf;
+		lp.stack.rcvbuf = o.buf;
+		lp.stack.msl_ms = o.msl_ms;
+		memcpy(lp.stack.secret, secret, sizeof(secret));
+		lp.app = &app_ops;
+		lp.app_ctx = apps[i];
+		lp.idle_sleep_us = o.idle_sleep_us;
+		lcs[i] = dp_lcore_create(&lp);
+		if (lcs[i] == NULL) {
+			fprintf(stderr, "tcpecho: lcore %u: %s\n", lcore_of[i], strerror(errno));
+			goto out;
+		}
+	}
+	dp_signals_install();
+	for (unsigned i = 1; i < n_io; i++)
+		rte_eal_remote_launch(dp_lcore_main, lcs[i], lcore_of[i]);
+	double t0 = tl_now();
+	ret = dp_lcore_run(lcs[0]);
+	rte_eal_mp_wait_lcore();
+	double wall = tl_now() - t0;
+	if (ret < 0)
+		fprintf(stderr, "tcpecho: loop: %s\n", strerror(-ret));
+
+	/* Results */
+	uint64_t ok = 0, failed = 0, btx = 0, brx = 0, acc = 0, closed = 0, cfail = 0;
+	uint64_t first = UINT64_MAX, last = 0, reasons[8] = { 0 };
+	for (unsigned i = 0; i < n_io; i++) {
+		struct app *a = apps[i];
+		ok += a->ok;
+		failed += a->failed;
+		btx += a->bytes_tx;
+		brx += a->bytes_rx;
+		acc += a->accepted;
+		closed += a->closed;
+		cfail += a->connect_fail;
+		for (int r = 0; r < 8; r++)
+			reasons[r] += a->reasons[r];
+		if (a->first_us && a->first_us < first)
+			first = a->first_us;
+		if (a->last_us > last)
+			last = a->last_us;
+	}
+	double secs = o.client && last > first && first != UINT64_MAX ? (last - first) / 1e6 : wall;
+	printf("{\"tool\":\"smtpdlp-tcpecho\",\"role\":\"%s\",\"service\":\"%s\",\"io_lcores\":%u,"
+	       "\"conns\":%u,\"total\":%u,\"bytes_per_conn\":%" PRIu64 ",\"ok\":%" PRIu64
+	       ",\"failed\":%" PRIu64 ",\"connect_failed\":%" PRIu64 ",\"accepted\":%" PRIu64
+	       ",\"closed\":%" PRIu64 ",\"bytes_tx\":%" PRIu64 ",\"bytes_rx\":%" PRIu64
+	       ",\"seconds\":%.6f,\"gbps\":%.4f,\"conns_per_s\":%.1f,\"timed_out\":%d"
+	       ",\"conn_state_bytes\":%zu,\"close_reasons\":{",
+	       o.client ? "client" : "server", tl_mode_name(o.svc), n_io, o.conns, o.total,
+	       o.bytes, ok, failed, cfail, acc, closed, btx, brx, secs,
+	       secs > 0 ? (btx + brx) * 8 / secs / 1e9 : 0.0, secs > 0 ? closed / secs : 0.0,
+	       atomic_load(&sh.timed_out), tcp_conn_state_size());
+	for (int r = 0; r < 7; r++)
+		printf("%s\"%s\":%" PRIu64, r ? "," : "", tcp_close_reason_name(r), reasons[r]);
+	printf("}");
+	if (o.stats) {
+		printf(",\"lcores\":[");
+		for (unsigned i = 0; i < n_io; i++) {
+			if (i)
+				printf(",");
+			dp_lcore_stats_json(lcs[i], stdout);
+		}
+		printf("],\"ports\":[");
+		for (unsigned i = 0; i < o.n_dev; i++) {
+			if (i)
+				printf(",");
+			dp_port_stats_json(pinfo[i].port_id, stdout);
+		}
+		printf("]");
+	}
+	printf("}\n");
+	fflush(stdout);
+	rc = o.client ? !(failed == 0 && ok == o.total) : 0;
+	if (atomic_load(&sh.timed_out) && o.client)
+		rc = 1;
+out:
+	for (unsigned i = 0; i < n_io; i++) {
+		dp_lcore_destroy(lcs[i]);
+		rte_free(apps[i]);
+	}
+	for (unsigned i = 0; i < o.n_dev; i++) {
+		ret = dp_eal_port_id(o.dev[i]);
+		if (ret >= 0)
+			dp_port_stop((uint16_t)ret);
+	}
+	dp_steer_destroy(steer);
+	dp_fabric_destroy(fabric);
+	rte_mempool_free(pool);
+	dp_eal_fini();
+	return rc;
+}
