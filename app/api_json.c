@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * api_json.c — growable buffer and JSON string escaping with UTF-8
+ * validation (invalid bytes become U+FFFD).
+ */
+#include "app/api_json.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool api_buf_grow(struct api_buf *b, size_t n)
+{
+	if (b->oom)
+		return false;
+	if (b->len + n + 1 <= b->cap)
+		return true;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + n + 1) {
+		if (cap > SIZE_MAX / 2) {
+			b->oom = true;
+			return false;
+		}
+		cap *= 2;
+	}
+	char *nd = realloc(b->data, cap);
+	if (nd == NULL) {
+		b->oom = true;
+		return false;
+	}
+	b->data = nd;
+	b->cap = cap;
+	return true;
+}
+
+void api_buf_put(struct api_buf *b, const void *p, size_t n)
+{
+	if (!api_buf_grow(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void api_buf_puts(struct api_buf *b, const char *s)
+{
+	api_buf_put(b, s, strlen(s));
+}
+
+void api_buf_printf(struct api_buf *b, const char *fmt, ...)
+{
+	char small[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = true;
+		return;
+	}
+	if ((size_t)n < sizeof(small)) {
+		api_buf_put(b, small, (size_t)n);
+		return;
+	}
+	if (!api_buf_grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+char *api_buf_steal(struct api_buf *b, size_t *len)
+{
+	if (b->oom || !api_buf_grow(b, 0)) {
+		api_buf_free(b);
+		return NULL;
+	}
+	char *d = b->data;
+	if (len)
+		*len = b->len;
+	memset(b, 0, sizeof(*b));
+	return d;
+}
+
+void api_buf_free(struct api_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
+static size_t api_utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	if (c < 0x80)
+		return 1;
+	size_t len;
+	uint32_t cp, min;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2; cp = c & 0x1f; min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3; cp = c & 0x0f; min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4; cp = c & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void api_json_str(struct api_buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	api_buf_put(b, "\"", 1);
+	while (i < len) {
+		unsigned char c = p[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		api_buf_put(b, p + i - run, run);
+		run = 0;
+		if (c == '"' || c == '\\') {
+			char e[2] = {'\\', (char)c};
+			api_buf_put(b, e, 2);
+			i++;
+		} else if (c < 0x20) {
+			static const char *const named[] = {
+				['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n",
+				['\r'] = "\\r", ['\t'] = "\\t",
+			};
+			if (c < sizeof(named) / sizeof(named[0]) && named[c])
+				api_buf_puts(b, named[c]);
+			else
+				api_buf_printf(b, "\\u%04x", c);
+			i++;
+		} else {
+			size_t l = api_utf8_len(p + i, len - i);
+			if (l == 0) {
+				api_buf_puts(b, "\\ufffd");
+				i++;
+			} else {
+				api_buf_put(b, p + i, l);
+				i += l;
+			}
+		}
+	}
+	api_buf_put(b, p + i - run, run);
+	api_buf_put(b, "\"", 1);
+}
+
+void api_json_cstr(struct api_buf *b, const char *s)
+{
+	if (s == NULL)
+		api_buf_puts(b, "null");
+	else
+		api_json_str(b, s, strlen(s));
+}
+
+void api_json_key(struct api_buf *b, const char *key)
+{
+	api_buf_put(b, "\"", 1);
+	api_buf_puts(b, key);
+	api_buf_put(b, "\":", 2);
+}
