@@ -1,0 +1,551 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * entities.c — dictionary, regex and identifier entities: pattern
+ * generation for the one Hyperscan database, and confirmation of raw matches
+ * (word boundaries for terms, re-parsing + validation for identifiers).
+ * See entities.h for the choices and docs/BENCHMARKS.md for why.
+ */
+#include "dlp/entities.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dlp/matcher.h"
+
+/* ------------------------------------------------------------ bytes */
+
+static inline bool is_digit(int b) { return b >= '0' && b <= '9'; }
+static inline bool is_upper(int b) { return b >= 'A' && b <= 'Z'; }
+static inline bool is_alnum(int b)
+{
+	return is_digit(b) || is_upper(b) || (b >= 'a' && b <= 'z');
+}
+/* Hyperscan's \s */
+static inline bool is_space(int b)
+{
+	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f';
+}
+static inline bool is_word_byte(int b) { return is_alnum(b) || b == '_' || b >= 0x80; }
+static inline int lower(int b) { return (b >= 'A' && b <= 'Z') ? b + 32 : b; }
+
+/* Byte at absolute offset o, or -1 when it is outside the window. */
+static inline int wbyte(const struct dlp_window *w, uint64_t o)
+{
+	return (o >= w->base && o - w->base < w->fill) ? w->buf[o - w->base] : -1;
+}
+
+/* Lowest offset the window can show. */
+static inline uint64_t wlo(const struct dlp_window *w) { return w->base; }
+
+/* Is there a word boundary before offset `start` (the term starts with a
+ * word byte)? Unknown bytes (start of stream, outside the window) count as a
+ * boundary. UTF-8 U+0080..U+00BF (NBSP, Latin-1 punctuation) is not a word
+ * character; every other non-ASCII character is. */
+static bool boundary_before(const struct dlp_window *w, uint64_t start)
+{
+	if (start == 0)
+		return true;
+	int b = wbyte(w, start - 1);
+	if (b < 0 || !is_word_byte(b))
+		return true;
+	if (b >= 0x80 && b <= 0xBF && start >= 2 && wbyte(w, start - 2) == 0xC2)
+		return true;
+	return false;
+}
+
+static bool boundary_after(const struct dlp_window *w, uint64_t end)
+{
+	int b = wbyte(w, end);
+	return b < 0 || !is_word_byte(b) || b == 0xC2;
+}
+
+/* ------------------------------------------------------------ confirm */
+
+static bool confirm_term(const struct dlp_pat *p, const struct dlp_term *t,
+			 const struct dlp_window *w, uint64_t to, struct dlp_hit *hit)
+{
+	uint64_t start;
+
+	if (t->word_end && !boundary_after(w, to))
+		return false;
+	if (p->kind == DLP_PK_WORD) {
+		start = to - t->len;
+	} else {
+		/* walk the phrase backwards: whitespace runs for spaces */
+		uint64_t pos = to, lo = wlo(w);
+		for (size_t i = t->len; i-- > 0;) {
+			if (pos <= lo) {
+				pos = lo; /* out of window: start approximate */
+				break;
+			}
+			int c = (unsigned char)t->text[i];
+			if (c == ' ') {
+				while (pos > lo && is_space(wbyte(w, pos - 1)))
+					pos--;
+			} else {
+				int b = wbyte(w, pos - 1);
+				if (t->case_sensitive ? b != c : lower(b) != lower(c))
+					return false;
+				pos--;
+			}
+		}
+		start = pos;
+	}
+	if (t->word_start && !boundary_before(w, start))
+		return false;
+	hit->start = start;
+	hit->has_value = false;
+	return true;
+}
+
+static bool confirm_card(const struct dlp_window *w, uint64_t to, struct dlp_hit *hit)
+{
+	int nx = wbyte(w, to);
+
+	if (nx >= 0 && (is_alnum(nx) || ((nx == ' ' || nx == '-') && is_digit(wbyte(w, to + 1)))))
+		return false; /* the run goes on: a later end reports it */
+	uint64_t p = to, lo = wlo(w);
+	unsigned digits = 0;
+	while (p > lo) {
+		int b = wbyte(w, p - 1);
+		if (is_digit(b)) {
+			if (++digits > 19)
+				return false; /* part of a longer digit run */
+			p--;
+		} else if ((b == ' ' || b == '-') && p - 1 > lo && is_digit(wbyte(w, p - 2)) &&
+			   is_digit(wbyte(w, p))) {
+			p--;
+		} else {
+			break;
+		}
+	}
+	if (p > 0) {
+		int b = wbyte(w, p - 1);
+		if (b >= 0 && (is_alnum(b) || b == '_'))
+			return false;
+		if ((b == '-' || b == ' ') && p >= 2 && is_digit(wbyte(w, p - 2)))
+			return false; /* window edge inside a longer run */
+	}
+	char raw[64];
+	size_t n = (size_t)(to - p);
+	if (n >= sizeof(raw))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		raw[i] = (char)wbyte(w, p + i);
+	if (!dlp_card_validate(raw, n, hit->value, &hit->value_len))
+		return false;
+	hit->start = p;
+	hit->has_value = true;
+	return true;
+}
+
+static bool confirm_ssn(const struct dlp_pat *pt, const struct dlp_window *w, uint64_t to,
+			struct dlp_hit *hit)
+{
+	uint64_t st = to - pt->len;
+	int nx = wbyte(w, to);
+
+	if (nx >= 0 && (is_alnum(nx) || ((nx == '-' || nx == ' ' || nx == '.') &&
+					 is_digit(wbyte(w, to + 1)))))
+		return false;
+	if (st > 0) {
+		int b = wbyte(w, st - 1);
+		if (b >= 0 && (is_alnum(b) || b == '_'))
+			return false;
+		if ((b == '-' || b == ' ' || b == '.') && st >= 2 && is_digit(wbyte(w, st - 2)))
+			return false;
+	}
+	char raw[16];
+	for (size_t i = 0; i < pt->len; i++)
+		raw[i] = (char)wbyte(w, st + i);
+	if (!dlp_ssn_validate(raw, pt->len, hit->value, &hit->value_len))
+		return false;
+	hit->start = st;
+	hit->has_value = true;
+	return true;
+}
+
+static bool confirm_iban(const struct dlp_window *w, uint64_t to, struct dlp_hit *hit)
+{
+	int nx = wbyte(w, to);
+
+	if (nx >= 0 && is_alnum(nx))
+		return false;
+	uint64_t p = to, lo = wlo(w);
+	unsigned chars = 0;
+	while (p > lo && to - p < 80) {
+		int b = wbyte(w, p - 1);
+		if (is_upper(b) || is_digit(b)) {
+			chars++;
+			p--;
+		} else if (b == ' ' && chars && p - 1 > lo) {
+			int b2 = wbyte(w, p - 2);
+			if (!is_upper(b2) && !is_digit(b2))
+				break;
+			p--;
+		} else {
+			break;
+		}
+	}
+	/* candidate starts: the run start and every position after a space */
+	for (uint64_t q = p; q + 4 <= to; q++) {
+		if (q != p && wbyte(w, q - 1) != ' ')
+			continue;
+		if (q == p && q > 0) {
+			int b = wbyte(w, q - 1);
+			if (b >= 0 && (is_alnum(b) || b == '_'))
+				continue;
+		}
+		int c0 = wbyte(w, q), c1 = wbyte(w, q + 1);
+		if (!is_upper(c0) || !is_upper(c1) || !is_digit(wbyte(w, q + 2)) ||
+		    !is_digit(wbyte(w, q + 3)))
+			continue;
+		unsigned want = dlp_iban_country_length((char)c0, (char)c1);
+		if (!want)
+			continue;
+		char raw[96];
+		size_t n = (size_t)(to - q), compact = 0;
+		if (n >= sizeof(raw))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			raw[i] = (char)wbyte(w, q + i);
+			compact += raw[i] != ' ';
+		}
+		if (compact != want)
+			continue;
+		if (dlp_iban_validate(raw, n, hit->value, &hit->value_len)) {
+			hit->start = q;
+			hit->has_value = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool confirm_regex(const struct dlp_window *w, uint64_t from, uint64_t to,
+			  struct dlp_hit *hit)
+{
+	uint64_t st = from < wlo(w) ? wlo(w) : from;
+	size_t n = (size_t)(to - st);
+
+	if (n > DLP_HIT_VALUE_MAX)
+		n = DLP_HIT_VALUE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		int b = wbyte(w, st + i);
+		hit->value[i] = (char)(b < 0 ? '?' : b);
+	}
+	hit->value[n] = '\0';
+	hit->value_len = n;
+	hit->start = from;
+	hit->has_value = true;
+	return true;
+}
+
+bool dlp_entity_confirm(const struct dlp_pat *p, const struct dlp_term *terms,
+			const struct dlp_window *w, uint64_t from, uint64_t to,
+			struct dlp_hit *hit)
+{
+	switch (p->kind) {
+	case DLP_PK_WORD:
+	case DLP_PK_PHRASE:
+		return confirm_term(p, &terms[p->term], w, to, hit);
+	case DLP_PK_CARD:
+		return confirm_card(w, to, hit);
+	case DLP_PK_SSN:
+		return confirm_ssn(p, w, to, hit);
+	case DLP_PK_IBAN:
+		return confirm_iban(w, to, hit);
+	case DLP_PK_REGEX:
+		return confirm_regex(w, from, to, hit);
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ build */
+
+struct builder {
+	struct dlp_entity_patterns *o;
+	size_t cap_pats, cap_terms;
+};
+
+static int add_pat(struct builder *b, char *expr, unsigned flags, struct dlp_pat meta)
+{
+	struct dlp_entity_patterns *o = b->o;
+
+	if (o->n_pats == b->cap_pats) {
+		size_t nc = b->cap_pats ? b->cap_pats * 2 : 64;
+		char **e = realloc(o->exprs, nc * sizeof(*e));
+		if (e)
+			o->exprs = e;
+		unsigned *f = realloc(o->flags, nc * sizeof(*f));
+		if (f)
+			o->flags = f;
+		unsigned *id = realloc(o->ids, nc * sizeof(*id));
+		if (id)
+			o->ids = id;
+		struct dlp_pat *pm = realloc(o->pats, nc * sizeof(*pm));
+		if (pm)
+			o->pats = pm;
+		if (!e || !f || !id || !pm) {
+			free(expr);
+			return -ENOMEM;
+		}
+		b->cap_pats = nc;
+	}
+	o->exprs[o->n_pats] = expr;
+	o->flags[o->n_pats] = flags;
+	o->ids[o->n_pats] = (unsigned)o->n_pats;
+	o->pats[o->n_pats] = meta;
+	o->n_pats++;
+	return 0;
+}
+
+static int add_const_pat(struct builder *b, const char *expr, unsigned flags,
+			 struct dlp_pat meta)
+{
+	char *e = strdup(expr);
+	if (!e)
+		return -ENOMEM;
+	return add_pat(b, e, flags, meta);
+}
+
+/* Normalise a term: trim, collapse whitespace runs to one space.
+ * Returns the length written to out (out holds len + 1). */
+static size_t normalise_term(const char *s, size_t len, char *out)
+{
+	size_t n = 0;
+	bool sp = false;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (is_space(c)) {
+			sp = n > 0;
+			continue;
+		}
+		if (sp)
+			out[n++] = ' ';
+		sp = false;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Hyperscan expression for a normalised term: alnum bytes as is, spaces as
+ * \s+, everything else \xHH (so no byte is a metacharacter). */
+static char *term_expr(const char *t, size_t len)
+{
+	char *e = malloc(len * 4 + 1);
+	size_t n = 0;
+
+	if (!e)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == ' ') {
+			memcpy(e + n, "\\s+", 3);
+			n += 3;
+		} else if (is_alnum(c)) {
+			e[n++] = (char)c;
+		} else {
+			n += (size_t)sprintf(e + n, "\\x%02x", c);
+		}
+	}
+	e[n] = '\0';
+	return e;
+}
+
+static uint64_t hash_term(const char *s, size_t n, bool ci)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint64_t)(ci ? lower((unsigned char)s[i]) : (unsigned char)s[i]);
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static bool term_eq(const char *a, const char *b, size_t n, bool ci)
+{
+	if (!ci)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint32_t ei,
+			    const char *cfg_path, char *err, size_t errlen)
+{
+	struct dlp_entity_patterns *o = b->o;
+	bool ci = !en->case_sensitive;
+	size_t first = o->n_terms;
+	/* dedupe table over this entity's terms */
+	size_t tcap = 16;
+	while (tcap < en->n_terms * 2)
+		tcap <<= 1;
+	uint32_t *tab = malloc(tcap * sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	memset(tab, 0xff, tcap * sizeof(*tab));
+
+	if (o->n_terms + en->n_terms > b->cap_terms) {
+		size_t nc = b->cap_terms ? b->cap_terms : 64;
+		while (nc < o->n_terms + en->n_terms)
+			nc *= 2;
+		struct dlp_term *t = realloc(o->terms, nc * sizeof(*t));
+		if (!t) {
+			free(tab);
+			return -ENOMEM;
+		}
+		o->terms = t;
+		b->cap_terms = nc;
+	}
+	for (size_t i = 0; i < en->n_terms; i++) {
+		const struct cfg_term *ct = &en->terms[i];
+		size_t rl = strlen(ct->term);
+		char *nt = malloc(rl + 1);
+		if (!nt) {
+			free(tab);
+			return -ENOMEM;
+		}
+		size_t n = normalise_term(ct->term, rl, nt);
+		if (n == 0) {
+			free(nt);
+			continue;
+		}
+		if (n > DLP_TERM_MAX) {
+			snprintf(err, errlen, "%s:%d: dlp.entities.%s: term longer than %d bytes",
+				 en->file ? en->file : cfg_path, ct->line, en->name, DLP_TERM_MAX);
+			free(nt);
+			free(tab);
+			return -EINVAL;
+		}
+		uint64_t h = hash_term(nt, n, ci);
+		size_t slot = (size_t)h & (tcap - 1);
+		bool dup = false;
+		while (tab[slot] != UINT32_MAX) {
+			const struct dlp_term *ot = &o->terms[tab[slot]];
+			if (ot->len == n && term_eq(ot->text, nt, n, ci)) {
+				dup = true;
+				break;
+			}
+			slot = (slot + 1) & (tcap - 1);
+		}
+		if (dup) { /* first occurrence wins (its weight too) */
+			free(nt);
+			continue;
+		}
+		uint32_t ti = (uint32_t)o->n_terms;
+		tab[slot] = ti;
+		struct dlp_term *t = &o->terms[o->n_terms++];
+		t->text = nt;
+		t->len = (uint32_t)n;
+		t->weight = ct->weight;
+		t->entity = ei;
+		t->case_sensitive = !ci;
+		t->word_start = is_word_byte((unsigned char)nt[0]);
+		t->word_end = is_word_byte((unsigned char)nt[n - 1]);
+		char *ex = term_expr(nt, n);
+		if (!ex) {
+			free(tab);
+			return -ENOMEM;
+		}
+		bool phrase = memchr(nt, ' ', n) != NULL;
+		struct dlp_pat m = { .entity = ei, .term = ti,
+				     .kind = phrase ? DLP_PK_PHRASE : DLP_PK_WORD,
+				     .len = (uint8_t)n, .lookahead = 1 };
+		int rc = add_pat(b, ex, ci ? DLP_PAT_CASELESS : 0, m);
+		if (rc) {
+			free(tab);
+			return rc;
+		}
+	}
+	(void)first;
+	free(tab);
+	return 0;
+}
+
+static int build_identifier(struct builder *b, const struct cfg_entity *en, uint32_t ei)
+{
+	struct dlp_pat m = { .entity = ei, .lookahead = 2 };
+	int rc;
+
+	switch (en->identifier) {
+	case CFG_ID_PAYMENT_CARD:
+		m.kind = DLP_PK_CARD;
+		return add_const_pat(b, "\\d(?:[ \\-]?\\d){12,18}", 0, m);
+	case CFG_ID_US_SSN:
+		m.kind = DLP_PK_SSN;
+		m.len = 11;
+		rc = add_const_pat(b, "\\d{3}-\\d{2}-\\d{4}", 0, m);
+		if (!rc)
+			rc = add_const_pat(b, "\\d{3} \\d{2} \\d{4}", 0, m);
+		m.len = 9;
+		if (!rc)
+			rc = add_const_pat(b, "\\d{9}", 0, m);
+		return rc;
+	case CFG_ID_IBAN:
+		m.kind = DLP_PK_IBAN;
+		m.lookahead = 1;
+		return add_const_pat(b, "[A-Z]{2}\\d{2}(?: ?[A-Z0-9]){11,30}", 0, m);
+	}
+	return -EINVAL;
+}
+
+void dlp_entities_free(struct dlp_entity_patterns *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_pats; i++)
+		free(p->exprs[i]);
+	for (size_t i = 0; i < p->n_terms; i++)
+		free(p->terms[i].text);
+	free(p->exprs);
+	free(p->flags);
+	free(p->ids);
+	free(p->pats);
+	free(p->terms);
+	memset(p, 0, sizeof(*p));
+}
+
+int dlp_entities_build(const struct cfg_dlp *dlp, const char *cfg_path,
+		       struct dlp_entity_patterns *out, char *err, size_t errlen)
+{
+	struct builder b = { .o = out };
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < dlp->n_entities && !rc; i++) {
+		const struct cfg_entity *en = &dlp->entities[i];
+		struct dlp_pat m = { .entity = (uint32_t)i, .kind = DLP_PK_REGEX };
+		switch (en->type) {
+		case CFG_ENTITY_DICTIONARY:
+			rc = build_dictionary(&b, en, (uint32_t)i, cfg_path, err, errlen);
+			break;
+		case CFG_ENTITY_REGEX:
+			if (!en->pattern || !*en->pattern) {
+				snprintf(err, errlen, "%s:%d: dlp.entities.%s: empty pattern",
+					 cfg_path, en->line, en->name);
+				rc = -EINVAL;
+				break;
+			}
+			rc = add_const_pat(&b, en->pattern, DLP_PAT_SOM, m);
+			break;
+		case CFG_ENTITY_IDENTIFIER:
+			rc = build_identifier(&b, en, (uint32_t)i);
+			if (rc == -EINVAL)
+				snprintf(err, errlen, "%s:%d: dlp.entities.%s: unknown identifier",
+					 cfg_path, en->line, en->name);
+			break;
+		}
+	}
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory building patterns", cfg_path);
+	if (rc)
+		dlp_entities_free(out);
+	return rc;
+}

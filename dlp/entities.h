@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * entities.h — internal to dlp/: how entities become Hyperscan patterns and
+ * how a raw Hyperscan match is confirmed into an entity match.
+ *
+ * Dictionary terms compile to literals (phrases: words joined by \s+),
+ * without \b; word boundaries are checked on confirmation against the
+ * look-back window (one byte before the start, one after the end).
+ * Identifiers compile to cheap candidate patterns whose end offsets are
+ * re-parsed in the window (the value is bounded: <= 80 bytes) and validated.
+ * Custom regexes use HS_FLAG_SOM_LEFTMOST to get the value.
+ */
+#ifndef SMTPDLP_DLP_ENTITIES_H
+#define SMTPDLP_DLP_ENTITIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/cfg.h"
+#include "dlp/validators.h"
+
+/* Longest dictionary term in bytes (after whitespace normalisation). */
+#define DLP_TERM_MAX 255
+/* Bytes kept before the current scan position of a stream. */
+#define DLP_WINDOW 1024
+/* Longest value kept for a regex match (longer values are truncated). */
+#define DLP_HIT_VALUE_MAX 128
+
+enum dlp_pat_kind {
+	DLP_PK_WORD = 0, /* dictionary term, fixed length */
+	DLP_PK_PHRASE,   /* dictionary term with \s+ between words */
+	DLP_PK_CARD,
+	DLP_PK_SSN,      /* fixed length 11 or 9 */
+	DLP_PK_IBAN,
+	DLP_PK_REGEX,    /* SOM-leftmost custom regex */
+};
+
+struct dlp_term {
+	char *text;          /* normalised: single spaces between words */
+	uint32_t len;
+	int32_t weight;
+	uint32_t entity;
+	bool case_sensitive;
+	bool word_start;     /* first byte is a word byte: check boundary */
+	bool word_end;
+};
+
+struct dlp_pat {
+	uint32_t entity;
+	uint32_t term;       /* DLP_PK_WORD/PHRASE: index in terms */
+	uint8_t kind;
+	uint8_t len;         /* fixed length (WORD, SSN) */
+	uint8_t lookahead;   /* bytes after the end needed to confirm */
+};
+
+struct dlp_entity_patterns {
+	char **exprs;        /* n_pats Hyperscan expressions (owned) */
+	unsigned *flags;     /* DLP_PAT_* */
+	unsigned *ids;       /* = index */
+	struct dlp_pat *pats;
+	size_t n_pats;
+	struct dlp_term *terms;
+	size_t n_terms;
+};
+
+/* Build the patterns of every entity. 0, or -EINVAL with
+ * "file:line: dlp.entities.NAME: what" in err, or -ENOMEM. */
+int dlp_entities_build(const struct cfg_dlp *dlp, const char *cfg_path,
+		       struct dlp_entity_patterns *out, char *err, size_t errlen);
+void dlp_entities_free(struct dlp_entity_patterns *p);
+
+/* The bytes a confirmation may look at: absolute stream offsets
+ * [base, base + fill) are in buf; `eof` means nothing follows. */
+struct dlp_window {
+	const uint8_t *buf;
+	uint64_t base;
+	size_t fill;
+	bool eof;
+};
+
+/* A confirmed match. */
+struct dlp_hit {
+	uint64_t start;            /* stream offset of the first byte */
+	char value[DLP_HIT_VALUE_MAX + 1]; /* normalised value (identifiers, regex) */
+	size_t value_len;
+	bool has_value;
+};
+
+/*
+ * Confirm a Hyperscan match of pattern p ending at `to` (exclusive); `from`
+ * is the SOM for DLP_PK_REGEX. The window must hold p->lookahead bytes after
+ * `to` unless eof. Returns true and fills *hit when the match stands.
+ */
+bool dlp_entity_confirm(const struct dlp_pat *p, const struct dlp_term *terms,
+			const struct dlp_window *w, uint64_t from, uint64_t to,
+			struct dlp_hit *hit);
+
+#endif /* SMTPDLP_DLP_ENTITIES_H */
