@@ -65,7 +65,8 @@ dp_fabric_create(const struct dp_fabric_params *p)
 	f->n_dlp = p->n_dlp;
 	f->n_ep = n_ep;
 	snprintf(name, sizeof(name), "%s_msgs", pfx);
-	f->pool = rte_mempool_create(name, n_msgs, sizeof(struct dp_msg), 64, 0,
+	f->pool = rte_mempool_create(name, n_msgs, sizeof(struct dp_msg),
+				     n_msgs >= 1024 ? 64 : 0, 0,
 				     NULL, NULL, NULL, NULL, p->socket_id, 0);
 	if (f->pool == NULL)
 		goto fail;
