@@ -543,8 +543,12 @@ app_start(void *app, struct dp_lcore *lc)
 
 	a->lc = lc;
 	a->t0_us = tcp_stack_now(s);
-	if (!o->client)
-		return tcp_listen(s, 0, o->lport, &srv_cb, a);
+	if (!o->client) {
+		int ret = tcp_listen(s, 0, o->lport, &srv_cb, a);
+		if (ret == 0 && a->index == 0)
+			fprintf(stderr, "tcpecho: ready, listening on port %u\n", o->lport);
+		return ret;
+	}
 	a->target = o->total / a->sh->n_io + (a->index < o->total % a->sh->n_io);
 	unsigned conc = o->conns / a->sh->n_io + (a->index < o->conns % a->sh->n_io);
 	if (conc == 0)

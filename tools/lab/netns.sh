@@ -85,8 +85,11 @@ lab_veth() {
 		netns "$(lab_ns_name "$nb")"
 	lab_ns "$na" ip link set "$ia" up
 	lab_ns "$nb" ip link set "$ib" up
-	[ -n "$aa" ] && lab_ns "$na" ip addr add "$aa" dev "$ia"
-	[ -n "$ab" ] && lab_ns "$nb" ip addr add "$ab" dev "$ib"
+	# No IPv6 chatter (DAD, router solicitations) on the lab links.
+	lab_ns "$na" sysctl -qw "net.ipv6.conf.$ia.disable_ipv6=1" 2>/dev/null || true
+	lab_ns "$nb" sysctl -qw "net.ipv6.conf.$ib.disable_ipv6=1" 2>/dev/null || true
+	if [ -n "$aa" ]; then lab_ns "$na" ip addr add "$aa" dev "$ia"; fi
+	if [ -n "$ab" ]; then lab_ns "$nb" ip addr add "$ab" dev "$ib"; fi
 	lab_offloads_off "$na" "$ia"
 	lab_offloads_off "$nb" "$ib"
 }
