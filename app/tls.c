@@ -586,8 +586,22 @@ static const char *tls_alert_reason(unsigned char alert)
 		return "peer alert: unexpected message";
 	case MBEDTLS_SSL_ALERT_MSG_ILLEGAL_PARAMETER:
 		return "peer alert: illegal parameter";
+	case MBEDTLS_SSL_ALERT_MSG_UNSUPPORTED_CERT:
+		return "peer alert: unsupported certificate";
+	case MBEDTLS_SSL_ALERT_MSG_CERT_REVOKED:
+		return "peer alert: certificate revoked";
+	case MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED:
+		return "peer alert: certificate expired";
+	case MBEDTLS_SSL_ALERT_MSG_CERT_UNKNOWN:
+		return "peer alert: certificate unknown";
+	case MBEDTLS_SSL_ALERT_MSG_ACCESS_DENIED:
+		return "peer alert: access denied";
+	case MBEDTLS_SSL_ALERT_MSG_DECRYPT_ERROR:
+		return "peer alert: decrypt error";
+	case MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR:
+		return "peer alert: internal error";
 	default:
-		return "peer sent a fatal alert";
+		return "peer alert: other";
 	}
 }
 
