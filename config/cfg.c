@@ -1586,11 +1586,11 @@ static int load_list_file(struct ld *ld, const cs_t *w, const char *written, boo
 	rc = cfg_read_file(path, MAX_LIST_BYTES, &data, &len);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
-			nomem(ld);
+			rc = nomem(ld);
 		else if (rc == -EFBIG)
-			fail(ld, w, "%s is larger than %u MiB", path, MAX_LIST_BYTES >> 20);
+			rc = fail(ld, w, "%s is larger than %u MiB", path, MAX_LIST_BYTES >> 20);
 		else
-			fail(ld, w, "cannot read %s: %s", path, strerror(-rc));
+			rc = fail(ld, w, "cannot read %s: %s", path, strerror(-rc));
 		goto out;
 	}
 	p = data;
@@ -1853,11 +1853,11 @@ static int load_token(struct ld *ld, const cs_t *w, const char *written)
 	rc = cfg_read_file(path, MAX_TOKEN_BYTES, &data, &len);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
-			nomem(ld);
+			rc = nomem(ld);
 		else if (rc == -EFBIG)
-			fail(ld, w, "%s is larger than %u bytes", path, MAX_TOKEN_BYTES);
+			rc = fail(ld, w, "%s is larger than %u bytes", path, MAX_TOKEN_BYTES);
 		else
-			fail(ld, w, "cannot read %s: %s", path, strerror(-rc));
+			rc = fail(ld, w, "cannot read %s: %s", path, strerror(-rc));
 		goto out;
 	}
 	while (a < len && strchr(" \t\r\n", data[a]) != NULL)
