@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# bench-tcp.sh — throughput and connections/s of the userspace TCP stack next
+# to the Linux kernel, measured in one run on the same machine:
+#
+#   memif     smtpdlp-tcpecho client -> smtpdlp-tcpecho server over net_memif
+#             (two DPDK processes, one lcore each, no kernel in the path)
+#   afpacket  Linux client (smtpdlp-tcpkern, ns lnx) -> stack server on
+#             net_af_packet (ns dp) over a veth pair
+#   kernel    the same Linux client -> smtpdlp-tcpkern server in ns dp, over
+#             the same veth pair, the same bytes and the same pattern
+#
+# Bulk: BENCH_CONNS connections x BENCH_BYTES bytes, sink mode (the server
+# verifies a CRC). Short: BENCH_SHORT echo connections of 64 bytes, 16 at a
+# time. CPU: user+system seconds of both processes (/proc and time(1)), so
+# "per core" = rate / (cpu seconds / wall seconds). Prints a Markdown table
+# and keeps the raw JSON in $BENCH_OUT (default /tmp/bench-tcp.json).
+# Needs root (namespaces). Usage: tools/bench-tcp.sh [BUILD_DIR]
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+BUILD=${1:-${BUILD:-$HERE/../build-dp}}
+export BUILD
+source "$HERE/lab/netns.sh"
+source "$HERE/lab/tcplab.sh"
+
+CONNS=${BENCH_CONNS:-8}
+BYTES=${BENCH_BYTES:-134217728}
+SHORT=${BENCH_SHORT:-20000}
+OUT=${BENCH_OUT:-/tmp/bench-tcp.json}
+TCPLAB_IDLE_US=${BENCH_IDLE_US:-0}
+TICK=$(getconf CLK_TCK)
+: >"$OUT"
+
+tcplab_setup btcp
+
+cpu_of() { # utime+stime of a pid, seconds
+	awk -v t="$TICK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# run_client NAME NS-or-"" cmd...: runs a client, records JSON + cpu.
+declare -A R_GBPS R_CPS R_CPU R_WALL
+run_client() {
+	local name=$1 ns=$2 spid=$3
+	shift 3
+	local s0 s1 tf res
+	tf=$(lab_tmpfile)
+	s0=$(cpu_of "$spid")
+	if [ -n "$ns" ]; then
+		res=$(ip netns exec "$(lab_ns_name "$ns")" /usr/bin/time -f "%U %S" -o "$tf" "$@")
+	else
+		res=$(/usr/bin/time -f "%U %S" -o "$tf" "$@")
+	fi
+	s1=$(cpu_of "$spid")
+	echo "{\"bench\":\"$name\",\"result\":$res}" >>"$OUT"
+	local ccpu
+	ccpu=$(awk '{ print $1 + $2 }' "$tf")
+	R_GBPS[$name]=$(json_get "$res" gbps)
+	R_CPS[$name]=$(json_get "$res" conns_per_s)
+	R_WALL[$name]=$(json_get "$res" seconds)
+	R_CPU[$name]=$(awk -v a="$ccpu" -v b="$s0" -v c="$s1" 'BEGIN { printf "%.3f", a + c - b }')
+	echo "bench $name: $res (cpu ${R_CPU[$name]} s)" >&2
+}
+
+# ---- memif: stack <-> stack
+sock=/tmp/${LAB_PREFIX}.memif.sock
+LAB_FILES+=("$sock")
+sdev="net_memif0,role=server,socket=$sock,id=0"
+cdev="net_memif0,role=client,socket=$sock,id=0"
+slog=$(lab_tmpfile)
+# shellcheck disable=SC2046
+"$TCPECHO" $(tcplab_eal bms "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
+	--listen 9 --service sink --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US" \
+	--max-conns 65536 >"$slog" 2>&1 &
+spid=$!
+LAB_PIDS+=("$spid")
+lab_wait_log "$slog" ready 30
+# shellcheck disable=SC2046
+run_client memif_bulk "" "$spid" timeout 120 "$TCPECHO" $(tcplab_eal bmc "$cdev") -- \
+	--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:9 --service sink \
+	--conns "$CONNS" --bytes "$BYTES" --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US"
+kill -INT "$spid"; wait "$spid" || true
+# shellcheck disable=SC2046
+"$TCPECHO" $(tcplab_eal bms2 "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
+	--listen 7 --service echo --idle-sleep-us "$TCPLAB_IDLE_US" --max-conns 65536 \
+	>"$slog" 2>&1 &
+spid=$!
+LAB_PIDS+=("$spid")
+lab_wait_log "$slog" ready 30
+# shellcheck disable=SC2046
+run_client memif_short "" "$spid" timeout 120 "$TCPECHO" $(tcplab_eal bmc2 "$cdev") -- \
+	--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:7 --service echo \
+	--conns 16 --total "$SHORT" --bytes 64 --msl-ms 200 --max-conns 65536 \
+	--idle-sleep-us "$TCPLAB_IDLE_US"
+CONN_STATE=$(json_get "$(tail -1 "$OUT" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["result"]))')" conn_state_bytes)
+kill -INT "$spid"; wait "$spid" || true
+
+# ---- af_packet: Linux client -> stack
+alog=$(lab_tmpfile)
+lab_bg dp "$alog" "$TCPECHO" $(tcplab_eal bas "$(tcplab_afp_dev)") -- \
+	--dev "$(tcplab_afp_dev)" --ip "$TCPLAB_DP_IP/24" --server --listen 9 --service sink \
+	--buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US"
+apid=$LAB_LAST_PID
+lab_wait_log "$alog" ready 30
+run_client afpacket_bulk lnx "$apid" timeout 120 "$TCPKERN" --client \
+	--connect "$TCPLAB_DP_IP:9" --service sink --conns "$CONNS" --bytes "$BYTES"
+kill -INT "$apid"; wait "$apid" || true
+lab_bg dp "$alog" "$TCPECHO" $(tcplab_eal bas2 "$(tcplab_afp_dev)") -- \
+	--dev "$(tcplab_afp_dev)" --ip "$TCPLAB_DP_IP/24" --server --listen 7 --service echo \
+	--idle-sleep-us "$TCPLAB_IDLE_US"
+apid=$LAB_LAST_PID
+lab_wait_log "$alog" ready 30
+run_client afpacket_short lnx "$apid" timeout 120 "$TCPKERN" --client \
+	--connect "$TCPLAB_DP_IP:7" --service echo --conns 16 --total "$SHORT" --bytes 64
+kill -INT "$apid"; wait "$apid" || true
+
+# ---- kernel: the same veth, the kernel on both ends
+lab_ns dp ip addr add 192.0.2.20/24 dev td0
+klog=$(lab_tmpfile)
+lab_bg dp "$klog" "$TCPKERN" --server --listen 192.0.2.20:9 --service sink
+kpid=$LAB_LAST_PID
+lab_wait_log "$klog" listening 10
+run_client kernel_bulk lnx "$kpid" timeout 120 "$TCPKERN" --client --connect 192.0.2.20:9 \
+	--service sink --conns "$CONNS" --bytes "$BYTES"
+lab_stop "$kpid" 2 || true
+lab_bg dp "$klog" "$TCPKERN" --server --listen 192.0.2.20:7 --service echo
+kpid=$LAB_LAST_PID
+lab_wait_log "$klog" listening 10
+run_client kernel_short lnx "$kpid" timeout 120 "$TCPKERN" --client --connect 192.0.2.20:7 \
+	--service echo --conns 16 --total "$SHORT" --bytes 64
+lab_stop "$kpid" 2 || true
+
+percore() { awk -v r="$1" -v c="$2" -v w="$3" 'BEGIN { if (c > 0 && w > 0) printf "%.3f", r / (c / w); else print "n/a" }'; }
+echo
+echo "| path | bulk Gbps | bulk CPU s | bulk Gbps/core | short conns/s | short CPU s | conns/s/core |"
+echo "|---|---|---|---|---|---|---|"
+for p in memif afpacket kernel; do
+	b=${p}_bulk s=${p}_short
+	echo "| $p | ${R_GBPS[$b]} | ${R_CPU[$b]} | $(percore "${R_GBPS[$b]}" "${R_CPU[$b]}" "${R_WALL[$b]}") | ${R_CPS[$s]} | ${R_CPU[$s]} | $(percore "${R_CPS[$s]}" "${R_CPU[$s]}" "${R_WALL[$s]}") |"
+done
+echo
+echo "bulk: $CONNS connections x $BYTES bytes (sink, CRC verified); short: $SHORT echo connections of 64 bytes, 16 concurrent"
+echo "stack state per connection (sizeof struct tcp_conn): $CONN_STATE bytes, buffers: sndbuf/rcvbuf as configured"
+awk -v m="${R_GBPS[memif_bulk]}" -v k="${R_GBPS[kernel_bulk]}" -v mc="${R_CPS[memif_short]}" -v kc="${R_CPS[kernel_short]}" \
+	'BEGIN { if (k > 0 && kc > 0) printf "ratio memif/kernel: bytes/s %.2fx, conns/s %.2fx\n", m / k, mc / kc }'
