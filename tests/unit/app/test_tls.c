@@ -1061,6 +1061,7 @@ static Suite *tls_suite(void)
 	Suite *s = suite_create("tls");
 	TCase *t = tcase_create("handshake");
 
+	tcase_set_timeout(t, 120); /* sanitizer builds are ~10x slower */
 	tcase_add_test(t, handshake_every_chunk);
 	tcase_add_test(t, negotiated_parameters);
 	tcase_add_test(t, rsa_certificate);
@@ -1070,6 +1071,7 @@ static Suite *tls_suite(void)
 	suite_add_tcase(s, t);
 
 	t = tcase_create("policy");
+	tcase_set_timeout(t, 120);
 	tcase_add_test(t, verify_outcomes);
 	tcase_add_test(t, min_version_and_suites);
 	tcase_add_test(t, config_errors);
@@ -1077,6 +1079,7 @@ static Suite *tls_suite(void)
 	suite_add_tcase(s, t);
 
 	t = tcase_create("robustness");
+	tcase_set_timeout(t, 120);
 	tcase_add_test(t, garbage_input);
 	tcase_add_test(t, tampered_record);
 	tcase_add_test(t, corrupted_handshake);
