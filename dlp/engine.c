@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dlp/engine_priv.h"
 #include "dlp/entities.h"
 #include "dlp/matcher.h"
 #include "dlp/mime.h"
@@ -585,6 +586,11 @@ size_t dlp_policy_set_db_bytes(const struct dlp_policy_set *ps)
 size_t dlp_policy_set_pattern_count(const struct dlp_policy_set *ps)
 {
 	return ps->ents.n_pats;
+}
+
+const struct dlp_matcher *dlp_policy_set_matcher(const struct dlp_policy_set *ps)
+{
+	return ps->matcher;
 }
 
 /* ------------------------------------------------------------ matching */

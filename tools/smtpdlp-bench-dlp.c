@@ -1,0 +1,552 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * smtpdlp-bench-dlp — DLP stage benchmark (DESIGN §9).
+ *
+ * Generates a realistic corpus (multipart/mixed with a multipart/alternative
+ * quoted-printable text + HTML body and a base64 text attachment; English-
+ * like words with some dictionary hits) and, for dictionaries of 4, 1,000,
+ * 10,000 and 100,000 word-like terms (10% two-word phrases), prints in one
+ * run:
+ *   - policy-set build time (Hyperscan compile) and database size;
+ *   - the full path (dlp_txn_feed in 16 KiB chunks → MIME → decoders → HTML
+ *     → streaming Hyperscan → counters → rules → verdict): MB/s of raw
+ *     message and of decoded text;
+ *   - raw Hyperscan: the same decoded bytes (captured per part beforehand),
+ *     one stream per part, one scan call per part, a counting callback,
+ *     with the same compiled database;
+ *   - the ratio full / raw (decoded bytes per second);
+ * plus whole-buffer base64 and quoted-printable decode MB/s (dlp/decode.h).
+ *
+ *   smtpdlp-bench-dlp [-m MESSAGES] [-r REPEAT] [-s SIZES]
+ *   (defaults: 150 messages of ~64 KB, best of 3, sizes 4,1000,10000,100000)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/cfg.h"
+#include "dlp/decode.h"
+#include "dlp/dlp.h"
+#include "dlp/engine_priv.h"
+#include "dlp/matcher.h"
+#include "dlp/mime.h"
+
+/* ------------------------------------------------------------ utils */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+struct buf {
+	char *p;
+	size_t n, cap;
+};
+
+static void bput(struct buf *b, const void *d, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 4096;
+		while (nc < b->n + n + 1)
+			nc *= 2;
+		char *np = realloc(b->p, nc);
+		if (!np) {
+			perror("realloc");
+			exit(2);
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->n, d, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void bputs(struct buf *b, const char *s) { bput(b, s, strlen(s)); }
+
+/* ------------------------------------------------------------ terms */
+
+static const char *syl[40] = {
+	"ka", "lo", "min", "tar", "ve", "sol", "ri", "dan", "mo", "pel",
+	"quin", "bra", "to", "nes", "vi", "gor", "al", "ber", "cu", "dro",
+	"fen", "gal", "hu", "is", "jor", "kel", "lum", "mar", "nor", "ost",
+	"pra", "rus", "sen", "tul", "ur", "vast", "wel", "xan", "yor", "zem",
+};
+
+/* Term i: a word of 4 syllables from a bijective scramble of i (unique). */
+static void gen_word(unsigned i, char *out)
+{
+	unsigned v = (unsigned)(((uint64_t)i * 1103515245u + 12345u) % 2560000u);
+	out[0] = '\0';
+	for (int k = 0; k < 4; k++) {
+		strcat(out, syl[v % 40]);
+		v /= 40;
+	}
+}
+
+static const char *seed_terms[4] = { "Customer", "Account Manager", "Sales Engineer",
+				     "Purchase date" };
+
+/* Build n terms: the 4 seed terms, then generated words (every 10th a
+ * two-word phrase). Returned strings are malloc'd. */
+static struct cfg_term *make_terms(size_t n)
+{
+	struct cfg_term *t = calloc(n, sizeof(*t));
+	char w1[64], w2[64], ph[160];
+
+	for (size_t i = 0; i < n; i++) {
+		t[i].weight = 1;
+		t[i].line = (int)i + 1;
+		if (i < 4) {
+			t[i].term = strdup(seed_terms[i]);
+			continue;
+		}
+		gen_word((unsigned)i, w1);
+		if (i % 10 == 0) {
+			gen_word((unsigned)(i + 5000000u), w2);
+			snprintf(ph, sizeof(ph), "%s %s", w1, w2);
+			t[i].term = strdup(ph);
+		} else {
+			t[i].term = strdup(w1);
+		}
+	}
+	return t;
+}
+
+/* ------------------------------------------------------------ corpus */
+
+static const char *vocab[] = {
+	"the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was",
+	"with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from",
+	"at", "which", "but", "have", "an", "had", "they", "you", "were", "their",
+	"one", "all", "we", "can", "her", "has", "there", "been", "if", "more",
+	"when", "will", "would", "who", "so", "no", "report", "quarter", "revenue",
+	"meeting", "schedule", "project", "team", "review", "update", "customers",
+	"order", "shipment", "invoice", "budget", "forecast", "pipeline", "renewal",
+	"contract", "support", "ticket", "release", "roadmap", "feature", "engineer",
+	"manager", "account", "purchase", "dates", "sales", "price", "discount",
+	"Thanks,", "regards.", "please", "attached", "find", "below", "details:",
+};
+#define NVOCAB (sizeof(vocab) / sizeof(vocab[0]))
+
+/* ~len bytes of text lines (<= 72 chars), a dictionary term about every
+ * 150 words (drawn from the 4 seed terms and generated terms < 1000). */
+static void gen_text(struct buf *b, size_t len, const struct cfg_term *terms)
+{
+	size_t start = b->n, col = 0;
+
+	while (b->n - start < len) {
+		const char *w;
+		if (rnd() % 150 == 0)
+			w = terms[rnd() % 1000].term;
+		else
+			w = vocab[rnd() % NVOCAB];
+		size_t wl = strlen(w);
+		if (col + wl + 1 > 72) {
+			bputs(b, "\r\n");
+			col = 0;
+		} else if (col) {
+			bputs(b, " ");
+			col++;
+		}
+		bput(b, w, wl);
+		col += wl;
+	}
+	bputs(b, "\r\n");
+}
+
+static void qp_encode(struct buf *out, const char *s, size_t n)
+{
+	size_t col = 0;
+	char tmp[4];
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\r' && i + 1 < n && s[i + 1] == '\n') {
+			bputs(out, "\r\n");
+			i++;
+			col = 0;
+			continue;
+		}
+		bool lit = (c >= 33 && c <= 126 && c != '=') || c == ' ';
+		size_t need = lit ? 1 : 3;
+		if (col + need > 75) {
+			bputs(out, "=\r\n");
+			col = 0;
+		}
+		if (lit) {
+			bput(out, &c, 1);
+		} else {
+			snprintf(tmp, sizeof(tmp), "=%02X", c);
+			bput(out, tmp, 3);
+		}
+		col += need;
+	}
+}
+
+static void b64_encode(struct buf *out, const char *s, size_t n)
+{
+	static const char tb[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t col = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)(unsigned char)s[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		char q[4] = { tb[(v >> 18) & 63], tb[(v >> 12) & 63],
+			      i + 1 < n ? tb[(v >> 6) & 63] : '=', i + 2 < n ? tb[v & 63] : '=' };
+		bput(out, q, 4);
+		col += 4;
+		if (col >= 76) {
+			bputs(out, "\r\n");
+			col = 0;
+		}
+	}
+	bputs(out, "\r\n");
+}
+
+static void gen_message(struct buf *m, unsigned idx, const struct cfg_term *terms)
+{
+	struct buf body = {0}, att = {0};
+	char h[512];
+
+	snprintf(h, sizeof(h),
+		 "From: Alice Example <alice@corp.example>\r\n"
+		 "To: Bob <bob@partner.example>\r\n"
+		 "Subject: Quarterly report %u\r\n"
+		 "MIME-Version: 1.0\r\n"
+		 "Content-Type: multipart/mixed; boundary=\"mix-%u\"\r\n\r\n"
+		 "--mix-%u\r\nContent-Type: multipart/alternative; boundary=\"alt-%u\"\r\n\r\n"
+		 "--alt-%u\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		 "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+		 idx, idx, idx, idx, idx);
+	bputs(m, h);
+	gen_text(&body, 12000, terms);
+	qp_encode(m, body.p, body.n);
+	snprintf(h, sizeof(h), "--alt-%u\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+		 "<html><body><p>", idx);
+	bputs(m, h);
+	/* HTML: the same text, a tag every ~10 lines */
+	for (size_t i = 0, line = 0; i < body.n; i++) {
+		bput(m, &body.p[i], 1);
+		if (body.p[i] == '\n' && ++line % 10 == 0)
+			bputs(m, "</p><p><b>note</b> ");
+	}
+	snprintf(h, sizeof(h), "</p></body></html>\r\n--alt-%u--\r\n"
+		 "--mix-%u\r\nContent-Type: text/csv; name=\"data-%u.csv\"\r\n"
+		 "Content-Disposition: attachment; filename=\"data-%u.csv\"\r\n"
+		 "Content-Transfer-Encoding: base64\r\n\r\n", idx, idx, idx, idx);
+	bputs(m, h);
+	gen_text(&att, 24000, terms);
+	b64_encode(m, att.p, att.n);
+	snprintf(h, sizeof(h), "--mix-%u--\r\n", idx);
+	bputs(m, h);
+	free(body.p);
+	free(att.p);
+}
+
+/* ------------------------------------------------------------ capture */
+
+struct capture {
+	struct buf *parts; /* one buffer per text part */
+	size_t n, cap;
+};
+
+static void cap_header(void *c, const char *p, unsigned d, const char *n, const char *v,
+		       size_t l)
+{
+	(void)c, (void)p, (void)d, (void)n, (void)v, (void)l;
+}
+
+static void cap_begin(void *c, const struct mime_part_info *pi)
+{
+	struct capture *cp = c;
+	(void)pi;
+	if (cp->n == cp->cap) {
+		cp->cap = cp->cap ? cp->cap * 2 : 64;
+		cp->parts = realloc(cp->parts, cp->cap * sizeof(*cp->parts));
+		if (!cp->parts)
+			exit(2);
+	}
+	memset(&cp->parts[cp->n++], 0, sizeof(struct buf));
+}
+
+static void cap_text(void *c, const uint8_t *d, size_t l)
+{
+	struct capture *cp = c;
+	if (cp->n)
+		bput(&cp->parts[cp->n - 1], d, l);
+}
+
+static void cap_end(void *c, const struct mime_part_info *pi)
+{
+	(void)c, (void)pi;
+}
+
+static int count_cb(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *ctx)
+{
+	(void)id, (void)from, (void)to, (void)flags;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+/* ------------------------------------------------------------ config */
+
+static void make_cfg(struct cfg *c, struct cfg_entity *en, struct cfg_rule *ru,
+		     struct cfg_profile *pr, struct cfg_policy *po, struct cfg_term *terms,
+		     size_t n)
+{
+	static char *internal[] = { "corp.example" };
+	static char *rule_names[] = { "dict rule" };
+	static char *prof_names[] = { "dict profile" };
+	static char *dom[] = { "corp.example" };
+
+	memset(c, 0, sizeof(*c));
+	memset(en, 0, sizeof(*en));
+	memset(ru, 0, sizeof(*ru));
+	memset(pr, 0, sizeof(*pr));
+	memset(po, 0, sizeof(*po));
+	c->path = "bench";
+	en->name = "dict";
+	en->type = CFG_ENTITY_DICTIONARY;
+	en->terms = terms;
+	en->n_terms = n;
+	ru->name = "dict rule";
+	ru->match = "dict";
+	ru->count = CFG_COUNT_UNIQUE;
+	ru->severity[CFG_SEV_LOW] = 2;
+	ru->severity[CFG_SEV_MEDIUM] = 3;
+	ru->severity[CFG_SEV_HIGH] = 4;
+	ru->scope = CFG_SCOPE_CONTENT;
+	pr->name = "dict profile";
+	pr->rules = rule_names;
+	pr->n_rules = 1;
+	po->name = "hold";
+	po->enabled = true;
+	po->from.domains = dom;
+	po->from.n_domains = 1;
+	po->to.external = true;
+	po->profiles = prof_names;
+	po->n_profiles = 1;
+	po->min_severity = CFG_SEV_LOW;
+	po->action = CFG_ACTION_ADD_HEADER;
+	po->header_name = "X-DLP-Hold";
+	po->header_value = "hold";
+	c->dlp.internal_domains = internal;
+	c->dlp.n_internal_domains = 1;
+	c->dlp.scan_limit = 32u << 20;
+	c->dlp.limits = (struct cfg_dlp_limits){ 20, 1000, 256 * 1024, 64 * 1024, 100 };
+	c->dlp.entities = en;
+	c->dlp.n_entities = 1;
+	c->dlp.rules = ru;
+	c->dlp.n_rules = 1;
+	c->dlp.profiles = pr;
+	c->dlp.n_profiles = 1;
+	c->policies = po;
+	c->n_policies = 1;
+}
+
+/* ------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+	unsigned n_msgs = 150, repeat = 3;
+	size_t sizes[8] = { 4, 1000, 10000, 100000 };
+	size_t n_sizes = 4;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "m:r:s:h")) != -1) {
+		switch (ch) {
+		case 'm': n_msgs = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'r': repeat = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 's': {
+			n_sizes = 0;
+			for (char *p = strtok(optarg, ","); p && n_sizes < 8; p = strtok(NULL, ","))
+				sizes[n_sizes++] = strtoul(p, NULL, 10);
+			break;
+		}
+		default:
+			fprintf(stderr, "usage: smtpdlp-bench-dlp [-m MESSAGES] [-r REPEAT] "
+				"[-s 4,1000,10000,100000]\n");
+			return ch == 'h' ? 0 : 2;
+		}
+	}
+	if (!n_msgs || !repeat || !n_sizes)
+		return 2;
+	size_t max_terms = 1000;
+	for (size_t i = 0; i < n_sizes; i++)
+		if (sizes[i] > max_terms)
+			max_terms = sizes[i];
+	if (sizes[0] < 4)
+		sizes[0] = 4;
+	struct cfg_term *terms = make_terms(max_terms);
+
+	/* corpus */
+	struct buf *msgs = calloc(n_msgs, sizeof(*msgs));
+	uint64_t raw_total = 0;
+	for (unsigned i = 0; i < n_msgs; i++) {
+		gen_message(&msgs[i], i, terms);
+		raw_total += msgs[i].n;
+	}
+	/* decoded parts, captured once with the same MIME parser */
+	struct capture cap = {0};
+	struct mime_sink sink = { cap_header, cap_begin, cap_text, cap_end };
+	struct mime_limits ml = { 20, 1000, 256 * 1024, 64 * 1024, 32u << 20 };
+	struct mime_parser *mp = mime_parser_create(&ml, &sink, &cap);
+	if (!mp) {
+		perror("mime_parser_create");
+		return 2;
+	}
+	for (unsigned i = 0; i < n_msgs; i++) {
+		mime_parser_reset(mp);
+		mime_parser_feed(mp, msgs[i].p, msgs[i].n);
+		mime_parser_finish(mp);
+	}
+	mime_parser_destroy(mp);
+	uint64_t dec_total = 0;
+	for (size_t i = 0; i < cap.n; i++)
+		dec_total += cap.parts[i].n;
+	printf("corpus: %u messages, %.1f MB raw, %.1f MB decoded text in %zu parts\n",
+	       n_msgs, (double)raw_total / 1e6, (double)dec_total / 1e6, cap.n);
+	printf("%8s %9s %9s %9s | %10s %10s | %10s | %6s | %s\n", "terms", "patterns",
+	       "build_s", "db_KB", "full_raw", "full_dec", "hs_raw", "ratio", "matches/MB");
+
+	for (size_t si = 0; si < n_sizes; si++) {
+		struct cfg c;
+		struct cfg_entity en;
+		struct cfg_rule ru;
+		struct cfg_profile pr;
+		struct cfg_policy po;
+		char err[256];
+		make_cfg(&c, &en, &ru, &pr, &po, terms, sizes[si]);
+		double t0 = now();
+		struct dlp_policy_set *ps = dlp_policy_set_build(&c, err, sizeof(err));
+		double build = now() - t0;
+		if (!ps) {
+			fprintf(stderr, "build: %s\n", err);
+			return 2;
+		}
+		struct dlp_scanner *sc = dlp_scanner_create(ps);
+		if (!sc) {
+			perror("dlp_scanner_create");
+			return 2;
+		}
+		/* full path */
+		double best_full = 1e30;
+		uint64_t dec_seen = 0, hits = 0;
+		for (unsigned r = 0; r < repeat; r++) {
+			double t = now();
+			dec_seen = 0;
+			hits = 0;
+			for (unsigned i = 0; i < n_msgs; i++) {
+				struct dlp_txn *tx = dlp_txn_begin(sc, NULL);
+				if (!tx)
+					return 2;
+				for (size_t o = 0; o < msgs[i].n; o += 16384) {
+					size_t l = msgs[i].n - o < 16384 ? msgs[i].n - o : 16384;
+					if (dlp_txn_feed(tx, msgs[i].p + o, l))
+						return 2;
+				}
+				struct dlp_verdict *v = dlp_txn_end(tx);
+				if (!v)
+					return 2;
+				dec_seen += v->decoded_bytes;
+				for (size_t e = 0; e < v->n_entities; e++)
+					hits += v->entities[e].count;
+				dlp_verdict_free(v);
+			}
+			t = now() - t;
+			if (t < best_full)
+				best_full = t;
+		}
+		/* raw Hyperscan, same database, same decoded bytes */
+		struct dlp_matcher_worker *w = dlp_matcher_worker_create(dlp_policy_set_matcher(ps));
+		double best_raw = 1e30;
+		uint64_t raw_hits = 0;
+		for (unsigned r = 0; r < repeat; r++) {
+			double t = now();
+			raw_hits = 0;
+			for (size_t i = 0; i < cap.n; i++)
+				dlp_matcher_scan_whole(w, cap.parts[i].p, cap.parts[i].n, count_cb,
+						       &raw_hits);
+			t = now() - t;
+			if (t < best_raw)
+				best_raw = t;
+		}
+		dlp_matcher_worker_destroy(w);
+		double full_raw = (double)raw_total / best_full / 1e6;
+		double full_dec = (double)dec_seen / best_full / 1e6;
+		double hs = (double)dec_total / best_raw / 1e6;
+		printf("%8zu %9zu %9.3f %9zu | %10.1f %10.1f | %10.1f | %5.1f%% | %.1f (raw %.1f)\n",
+		       sizes[si], dlp_policy_set_pattern_count(ps), build,
+		       dlp_policy_set_db_bytes(ps) / 1024, full_raw, full_dec, hs,
+		       100.0 * full_dec / hs, (double)hits / ((double)dec_seen / 1e6),
+		       (double)raw_hits / ((double)dec_total / 1e6));
+		fflush(stdout);
+		dlp_scanner_destroy(sc);
+		dlp_policy_set_unref(ps);
+	}
+	printf("(MB/s; full_raw = raw message bytes through the full path, full_dec = "
+	       "decoded text bytes through the full path, hs_raw = decoded text bytes "
+	       "through hs_scan_stream alone, ratio = full_dec / hs_raw)\n");
+
+	/* decoders */
+	struct buf plain = {0}, b64 = {0}, qp = {0};
+	gen_text(&plain, 8u << 20, terms);
+	b64_encode(&b64, plain.p, plain.n);
+	qp_encode(&qp, plain.p, plain.n);
+	/* QP with non-ASCII: sprinkle UTF-8 so =XX escapes occur */
+	uint8_t *out = malloc(DECODE_QP_MAX_OUT(qp.n) > DECODE_B64_MAX_OUT(b64.n) ?
+			      DECODE_QP_MAX_OUT(qp.n) : DECODE_B64_MAX_OUT(b64.n));
+	double best_b = 1e30, best_q = 1e30;
+	size_t ob = 0, oq = 0;
+	for (unsigned r = 0; r < repeat; r++) {
+		double t = now();
+		ob = decode_base64((const uint8_t *)b64.p, b64.n, out, NULL);
+		t = now() - t;
+		if (t < best_b)
+			best_b = t;
+		t = now();
+		oq = decode_qp((const uint8_t *)qp.p, qp.n, out, NULL);
+		t = now() - t;
+		if (t < best_q)
+			best_q = t;
+	}
+	printf("decode: base64 %.1f MB/s in (%.1f MB -> %.1f MB), quoted-printable %.1f MB/s in "
+	       "(%.1f MB -> %.1f MB)\n",
+	       (double)b64.n / best_b / 1e6, (double)b64.n / 1e6, (double)ob / 1e6,
+	       (double)qp.n / best_q / 1e6, (double)qp.n / 1e6, (double)oq / 1e6);
+	free(out);
+	free(plain.p);
+	free(b64.p);
+	free(qp.p);
+	for (unsigned i = 0; i < n_msgs; i++)
+		free(msgs[i].p);
+	free(msgs);
+	for (size_t i = 0; i < cap.n; i++)
+		free(cap.parts[i].p);
+	free(cap.parts);
+	for (size_t i = 0; i < max_terms; i++)
+		free(terms[i].term);
+	free(terms);
+	return 0;
+}
