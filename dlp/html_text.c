@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * html_text.c — streaming HTML to text (see html_text.h for what is kept).
+ *
+ * A byte state machine with a tight copy loop for the text state (runs up to
+ * the next '<' or '&' are copied without a switch per byte). It is not an
+ * HTML5 tree builder: it only needs to reproduce the characters a reader
+ * sees, in order, with block boundaries as newlines.
+ */
+#include "dlp/html_text.h"
+
+#include <string.h>
+
+#include "dlp/charset.h"
+
+enum {
+	HT_TEXT,
+	HT_LT,        /* after '<' */
+	HT_LT_SLASH,  /* after "</" */
+	HT_TAGNAME,
+	HT_TAG,       /* attributes */
+	HT_TAG_Q,     /* quoted attribute value */
+	HT_BANG,      /* after "<!" */
+	HT_BANG_DASH, /* after "<!-" */
+	HT_COMMENT,
+	HT_DECL,      /* <!DOCTYPE ...>, <?...?>, bogus comments: to '>' */
+	HT_ENTITY,
+	HT_RAW,       /* script/style content */
+};
+
+struct html_entity {
+	const char *name;
+	uint32_t cp;
+};
+
+static const struct html_entity html_entities[] = {
+	{ "amp", 38 },
+	{ "lt", 60 },
+	{ "gt", 62 },
+	{ "quot", 34 },
+	{ "apos", 39 },
+	{ "AMP", 38 },
+	{ "LT", 60 },
+	{ "GT", 62 },
+	{ "QUOT", 34 },
+	{ "nbsp", 160 },
+	{ "iexcl", 161 },
+	{ "cent", 162 },
+	{ "pound", 163 },
+	{ "curren", 164 },
+	{ "yen", 165 },
+	{ "brvbar", 166 },
+	{ "sect", 167 },
+	{ "uml", 168 },
+	{ "copy", 169 },
+	{ "ordf", 170 },
+	{ "laquo", 171 },
+	{ "not", 172 },
+	{ "shy", 173 },
+	{ "reg", 174 },
+	{ "macr", 175 },
+	{ "deg", 176 },
+	{ "plusmn", 177 },
+	{ "sup2", 178 },
+	{ "sup3", 179 },
+	{ "acute", 180 },
+	{ "micro", 181 },
+	{ "para", 182 },
+	{ "middot", 183 },
+	{ "cedil", 184 },
+	{ "sup1", 185 },
+	{ "ordm", 186 },
+	{ "raquo", 187 },
+	{ "frac14", 188 },
+	{ "frac12", 189 },
+	{ "frac34", 190 },
+	{ "iquest", 191 },
+	{ "Agrave", 192 },
+	{ "Aacute", 193 },
+	{ "Acirc", 194 },
+	{ "Atilde", 195 },
+	{ "Auml", 196 },
+	{ "Aring", 197 },
+	{ "AElig", 198 },
+	{ "Ccedil", 199 },
+	{ "Egrave", 200 },
+	{ "Eacute", 201 },
+	{ "Ecirc", 202 },
+	{ "Euml", 203 },
+	{ "Igrave", 204 },
+	{ "Iacute", 205 },
+	{ "Icirc", 206 },
+	{ "Iuml", 207 },
+	{ "ETH", 208 },
+	{ "Ntilde", 209 },
+	{ "Ograve", 210 },
+	{ "Oacute", 211 },
+	{ "Ocirc", 212 },
+	{ "Otilde", 213 },
+	{ "Ouml", 214 },
+	{ "times", 215 },
+	{ "Oslash", 216 },
+	{ "Ugrave", 217 },
+	{ "Uacute", 218 },
+	{ "Ucirc", 219 },
+	{ "Uuml", 220 },
+	{ "Yacute", 221 },
+	{ "THORN", 222 },
+	{ "szlig", 223 },
+	{ "agrave", 224 },
+	{ "aacute", 225 },
+	{ "acirc", 226 },
+	{ "atilde", 227 },
+	{ "auml", 228 },
+	{ "aring", 229 },
+	{ "aelig", 230 },
+	{ "ccedil", 231 },
+	{ "egrave", 232 },
+	{ "eacute", 233 },
+	{ "ecirc", 234 },
+	{ "euml", 235 },
+	{ "igrave", 236 },
+	{ "iacute", 237 },
+	{ "icirc", 238 },
+	{ "iuml", 239 },
+	{ "eth", 240 },
+	{ "ntilde", 241 },
+	{ "ograve", 242 },
+	{ "oacute", 243 },
+	{ "ocirc", 244 },
+	{ "otilde", 245 },
+	{ "ouml", 246 },
+	{ "divide", 247 },
+	{ "oslash", 248 },
+	{ "ugrave", 249 },
+	{ "uacute", 250 },
+	{ "ucirc", 251 },
+	{ "uuml", 252 },
+	{ "yacute", 253 },
+	{ "thorn", 254 },
+	{ "yuml", 255 },
+	{ "euro", 8364 },
+	{ "ndash", 8211 },
+	{ "mdash", 8212 },
+	{ "lsquo", 8216 },
+	{ "rsquo", 8217 },
+	{ "sbquo", 8218 },
+	{ "ldquo", 8220 },
+	{ "rdquo", 8221 },
+	{ "bdquo", 8222 },
+	{ "bull", 8226 },
+	{ "hellip", 8230 },
+	{ "trade", 8482 },
+	{ "ensp", 8194 },
+	{ "emsp", 8195 },
+	{ "thinsp", 8201 },
+	{ "zwnj", 8204 },
+	{ "zwj", 8205 },
+	{ "lrm", 8206 },
+	{ "rlm", 8207 },
+	{ "dagger", 8224 },
+	{ "Dagger", 8225 },
+	{ "permil", 8240 },
+	{ "OElig", 338 },
+	{ "oelig", 339 },
+	{ "Scaron", 352 },
+	{ "scaron", 353 },
+	{ "Yuml", 376 },
+	{ "fnof", 402 },
+	{ "circ", 710 },
+	{ "tilde", 732 },
+	{ "lsaquo", 8249 },
+	{ "rsaquo", 8250 },
+	{ "prime", 8242 },
+	{ "Prime", 8243 },
+};
+
+/* Block-level tags: a newline in the text. */
+static const char *const html_blocks[] = {
+	"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
+	"h6", "table", "ul", "ol", "hr", "blockquote", "pre", "dl", "dt", "dd",
+	"section", "article", "header", "footer", "nav", "aside", "address",
+	"center", "form", "fieldset", "tbody", "thead", "tfoot", "caption",
+	"title", "option", "body", "html", "head", "main", "figure",
+	"figcaption", "legend", "textarea", "select", "button", "img", NULL,
+};
+
+static const char *const html_raw_tags[] = { NULL, "script", "style" };
+
+void html_text_init(struct html_text *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+static inline bool ht_alpha(uint8_t c)
+{
+	return (uint8_t)((c | 0x20) - 'a') < 26;
+}
+
+static inline bool ht_alnum(uint8_t c)
+{
+	return ht_alpha(c) || (uint8_t)(c - '0') < 10;
+}
+
+static inline bool ht_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* A decoded character as the scanner should see it. */
+static uint8_t *ht_put_cp(uint32_t cp, uint8_t *o)
+{
+	switch (cp) {
+	case 0xa0: case 0x2002: case 0x2003: case 0x2009:
+		*o++ = ' ';
+		return o;
+	case 0xad: case 0x200b: case 0x200c: case 0x200d: case 0x2060:
+	case 0xfeff:
+		return o;
+	case 0:
+		cp = 0xfffd;
+		break;
+	default:
+		break;
+	}
+	return o + charset_put_utf8(cp, o);
+}
+
+/* Resolve h->ent ("#123", "#x7b", "amp"). Returns false if it is not an
+ * entity, in which case the caller emits it literally. */
+static bool ht_entity(const struct html_text *h, uint32_t *cp)
+{
+	const char *e = h->ent;
+	unsigned n = h->nent;
+
+	if (n == 0)
+		return false;
+	if (e[0] == '#') {
+		unsigned i = 1, base = 10, digits = 0;
+		uint32_t v = 0;
+		if (i < n && (e[i] == 'x' || e[i] == 'X')) {
+			base = 16;
+			i++;
+		}
+		for (; i < n; i++) {
+			unsigned d;
+			char ch = e[i];
+			if (ch >= '0' && ch <= '9')
+				d = (unsigned)(ch - '0');
+			else if (base == 16 && (ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+				d = (unsigned)((ch | 0x20) - 'a' + 10);
+			else
+				return false;
+			if (v <= 0x10ffff)
+				v = v * base + d;
+			digits++;
+		}
+		if (!digits)
+			return false;
+		*cp = v > 0x10ffff ? 0xfffd : v;
+		return true;
+	}
+	for (size_t k = 0; k < sizeof(html_entities) / sizeof(html_entities[0]); k++) {
+		if (html_entities[k].name[0] == e[0] &&
+		    strlen(html_entities[k].name) == n &&
+		    memcmp(html_entities[k].name, e, n) == 0) {
+			*cp = html_entities[k].cp;
+			return true;
+		}
+	}
+	return false;
+}
+
+static uint8_t *ht_entity_end(struct html_text *h, uint8_t *o, bool semicolon)
+{
+	uint32_t cp;
+
+	if (ht_entity(h, &cp)) {
+		o = ht_put_cp(cp, o);
+	} else {
+		*o++ = '&';
+		memcpy(o, h->ent, h->nent);
+		o += h->nent;
+		if (semicolon)
+			*o++ = ';';
+	}
+	h->nent = 0;
+	h->state = HT_TEXT;
+	return o;
+}
+
+static uint8_t *ht_tag_end(struct html_text *h, uint8_t *o)
+{
+	h->tag[h->ntag < HTML_TAG_NAME_MAX ? h->ntag : HTML_TAG_NAME_MAX - 1] = '\0';
+	h->state = HT_TEXT;
+	for (const char *const *b = html_blocks; *b; b++) {
+		if (strcmp(h->tag, *b) == 0) {
+			*o++ = '\n';
+			break;
+		}
+	}
+	if (!h->closing) {
+		for (unsigned r = 1; r <= 2; r++) {
+			if (strcmp(h->tag, html_raw_tags[r]) == 0) {
+				h->raw = r;
+				h->raw_match = 0;
+				h->state = HT_RAW;
+			}
+		}
+	}
+	return o;
+}
+
+size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len,
+		      uint8_t *out)
+{
+	const uint8_t *p = in, *e = in + len;
+	uint8_t *o = out;
+
+	while (p < e) {
+		uint8_t c = *p;
+
+		switch (h->state) {
+		case HT_TEXT:
+			while (p < e && *p != '<' && *p != '&')
+				*o++ = *p++;
+			if (p == e)
+				break;
+			h->state = *p == '<' ? HT_LT : HT_ENTITY;
+			h->nent = 0;
+			p++;
+			break;
+		case HT_LT:
+			if (ht_alpha(c)) {
+				h->closing = false;
+				h->after_eq = false;
+				h->tag[0] = (char)(c | 0x20);
+				h->ntag = 1;
+				h->state = HT_TAGNAME;
+				p++;
+			} else if (c == '/') {
+				h->state = HT_LT_SLASH;
+				p++;
+			} else if (c == '!') {
+				h->state = HT_BANG;
+				p++;
+			} else if (c == '?') {
+				h->state = HT_DECL;
+				p++;
+			} else {
+				*o++ = '<';
+				h->state = HT_TEXT; /* c reprocessed */
+			}
+			break;
+		case HT_LT_SLASH:
+			if (ht_alpha(c)) {
+				h->closing = true;
+				h->after_eq = false;
+				h->tag[0] = (char)(c | 0x20);
+				h->ntag = 1;
+				h->state = HT_TAGNAME;
+			} else {
+				h->state = c == '>' ? HT_TEXT : HT_DECL;
+			}
+			p++;
+			break;
+		case HT_TAGNAME:
+			if (ht_alnum(c)) {
+				if (h->ntag < HTML_TAG_NAME_MAX - 1)
+					h->tag[h->ntag] = (char)(c | 0x20);
+				h->ntag++;
+				p++;
+			} else if (c == '>') {
+				o = ht_tag_end(h, o);
+				p++;
+			} else {
+				h->state = HT_TAG;
+			}
+			break;
+		case HT_TAG:
+			if (c == '>') {
+				o = ht_tag_end(h, o);
+			} else if ((c == '"' || c == '\'') && h->after_eq) {
+				h->quote = c;
+				h->state = HT_TAG_Q;
+			} else if (c == '=') {
+				h->after_eq = true;
+			} else if (!ht_space(c)) {
+				h->after_eq = false;
+			}
+			p++;
+			break;
+		case HT_TAG_Q: {
+			const uint8_t *q = memchr(p, h->quote, (size_t)(e - p));
+			if (!q) {
+				p = e;
+				break;
+			}
+			p = q + 1;
+			h->after_eq = false;
+			h->state = HT_TAG;
+			break;
+		}
+		case HT_BANG:
+			h->state = c == '-' ? HT_BANG_DASH : c == '>' ? HT_TEXT : HT_DECL;
+			p++;
+			break;
+		case HT_BANG_DASH:
+			if (c == '-') {
+				h->dashes = 0;
+				h->state = HT_COMMENT;
+			} else {
+				h->state = c == '>' ? HT_TEXT : HT_DECL;
+			}
+			p++;
+			break;
+		case HT_COMMENT:
+			if (c == '-') {
+				h->dashes++;
+			} else if (c == '>' && h->dashes >= 2) {
+				h->state = HT_TEXT;
+			} else {
+				h->dashes = 0;
+			}
+			p++;
+			break;
+		case HT_DECL: {
+			const uint8_t *q = memchr(p, '>', (size_t)(e - p));
+			if (!q) {
+				p = e;
+				break;
+			}
+			p = q + 1;
+			h->state = HT_TEXT;
+			break;
+		}
+		case HT_ENTITY:
+			if (c == ';') {
+				o = ht_entity_end(h, o, true);
+				p++;
+			} else if ((ht_alnum(c) || (c == '#' && h->nent == 0)) &&
+				   h->nent < HTML_ENTITY_MAX) {
+				h->ent[h->nent++] = (char)c;
+				p++;
+			} else {
+				o = ht_entity_end(h, o, false); /* c reprocessed */
+			}
+			break;
+		case HT_RAW: {
+			const char *name = html_raw_tags[h->raw];
+			size_t nlen = strlen(name);
+			if (h->raw_match == 0) {
+				const uint8_t *q = memchr(p, '<', (size_t)(e - p));
+				if (!q) {
+					p = e;
+					break;
+				}
+				p = q + 1;
+				h->raw_match = 1;
+			} else if (h->raw_match == 1) {
+				h->raw_match = c == '/' ? 2 : 0;
+				if (c != '<')
+					p++;
+			} else if (h->raw_match < nlen + 2) {
+				if ((uint8_t)(c | 0x20) == (uint8_t)name[h->raw_match - 2]) {
+					h->raw_match++;
+					p++;
+				} else {
+					h->raw_match = 0; /* c reprocessed */
+				}
+			} else if (ht_space(c) || c == '>' || c == '/') {
+				memcpy(h->tag, name, nlen + 1);
+				h->ntag = (unsigned)nlen;
+				h->closing = true;
+				h->after_eq = false;
+				h->raw = 0;
+				h->raw_match = 0;
+				h->state = HT_TAG;
+			} else {
+				h->raw_match = 0;
+			}
+			break;
+		}
+		}
+	}
+	return (size_t)(o - out);
+}
+
+size_t html_text_finish(struct html_text *h, uint8_t *out)
+{
+	uint8_t *o = out;
+
+	if (h->state == HT_ENTITY)
+		o = ht_entity_end(h, o, false);
+	else if (h->state == HT_LT)
+		*o++ = '<';
+	html_text_init(h);
+	return (size_t)(o - out);
+}

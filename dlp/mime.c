@@ -1,0 +1,1233 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mime.c — the streaming MIME parser behind mime.h.
+ *
+ * Model. The parser walks a tree of entities (RFC 2045/2046): the message,
+ * multipart children, message/rfc822 bodies. Open containers sit on a frame
+ * stack (a multipart frame holds its boundary; a message frame marks a
+ * nested message); the entity being read is either in its header block or
+ * in its body. Header blocks are collected header by header (bounded by
+ * max_header_bytes); bodies are never buffered: a body line is scanned with
+ * memchr and handed on at once, except the first bytes of a line that may
+ * be a boundary ("--") or a uuencode "begin " line, which are held (bounded)
+ * until they decide. The line break before a boundary belongs to the
+ * boundary (RFC 2046 §5.1.1), so the last line break seen is held back too.
+ *
+ * Leaf body pipeline: transfer decoding (base64, QP, uuencode, identity) →
+ * for text/ *: charset → UTF-8, NUL bytes dropped (flagged: readers do not
+ * see them, and dropping them keeps "Cust\0omer" whole), text/html → text;
+ * other types pass their decoded bytes as they are → a 64 KiB coalescing
+ * buffer → sink text(). image/ *, audio/ * and video/ * bodies are not
+ * decoded (their part events and names are still reported). A uuencoded
+ * block inside a text/plain body is decoded in place and its bytes go to
+ * text() like an attachment's.
+ *
+ * Paths and depths (documented in mime.h terms): the top-level message has
+ * path "" and depth 0 — its headers reach header() with path "" and depth 0;
+ * the children of a multipart at path P are P.1, P.2, ... (1, 2, ... at the
+ * top); a message/rfc822 part at path P has its own headers at (P, d) and the
+ * nested message's headers at (P, d + 1); a non-multipart message body (top
+ * level or nested) is the leaf P.1 ("1" at the top), as IMAP numbers them.
+ * Every entity (message, multipart, leaf, nested message) counts as a part
+ * for max_parts; an entity whose depth would exceed max_depth is not
+ * descended into (its body is skipped, flagged).
+ */
+#include "dlp/mime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dlp/charset.h"
+#include "dlp/decode.h"
+#include "dlp/dlp.h"
+#include "dlp/html_text.h"
+#include "dlp/mime_header.h"
+
+/* RFC 2046 allows 70 characters; longer boundaries seen in the wild are
+ * accepted up to this, beyond it the multipart is read as one opaque part. */
+#define MIME_BOUNDARY_MAX 256
+/* RFC 5322 §2.1.1: 998 characters per line, so a field name is shorter. */
+#define MIME_FIELD_NAME_MAX 998
+/* Transport padding (blanks after a boundary) kept while deciding. */
+#define MIME_PADDING_MAX 998
+#define MIME_HOLD_MAX (2 + MIME_BOUNDARY_MAX + 2 + MIME_PADDING_MAX)
+#define MIME_CTYPE_MAX 128
+#define MIME_TOKEN_MAX 64
+#define MIME_FILENAME_MAX 1024
+/* Body bytes per pipeline step, and the text() coalescing buffer. */
+#define MIME_CHUNK 4096
+#define MIME_OUT_MAX 65536
+
+/* Defaults for zero limits (the config's defaults). */
+#define MIME_DEF_DEPTH 20
+#define MIME_DEF_PARTS 1000
+#define MIME_DEF_HEADER (256u * 1024)
+#define MIME_DEF_LINE (64u * 1024)
+#define MIME_DEF_DECODED (32ull * 1024 * 1024)
+
+enum frame_kind { FR_MESSAGE, FR_MULTIPART };
+
+struct mime_frame {
+	enum frame_kind kind;
+	bool digest;      /* multipart/digest: children default message/rfc822 */
+	char path[MIME_PATH_MAX];
+	unsigned depth;   /* of the container entity */
+	unsigned nchild;
+	size_t blen;
+	char boundary[MIME_BOUNDARY_MAX];
+};
+
+struct mime_entity {
+	char path[MIME_PATH_MAX];
+	unsigned depth;
+	bool in_message;  /* body of a message: a leaf is path.1 */
+	bool digest_child;
+	bool has_ctype;
+	char ctype[MIME_CTYPE_MAX];
+	char charset[CHARSET_NAME_MAX];
+	char filename[MIME_FILENAME_MAX];
+	char disposition[MIME_TOKEN_MAX];
+	char cte[MIME_TOKEN_MAX];
+	bool bad_boundary;
+	size_t blen;
+	char boundary[MIME_BOUNDARY_MAX];
+};
+
+enum parse_state { PS_HEADERS, PS_BODY };
+
+enum hdr_state {
+	HS_LINE_START, HS_NAME, HS_NAME_WS, HS_VALUE, HS_CR,
+	HS_SKIP, HS_SKIP_LINE_START,
+};
+
+enum body_state { BS_LINE_START, BS_HOLD, BS_MID, BS_SKIP_LINE };
+
+enum cte { CTE_IDENTITY, CTE_BASE64, CTE_QP, CTE_UU };
+
+struct mime_parser {
+	struct mime_limits lim;
+	const struct mime_sink *sink;
+	void *ctx;
+	uint32_t anomalies;
+	uint64_t decoded;
+	unsigned nparts;
+	bool stopped;      /* part limit hit: the rest is ignored */
+	bool limit_hit;    /* max_decoded_bytes reached */
+
+	struct mime_frame *frames;
+	unsigned nframes, cap_frames, nmultipart;
+	struct mime_entity ent;
+	enum parse_state ps;
+
+	/* header block */
+	enum hdr_state hs;
+	uint8_t *hbuf;
+	size_t hlen, hcap, name_len, hblock, hline;
+	bool have_hdr, hline_flagged;
+	uint8_t *hout, *hscratch;
+	char hname[MIME_FIELD_NAME_MAX + 1];
+	uint8_t replay[MIME_FIELD_NAME_MAX + 8];
+	size_t nreplay;
+	bool replaying;
+
+	/* body lines */
+	bool leaf;         /* body goes through the pipeline */
+	enum body_state bs;
+	uint8_t *lb;
+	size_t lbn, lbcap;
+	uint8_t *alive;    /* per frame: held line may still be its boundary */
+	bool uu_cand;
+	uint8_t eol[2];
+	unsigned neol;
+	bool cr;
+	size_t col;
+	bool col_flagged;
+
+	/* leaf pipeline */
+	struct mime_part_info info;
+	bool leaf_open, skip, is_text, html, uu_detect, in_uu;
+	enum cte cte;
+	struct decode_b64 b64;
+	struct decode_qp qp;
+	struct decode_uu uu;
+	struct charset_conv cs;
+	struct html_text ht;
+	uint8_t *t1, *t2;
+	uint8_t *out;
+	size_t outn;
+};
+
+#define T1_SIZE (MIME_CHUNK + 64)
+#define T2_SIZE CHARSET_MAX_OUT(T1_SIZE)
+
+static void feed_bytes(struct mime_parser *P, const uint8_t *p,
+		       const uint8_t *e);
+
+/* ------------------------------------------------------------- output */
+
+static void out_flush(struct mime_parser *P)
+{
+	size_t n = P->outn;
+
+	if (n == 0)
+		return;
+	P->outn = 0;
+	if (P->limit_hit)
+		return;
+	if (P->decoded + n > P->lim.max_decoded_bytes) {
+		n = (size_t)(P->lim.max_decoded_bytes - P->decoded);
+		P->anomalies |= DLP_ANOM_SCAN_LIMIT;
+		P->limit_hit = true;
+	}
+	if (n) {
+		P->decoded += n;
+		if (P->sink->text)
+			P->sink->text(P->ctx, P->out, n);
+	}
+}
+
+/* Make room for n more output bytes (n <= MIME_OUT_MAX). */
+static inline uint8_t *out_room(struct mime_parser *P, size_t n)
+{
+	if (P->outn + n > MIME_OUT_MAX)
+		out_flush(P);
+	return P->out + P->outn;
+}
+
+/* Append bytes; text parts lose their NUL bytes (flagged). */
+static void out_put(struct mime_parser *P, const uint8_t *d, size_t n,
+		    bool strip_nul)
+{
+	while (n) {
+		size_t k = n < MIME_OUT_MAX / 2 ? n : MIME_OUT_MAX / 2;
+		uint8_t *o = out_room(P, k);
+		if (strip_nul && memchr(d, 0, k)) {
+			size_t w = 0;
+			for (size_t i = 0; i < k; i++)
+				if (d[i])
+					o[w++] = d[i];
+			P->anomalies |= DLP_ANOM_NUL;
+			P->outn += w;
+		} else {
+			memcpy(o, d, k);
+			P->outn += k;
+		}
+		d += k;
+		n -= k;
+	}
+}
+
+/* Converted UTF-8 of a text part: HTML reduced, then out. */
+static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	if (!n)
+		return;
+	if (P->html) {
+		uint8_t *o = out_room(P, HTML_TEXT_MAX_OUT(n));
+		size_t w = html_text_push(&P->ht, d, n, o);
+		if (memchr(o, 0, w)) {
+			size_t k = 0;
+			for (size_t i = 0; i < w; i++)
+				if (o[i])
+					o[k++] = o[i];
+			w = k;
+			P->anomalies |= DLP_ANOM_NUL;
+		}
+		P->outn += w;
+	} else {
+		out_put(P, d, n, true);
+	}
+}
+
+/* Transfer-decoded bytes (n <= T1_SIZE). */
+static void stage_decoded(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	if (!n)
+		return;
+	if (!P->is_text) {
+		out_put(P, d, n, false);
+		return;
+	}
+	size_t w = charset_conv_push(&P->cs, d, n, P->t2);
+	stage_utf8(P, P->t2, w);
+}
+
+/* End of the charset/HTML stages of a text stream. */
+static void stage_text_finish(struct mime_parser *P)
+{
+	if (!P->is_text)
+		return;
+	size_t w = charset_conv_finish(&P->cs, P->t2);
+	stage_utf8(P, P->t2, w);
+	if (P->html) {
+		uint8_t *o = out_room(P, HTML_TEXT_MAX_OUT(0));
+		P->outn += html_text_finish(&P->ht, o);
+	}
+}
+
+static void stage_transfer(struct mime_parser *P, const uint8_t *d, size_t n);
+
+/* uuencoded lines: one line per push so that the bytes after "end" go back
+ * to the text path. */
+static void stage_uu(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	while (n) {
+		const uint8_t *nl = memchr(d, '\n', n);
+		size_t k = nl ? (size_t)(nl - d) + 1 : n;
+		size_t w = decode_uu_push(&P->uu, d, k, P->t1);
+		out_put(P, P->t1, w, false);
+		d += k;
+		n -= k;
+		if (decode_uu_done(&P->uu)) {
+			P->anomalies |= P->uu.anomalies;
+			if (P->in_uu) {
+				P->in_uu = false;
+				stage_transfer(P, d, n);
+			}
+			return;
+		}
+	}
+}
+
+static void stage_transfer(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	while (n) {
+		size_t k = n < MIME_CHUNK ? n : MIME_CHUNK, w;
+
+		if (P->in_uu) {
+			stage_uu(P, d, n);
+			return;
+		}
+		switch (P->cte) {
+		case CTE_BASE64:
+			w = decode_b64_push(&P->b64, d, k, P->t1);
+			stage_decoded(P, P->t1, w);
+			break;
+		case CTE_QP:
+			w = decode_qp_push(&P->qp, d, k, P->t1);
+			stage_decoded(P, P->t1, w);
+			break;
+		case CTE_UU:
+			if (!decode_uu_done(&P->uu)) {
+				w = decode_uu_push(&P->uu, d, k, P->t1);
+				out_put(P, P->t1, w, false);
+			}
+			break;
+		case CTE_IDENTITY:
+		default:
+			stage_decoded(P, d, k);
+			break;
+		}
+		d += k;
+		n -= k;
+	}
+}
+
+/* Raw body bytes of the current entity. */
+static void leaf_content(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	if (!P->leaf_open || P->skip || P->limit_hit || !n)
+		return;
+	stage_transfer(P, d, n);
+}
+
+/* Body content: a held line break first. */
+static void content(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	if (P->neol) {
+		unsigned k = P->neol;
+		P->neol = 0;
+		leaf_content(P, P->eol, k);
+	}
+	leaf_content(P, d, n);
+}
+
+/* ------------------------------------------------------------- parts */
+
+static bool path_join(char *dst, const char *base, unsigned n)
+{
+	int r = base[0] ? snprintf(dst, MIME_PATH_MAX, "%s.%u", base, n) :
+			  snprintf(dst, MIME_PATH_MAX, "%u", n);
+	return r > 0 && r < MIME_PATH_MAX;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void count_part(struct mime_parser *P)
+{
+	if (++P->nparts > P->lim.max_parts) {
+		P->anomalies |= DLP_ANOM_PARTS;
+		P->stopped = true;
+	}
+}
+
+static void entity_init(struct mime_parser *P, const char *path,
+			unsigned depth, bool in_message, bool digest_child)
+{
+	struct mime_entity *E = &P->ent;
+
+	memset(E, 0, offsetof(struct mime_entity, boundary));
+	snprintf(E->path, sizeof(E->path), "%s", path);
+	E->depth = depth;
+	E->in_message = in_message;
+	E->digest_child = digest_child;
+	P->ps = PS_HEADERS;
+	P->hs = HS_LINE_START;
+	P->hlen = 0;
+	P->hblock = 0;
+	P->hline = 0;
+	P->have_hdr = false;
+	P->hline_flagged = false;
+	count_part(P);
+}
+
+static void leaf_begin(struct mime_parser *P, const char *path)
+{
+	struct mime_entity *E = &P->ent;
+	struct mime_part_info *I = &P->info;
+
+	memset(I, 0, sizeof(*I));
+	snprintf(I->path, sizeof(I->path), "%s", path);
+	I->depth = E->depth;
+	I->content_type = E->ctype;
+	I->charset = E->charset[0] ? E->charset : NULL;
+	I->filename = E->filename[0] ? E->filename : NULL;
+	I->attachment = strcmp(E->disposition, "attachment") == 0 ||
+			E->filename[0] != '\0';
+	P->skip = starts_with(E->ctype, "image/") ||
+		  starts_with(E->ctype, "audio/") ||
+		  starts_with(E->ctype, "video/");
+	P->is_text = !P->skip && starts_with(E->ctype, "text/");
+	I->is_text = P->is_text;
+	P->html = P->is_text && strcmp(E->ctype, "text/html") == 0;
+
+	if (strcmp(E->cte, "base64") == 0)
+		P->cte = CTE_BASE64;
+	else if (strcmp(E->cte, "quoted-printable") == 0)
+		P->cte = CTE_QP;
+	else if (strcmp(E->cte, "x-uuencode") == 0 ||
+		 strcmp(E->cte, "uuencode") == 0 || strcmp(E->cte, "x-uue") == 0)
+		P->cte = CTE_UU;
+	else
+		P->cte = CTE_IDENTITY;
+	decode_b64_init(&P->b64);
+	decode_qp_init(&P->qp);
+	decode_uu_init(&P->uu, true);
+	P->in_uu = false;
+	P->uu_detect = P->is_text && !P->html && P->cte == CTE_IDENTITY;
+	if (P->is_text) {
+		charset_conv_init(&P->cs, I->charset,
+				  I->charset ? strlen(I->charset) : 0);
+		if (P->html)
+			html_text_init(&P->ht);
+	}
+	P->leaf_open = true;
+	if (P->sink->part_begin)
+		P->sink->part_begin(P->ctx, I);
+}
+
+static void leaf_end(struct mime_parser *P)
+{
+	size_t w;
+
+	if (!P->leaf_open)
+		return;
+	if (!P->skip && !P->limit_hit) {
+		if (P->in_uu || P->cte == CTE_UU) {
+			w = decode_uu_finish(&P->uu, P->t1);
+			out_put(P, P->t1, w, false);
+		} else if (P->cte == CTE_BASE64) {
+			w = decode_b64_finish(&P->b64, P->t1);
+			stage_decoded(P, P->t1, w);
+		} else if (P->cte == CTE_QP) {
+			w = decode_qp_finish(&P->qp, P->t1);
+			stage_decoded(P, P->t1, w);
+		}
+		stage_text_finish(P);
+	}
+	out_flush(P);
+	P->anomalies |= P->b64.anomalies | P->qp.anomalies | P->uu.anomalies;
+	if (P->is_text) {
+		P->anomalies |= P->cs.anomalies;
+		charset_conv_fini(&P->cs);
+	}
+	P->leaf_open = false;
+	if (P->sink->part_end)
+		P->sink->part_end(P->ctx, &P->info);
+}
+
+static void body_start(struct mime_parser *P, bool leaf)
+{
+	P->ps = PS_BODY;
+	P->leaf = leaf;
+	P->bs = BS_LINE_START;
+	P->neol = 0;
+	P->cr = false;
+	P->col = 0;
+	P->col_flagged = false;
+}
+
+/* The header block of the current entity is complete. */
+static void entity_body(struct mime_parser *P)
+{
+	struct mime_entity *E = &P->ent;
+	char leafpath[MIME_PATH_MAX];
+
+	if (!E->has_ctype || !strchr(E->ctype, '/'))
+		snprintf(E->ctype, sizeof(E->ctype), "%s",
+			 E->digest_child ? "message/rfc822" : "text/plain");
+
+	if (starts_with(E->ctype, "multipart/")) {
+		if (E->blen == 0 || E->bad_boundary) {
+			P->anomalies |= DLP_ANOM_BAD_BOUNDARY;
+			/* read as one opaque part so its bytes are still scanned */
+		} else if (E->depth + 1 > P->lim.max_depth ||
+			   P->nframes >= P->cap_frames) {
+			P->anomalies |= DLP_ANOM_DEPTH;
+			body_start(P, false);
+			return;
+		} else {
+			struct mime_frame *F = &P->frames[P->nframes++];
+			F->kind = FR_MULTIPART;
+			F->digest = strcmp(E->ctype, "multipart/digest") == 0;
+			memcpy(F->path, E->path, sizeof(F->path));
+			F->depth = E->depth;
+			F->nchild = 0;
+			F->blen = E->blen;
+			memcpy(F->boundary, E->boundary, E->blen);
+			P->nmultipart++;
+			body_start(P, false); /* preamble */
+			return;
+		}
+	} else if ((strcmp(E->ctype, "message/rfc822") == 0 ||
+		    strcmp(E->ctype, "message/global") == 0) &&
+		   strcmp(E->cte, "base64") != 0 &&
+		   strcmp(E->cte, "quoted-printable") != 0) {
+		if (E->depth + 1 > P->lim.max_depth ||
+		    P->nframes >= P->cap_frames) {
+			P->anomalies |= DLP_ANOM_DEPTH;
+			body_start(P, false);
+			return;
+		}
+		struct mime_frame *F = &P->frames[P->nframes++];
+		F->kind = FR_MESSAGE;
+		memcpy(F->path, E->path, sizeof(F->path));
+		F->depth = E->depth;
+		F->nchild = 0;
+		F->blen = 0;
+		char path[MIME_PATH_MAX];
+		memcpy(path, E->path, sizeof(path));
+		entity_init(P, path, F->depth + 1, true, false);
+		return;
+	}
+	if (E->in_message) {
+		if (!path_join(leafpath, E->path, 1)) {
+			P->anomalies |= DLP_ANOM_DEPTH;
+			body_start(P, false);
+			return;
+		}
+	} else {
+		memcpy(leafpath, E->path, sizeof(leafpath));
+	}
+	body_start(P, true);
+	leaf_begin(P, leafpath);
+}
+
+/* A boundary line of frame fi. */
+static void on_boundary(struct mime_parser *P, unsigned fi, bool closing)
+{
+	P->neol = 0; /* the line break before it belongs to the boundary */
+	P->cr = false;
+	leaf_end(P);
+	for (unsigned i = P->nframes; i-- > fi + 1;) {
+		if (P->frames[i].kind == FR_MULTIPART) {
+			P->anomalies |= DLP_ANOM_BAD_BOUNDARY; /* not closed */
+			P->nmultipart--;
+		}
+	}
+	P->nframes = fi + 1;
+	struct mime_frame *F = &P->frames[fi];
+	if (closing) {
+		P->nframes = fi;
+		P->nmultipart--;
+		body_start(P, false); /* epilogue */
+		return;
+	}
+	char path[MIME_PATH_MAX];
+	if (!path_join(path, F->path, ++F->nchild)) {
+		P->anomalies |= DLP_ANOM_DEPTH;
+		body_start(P, false);
+		return;
+	}
+	entity_init(P, path, F->depth + 1, false, F->digest);
+}
+
+/* --------------------------------------------------------------- headers */
+
+static bool hdr_is(const char *name, const char *want)
+{
+	return strcasecmp(name, want) == 0;
+}
+
+static void hdr_dispatch(struct mime_parser *P)
+{
+	struct mime_entity *E = &P->ent;
+	size_t nl = P->name_len, vs = P->name_len, ve = P->hlen;
+
+	P->have_hdr = false;
+	while (nl > 0 && (P->hbuf[nl - 1] == ' ' || P->hbuf[nl - 1] == '\t'))
+		nl--;
+	memcpy(P->hname, P->hbuf, nl);
+	P->hname[nl] = '\0';
+	while (vs < ve && (P->hbuf[vs] == ' ' || P->hbuf[vs] == '\t'))
+		vs++;
+	while (ve > vs && (P->hbuf[ve - 1] == ' ' || P->hbuf[ve - 1] == '\t' ||
+			   P->hbuf[ve - 1] == '\r'))
+		ve--;
+	const uint8_t *v = P->hbuf + vs;
+	size_t vlen = ve - vs;
+
+	if (P->sink->header) {
+		size_t w = mime_hdr_decode_words(v, vlen, P->hout, P->hscratch,
+						 &P->anomalies);
+		P->sink->header(P->ctx, E->path, E->depth, P->hname,
+				(const char *)P->hout, w);
+	}
+	if (hdr_is(P->hname, "content-type")) {
+		char tok[MIME_CTYPE_MAX];
+		mime_hdr_token(v, vlen, tok, sizeof(tok));
+		if (strchr(tok, '/')) {
+			memcpy(E->ctype, tok, sizeof(E->ctype));
+			E->has_ctype = true;
+		} else {
+			P->anomalies |= DLP_ANOM_BAD_HEADER;
+		}
+		E->charset[0] = '\0';
+		if (mime_hdr_param(v, vlen, "charset", E->charset,
+				   sizeof(E->charset), P->hscratch,
+				   &P->anomalies) > 0) {
+			for (char *c = E->charset; *c; c++)
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c + 32);
+		}
+		char b[MIME_BOUNDARY_MAX + 2];
+		long bl = mime_hdr_param(v, vlen, "boundary", b, sizeof(b),
+					 P->hscratch, &P->anomalies);
+		E->bad_boundary = false;
+		E->blen = 0;
+		if (bl > MIME_BOUNDARY_MAX ||
+		    (bl > 0 && (size_t)bl + 4 > P->lbcap))
+			E->bad_boundary = true;
+		else if (bl > 0) {
+			E->blen = (size_t)bl;
+			memcpy(E->boundary, b, E->blen);
+		}
+		if (!E->filename[0])
+			mime_hdr_param(v, vlen, "name", E->filename,
+				       sizeof(E->filename), P->hscratch,
+				       &P->anomalies);
+	} else if (hdr_is(P->hname, "content-disposition")) {
+		char fn[MIME_FILENAME_MAX];
+		mime_hdr_token(v, vlen, E->disposition, sizeof(E->disposition));
+		/* the disposition filename wins over Content-Type name */
+		if (mime_hdr_param(v, vlen, "filename", fn, sizeof(fn),
+				   P->hscratch, &P->anomalies) > 0)
+			memcpy(E->filename, fn, sizeof(fn));
+	} else if (hdr_is(P->hname, "content-transfer-encoding")) {
+		mime_hdr_token(v, vlen, E->cte, sizeof(E->cte));
+	}
+}
+
+/* Append a header byte; false once the block is over its limit. */
+static inline bool hdr_put(struct mime_parser *P, uint8_t c)
+{
+	if (P->hblock >= P->lim.max_header_bytes || P->hlen >= P->hcap) {
+		P->anomalies |= DLP_ANOM_HEADER_SIZE;
+		P->have_hdr = false;
+		P->hlen = 0;
+		return false;
+	}
+	P->hbuf[P->hlen++] = c;
+	return true;
+}
+
+static inline void hdr_line_byte(struct mime_parser *P)
+{
+	if (++P->hline > P->lim.max_line_length && !P->hline_flagged) {
+		P->anomalies |= DLP_ANOM_LINE_LENGTH;
+		P->hline_flagged = true;
+	}
+	P->hblock++;
+}
+
+/* The line being read as a field name is not one: the header block ends
+ * and the line is body (flagged). */
+static void hdr_not_header(struct mime_parser *P)
+{
+	P->anomalies |= DLP_ANOM_BAD_HEADER;
+	memcpy(P->replay, P->hbuf, P->hlen);
+	P->nreplay = P->hlen;
+	P->hlen = 0;
+	entity_body(P);
+}
+
+static void hdr_end_block(struct mime_parser *P)
+{
+	if (P->have_hdr)
+		hdr_dispatch(P);
+	entity_body(P);
+}
+
+/* Header bytes; returns where the block ended (or e). */
+static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
+			       const uint8_t *e)
+{
+	for (; p < e; p++) {
+		uint8_t c = *p;
+
+		switch (P->hs) {
+		case HS_LINE_START:
+			P->hline = 0;
+			P->hline_flagged = false;
+			if (c == '\r') {
+				P->hs = HS_CR;
+				hdr_line_byte(P);
+				break;
+			}
+			if (c == '\n') {
+				hdr_end_block(P);
+				return p + 1;
+			}
+			hdr_line_byte(P);
+			if (c == ' ' || c == '\t') {
+				if (P->have_hdr) {
+					P->hs = hdr_put(P, c) ? HS_VALUE : HS_SKIP;
+				} else {
+					/* continuation of nothing, or of a
+					 * skipped header */
+					P->hs = HS_SKIP;
+				}
+				break;
+			}
+			if (P->have_hdr)
+				hdr_dispatch(P);
+			P->hlen = 0;
+			if (P->hblock > P->lim.max_header_bytes) {
+				P->anomalies |= DLP_ANOM_HEADER_SIZE;
+				P->hs = HS_SKIP;
+				break;
+			}
+			if (c == ':' || c < 33 || c > 126) {
+				P->hbuf[P->hlen++] = c;
+				hdr_not_header(P);
+				return p + 1;
+			}
+			P->hbuf[P->hlen++] = c;
+			P->hs = HS_NAME;
+			break;
+		case HS_CR:
+			if (c == '\n') {
+				hdr_end_block(P);
+				return p + 1;
+			}
+			hdr_end_block(P); /* a bare CR line ends it too */
+			return p;
+		case HS_NAME:
+		case HS_NAME_WS:
+			if (c == ':') {
+				hdr_line_byte(P);
+				P->name_len = P->hlen;
+				P->have_hdr = true;
+				P->hs = HS_VALUE;
+			} else if (c == ' ' || c == '\t') {
+				hdr_line_byte(P);
+				P->hbuf[P->hlen++] = c;
+				P->hs = HS_NAME_WS;
+			} else if (P->hs == HS_NAME && c > 32 && c < 127 &&
+				   P->hlen < MIME_FIELD_NAME_MAX &&
+				   P->hblock < P->lim.max_header_bytes) {
+				hdr_line_byte(P);
+				P->hbuf[P->hlen++] = c;
+			} else {
+				hdr_not_header(P);
+				return p; /* c is body */
+			}
+			break;
+		case HS_VALUE: {
+			const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
+			const uint8_t *end = nl ? nl : e;
+			size_t n = (size_t)(end - p);
+			size_t room = P->hcap - P->hlen;
+			size_t left = P->lim.max_header_bytes > P->hblock ?
+				P->lim.max_header_bytes - P->hblock : 0;
+			if (n > room || n > left) {
+				P->anomalies |= DLP_ANOM_HEADER_SIZE;
+				P->have_hdr = false;
+				P->hlen = 0;
+				P->hblock += n;
+				P->hs = HS_SKIP;
+				p = end - 1;
+				break;
+			}
+			memcpy(P->hbuf + P->hlen, p, n);
+			P->hlen += n;
+			P->hblock += n;
+			P->hline += n;
+			if (P->hline > P->lim.max_line_length && !P->hline_flagged) {
+				P->anomalies |= DLP_ANOM_LINE_LENGTH;
+				P->hline_flagged = true;
+			}
+			if (nl) {
+				if (P->hlen > P->name_len &&
+				    P->hbuf[P->hlen - 1] == '\r')
+					P->hlen--;
+				P->hblock++;
+				P->hs = HS_LINE_START;
+				p = nl;
+			} else {
+				p = e - 1;
+			}
+			break;
+		}
+		case HS_SKIP: {
+			const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
+			if (!nl) {
+				P->hblock += (size_t)(e - p);
+				p = e - 1;
+				break;
+			}
+			P->hblock += (size_t)(nl - p) + 1;
+			p = nl;
+			P->hs = HS_SKIP_LINE_START;
+			break;
+		}
+		case HS_SKIP_LINE_START:
+			if (c != ' ' && c != '\t' &&
+			    P->hblock <= P->lim.max_header_bytes) {
+				/* skipped a stray continuation: next header */
+				P->hs = HS_LINE_START;
+				p--;
+				break;
+			}
+			if (c == '\n') {
+				entity_body(P);
+				return p + 1;
+			}
+			if (c == '\r') {
+				P->hs = HS_CR;
+				P->have_hdr = false;
+				break;
+			}
+			P->hs = HS_SKIP;
+			P->hblock++;
+			break;
+		}
+	}
+	return p;
+}
+
+/* ------------------------------------------------------------------ body */
+
+/* Whether a line starting with c must be held. */
+static inline bool line_candidate(const struct mime_parser *P, uint8_t c)
+{
+	return (P->nmultipart && c == '-') ||
+	       (P->leaf && P->uu_detect && !P->in_uu && c == 'b');
+}
+
+static inline bool blank(uint8_t c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* The held line ended (LF, or end of message): boundary or content. */
+static void hold_line_end(struct mime_parser *P, bool lf)
+{
+	size_t n = P->lbn;
+	bool crlf = n > 0 && P->lb[n - 1] == '\r';
+
+	if (crlf)
+		n--;
+	for (unsigned i = P->nframes; i-- > 0;) {
+		const struct mime_frame *F = &P->frames[i];
+		if (F->kind != FR_MULTIPART || !P->alive[i] || n < 2 + F->blen)
+			continue;
+		size_t k = 2 + F->blen;
+		bool closing = false;
+		if (n >= k + 2 && P->lb[k] == '-' && P->lb[k + 1] == '-') {
+			closing = true;
+			k += 2;
+		}
+		while (k < n && blank(P->lb[k]))
+			k++;
+		if (k == n && memcmp(P->lb + 2, F->boundary, F->blen) == 0 &&
+		    P->lb[0] == '-' && P->lb[1] == '-') {
+			P->lbn = 0;
+			on_boundary(P, i, closing);
+			return;
+		}
+	}
+	content(P, P->lb, n);
+	P->lbn = 0;
+	if (lf) {
+		P->eol[0] = '\r';
+		P->eol[1] = '\n';
+		P->neol = crlf ? 2 : 1;
+		if (!crlf)
+			P->eol[0] = '\n';
+	} else if (crlf) {
+		content(P, (const uint8_t *)"\r", 1);
+	}
+	P->bs = BS_LINE_START;
+}
+
+/* The held bytes cannot be a boundary / begin line: they are content. */
+static void hold_give_up(struct mime_parser *P)
+{
+	content(P, P->lb, P->lbn);
+	P->col = P->lbn;
+	P->lbn = 0;
+	P->bs = BS_MID;
+}
+
+/* One more held byte c at index pos: still a candidate? */
+static bool hold_alive(struct mime_parser *P, size_t pos, uint8_t c)
+{
+	bool any = false;
+
+	for (unsigned i = 0; i < P->nframes; i++) {
+		const struct mime_frame *F = &P->frames[i];
+		if (F->kind != FR_MULTIPART || !P->alive[i])
+			continue;
+		bool ok;
+		if (pos < 2)
+			ok = c == '-';
+		else if (pos < 2 + F->blen)
+			ok = c == (uint8_t)F->boundary[pos - 2];
+		else
+			ok = c == '-' || blank(c) || c == '\r';
+		P->alive[i] = ok;
+		any |= ok;
+	}
+	if (P->uu_cand) {
+		static const char begin[] = "begin ";
+		if (pos < 6)
+			P->uu_cand = c == (uint8_t)begin[pos];
+		else if (c >= '0' && c <= '7' && pos < 6 + 4)
+			P->uu_cand = true;
+		else if (c == ' ' && pos > 6) {
+			/* "begin <mode> ": a uuencoded block starts */
+			P->uu_cand = false;
+			content(P, NULL, 0);
+			stage_text_finish(P);
+			P->in_uu = true;
+			decode_uu_init(&P->uu, false);
+			P->lbn = 0;
+			P->bs = BS_SKIP_LINE;
+			return true;
+		} else
+			P->uu_cand = false;
+		any |= P->uu_cand;
+	}
+	return any;
+}
+
+static inline void col_add(struct mime_parser *P, size_t n)
+{
+	P->col += n;
+	if (P->col > P->lim.max_line_length && !P->col_flagged) {
+		P->anomalies |= DLP_ANOM_LINE_LENGTH;
+		P->col_flagged = true;
+	}
+}
+
+/* Body bytes; returns where it stopped (a new header block starts there). */
+static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p,
+				const uint8_t *e)
+{
+	while (p < e && P->ps == PS_BODY) {
+		switch (P->bs) {
+		case BS_LINE_START:
+			P->col = 0;
+			P->col_flagged = false;
+			if (line_candidate(P, *p)) {
+				P->lbn = 0;
+				memset(P->alive, 1, P->nframes);
+				P->uu_cand = P->leaf && P->uu_detect && !P->in_uu;
+				P->bs = BS_HOLD;
+			} else {
+				P->bs = BS_MID;
+			}
+			break;
+		case BS_HOLD: {
+			uint8_t c = *p++;
+			if (c == '\n') {
+				hold_line_end(P, true);
+				break;
+			}
+			if (P->lbn == P->lbcap) {
+				/* too long for a boundary line */
+				if (P->lbcap >= P->lim.max_line_length)
+					P->anomalies |= DLP_ANOM_LINE_LENGTH;
+				hold_give_up(P);
+				p--;
+				break;
+			}
+			P->lb[P->lbn++] = c;
+			if (!hold_alive(P, P->lbn - 1, c) && P->bs == BS_HOLD)
+				hold_give_up(P);
+			break;
+		}
+		case BS_SKIP_LINE: {
+			const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
+			if (!nl) {
+				p = e;
+				break;
+			}
+			p = nl + 1;
+			P->bs = BS_LINE_START;
+			break;
+		}
+		case BS_MID: {
+			if (P->cr) {
+				P->cr = false;
+				if (*p == '\n') {
+					P->eol[0] = '\r';
+					P->eol[1] = '\n';
+					P->neol = 2;
+					p++;
+					P->bs = BS_LINE_START;
+					break;
+				}
+				content(P, (const uint8_t *)"\r", 1);
+			}
+			const uint8_t *s = p, *nl;
+			for (;;) {
+				nl = memchr(p, '\n', (size_t)(e - p));
+				if (!nl)
+					break;
+				col_add(P, (size_t)(nl - p));
+				P->col = 0;
+				P->col_flagged = false;
+				if (nl + 1 < e && !line_candidate(P, nl[1])) {
+					p = nl + 1;
+					continue;
+				}
+				break;
+			}
+			if (!nl) {
+				size_t n = (size_t)(e - s);
+				col_add(P, (size_t)(e - p));
+				if (e[-1] == '\r') {
+					P->cr = true;
+					n--;
+				}
+				content(P, s, n);
+				p = e;
+				break;
+			}
+			size_t n = (size_t)(nl - s);
+			bool crlf = nl > s && nl[-1] == '\r';
+			content(P, s, crlf ? n - 1 : n);
+			P->eol[0] = crlf ? '\r' : '\n';
+			P->eol[1] = '\n';
+			P->neol = crlf ? 2 : 1;
+			p = nl + 1;
+			P->bs = BS_LINE_START;
+			break;
+		}
+		}
+	}
+	return p;
+}
+
+/* End of message inside a body. */
+static void body_eof(struct mime_parser *P)
+{
+	if (P->bs == BS_HOLD) {
+		hold_line_end(P, false);
+		if (P->ps != PS_BODY)
+			return;
+	}
+	if (P->cr) {
+		P->cr = false;
+		content(P, (const uint8_t *)"\r", 1);
+	}
+	content(P, NULL, 0);
+}
+
+/* ------------------------------------------------------------------ feed */
+
+static void feed_bytes(struct mime_parser *P, const uint8_t *p,
+		       const uint8_t *e)
+{
+	while (p < e && !P->stopped) {
+		if (P->ps == PS_HEADERS) {
+			p = hdr_feed(P, p, e);
+			if (P->nreplay && !P->replaying) {
+				uint8_t tmp[sizeof(P->replay)];
+				size_t n = P->nreplay;
+				memcpy(tmp, P->replay, n);
+				P->nreplay = 0;
+				P->replaying = true;
+				feed_bytes(P, tmp, tmp + n);
+				P->replaying = false;
+			}
+			P->nreplay = 0;
+		} else {
+			p = body_feed(P, p, e);
+		}
+	}
+}
+
+int mime_parser_feed(struct mime_parser *P, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	if (!len)
+		return 0;
+	feed_bytes(P, p, p + len);
+	return 0;
+}
+
+int mime_parser_finish(struct mime_parser *P)
+{
+	/* bounded: every round either ends or starts an entity, and entities
+	 * are capped by max_parts */
+	while (!P->stopped) {
+		if (P->ps == PS_HEADERS) {
+			if (P->hs == HS_NAME || P->hs == HS_NAME_WS) {
+				hdr_not_header(P);
+				if (P->nreplay) {
+					uint8_t tmp[sizeof(P->replay)];
+					size_t n = P->nreplay;
+					memcpy(tmp, P->replay, n);
+					P->nreplay = 0;
+					feed_bytes(P, tmp, tmp + n);
+				}
+			} else {
+				hdr_end_block(P);
+			}
+			continue;
+		}
+		body_eof(P);
+		if (P->ps == PS_BODY)
+			break;
+	}
+	leaf_end(P);
+	if (P->nmultipart)
+		P->anomalies |= DLP_ANOM_BAD_BOUNDARY;
+	P->nframes = 0;
+	P->nmultipart = 0;
+	out_flush(P);
+	return 0;
+}
+
+uint32_t mime_parser_anomalies(const struct mime_parser *P)
+{
+	uint32_t a = P->anomalies;
+
+	if (P->leaf_open) {
+		a |= P->b64.anomalies | P->qp.anomalies | P->uu.anomalies;
+		if (P->is_text)
+			a |= P->cs.anomalies;
+	}
+	return a;
+}
+
+uint64_t mime_parser_decoded_bytes(const struct mime_parser *P)
+{
+	return P->decoded;
+}
+
+void mime_parser_reset(struct mime_parser *P)
+{
+	if (P->leaf_open && P->is_text)
+		charset_conv_fini(&P->cs);
+	P->leaf_open = false;
+	P->anomalies = 0;
+	P->decoded = 0;
+	P->nparts = 0;
+	P->stopped = false;
+	P->limit_hit = false;
+	P->nframes = 0;
+	P->nmultipart = 0;
+	P->nreplay = 0;
+	P->replaying = false;
+	P->outn = 0;
+	P->lbn = 0;
+	entity_init(P, "", 0, true, false);
+}
+
+struct mime_parser *mime_parser_create(const struct mime_limits *limits,
+				       const struct mime_sink *sink, void *ctx)
+{
+	struct mime_parser *P;
+
+	if (!sink) {
+		errno = EINVAL;
+		return NULL;
+	}
+	P = calloc(1, sizeof(*P));
+	if (!P)
+		return NULL;
+	if (limits)
+		P->lim = *limits;
+	if (!P->lim.max_depth)
+		P->lim.max_depth = MIME_DEF_DEPTH;
+	if (!P->lim.max_parts)
+		P->lim.max_parts = MIME_DEF_PARTS;
+	if (!P->lim.max_header_bytes)
+		P->lim.max_header_bytes = MIME_DEF_HEADER;
+	if (!P->lim.max_line_length)
+		P->lim.max_line_length = MIME_DEF_LINE;
+	if (!P->lim.max_decoded_bytes)
+		P->lim.max_decoded_bytes = MIME_DEF_DECODED;
+	P->sink = sink;
+	P->ctx = ctx;
+	P->cap_frames = P->lim.max_depth + 1;
+	P->hcap = P->lim.max_header_bytes;
+	P->lbcap = P->lim.max_line_length < MIME_HOLD_MAX ?
+		   P->lim.max_line_length : MIME_HOLD_MAX;
+	P->frames = calloc(P->cap_frames, sizeof(*P->frames));
+	P->alive = calloc(P->cap_frames, 1);
+	P->hbuf = malloc(P->hcap + 1);
+	P->hout = malloc(MIME_HDR_OUT_MAX(P->hcap));
+	P->hscratch = malloc(MIME_HDR_SCRATCH(P->hcap));
+	P->lb = malloc(P->lbcap + 1);
+	P->t1 = malloc(T1_SIZE + 16);
+	P->t2 = malloc(T2_SIZE);
+	P->out = malloc(MIME_OUT_MAX);
+	if (!P->frames || !P->alive || !P->hbuf || !P->hout || !P->hscratch ||
+	    !P->lb || !P->t1 || !P->t2 || !P->out) {
+		mime_parser_destroy(P);
+		errno = ENOMEM;
+		return NULL;
+	}
+	mime_parser_reset(P);
+	return P;
+}
+
+void mime_parser_destroy(struct mime_parser *P)
+{
+	if (!P)
+		return;
+	if (P->leaf_open && P->is_text)
+		charset_conv_fini(&P->cs);
+	free(P->frames);
+	free(P->alive);
+	free(P->hbuf);
+	free(P->hout);
+	free(P->hscratch);
+	free(P->lb);
+	free(P->t1);
+	free(P->t2);
+	free(P->out);
+	free(P);
+}

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * mime_header.c — RFC 2047 encoded words, RFC 2045/2231 parameters and
+ * structured-value tokens (see mime_header.h).
+ *
+ * Header values are small and bounded by the parser's header limit, so this
+ * code favours clarity: simple scans over pointer + length, no allocation
+ * (the caller lends a scratch buffer sized by MIME_HDR_SCRATCH()).
+ */
+#include "dlp/mime_header.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dlp/charset.h"
+#include "dlp/decode.h"
+#include "dlp/dlp.h"
+
+static inline bool mh_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static inline int mh_hex(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static inline uint8_t mh_lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+/* Convert raw bytes in charset cs to UTF-8 at out. */
+static size_t mh_convert(const char *cs, size_t cslen, const uint8_t *raw,
+			 size_t n, uint8_t *out, uint32_t *anom)
+{
+	struct charset_conv c;
+	size_t w;
+
+	charset_conv_init(&c, cs, cslen);
+	w = charset_conv_push(&c, raw, n, out);
+	w += charset_conv_finish(&c, out + w);
+	*anom |= c.anomalies;
+	charset_conv_fini(&c);
+	return w;
+}
+
+/* One encoded word at in[0..len): "=?cs?E?text?=". On success fills the
+ * charset and text slices and the encoding, returns the word length. */
+static size_t mh_word(const uint8_t *in, size_t len, const uint8_t **cs,
+		      size_t *cslen, uint8_t *enc, const uint8_t **text,
+		      size_t *tlen)
+{
+	size_t i = 2, s;
+
+	if (len < 8 || in[0] != '=' || in[1] != '?')
+		return 0;
+	s = i;
+	while (i < len && in[i] != '?' && !mh_space(in[i]))
+		i++;
+	if (i == s || i + 2 >= len || in[i] != '?')
+		return 0;
+	*cs = in + s;
+	*cslen = i - s;
+	*enc = mh_lower(in[i + 1]);
+	if ((*enc != 'b' && *enc != 'q') || in[i + 2] != '?')
+		return 0;
+	i += 3;
+	s = i;
+	while (i < len && in[i] != '?' && !mh_space(in[i]))
+		i++;
+	if (i + 1 >= len || in[i] != '?' || in[i + 1] != '=')
+		return 0;
+	*text = in + s;
+	*tlen = i - s;
+	return i + 2;
+}
+
+/* Q encoding of RFC 2047 §4.2 into raw. */
+static size_t mh_q(const uint8_t *t, size_t n, uint8_t *raw, uint32_t *anom)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i] == '_') {
+			raw[w++] = ' ';
+		} else if (t[i] == '=' && i + 2 < n && mh_hex(t[i + 1]) >= 0 &&
+			   mh_hex(t[i + 2]) >= 0) {
+			raw[w++] = (uint8_t)(mh_hex(t[i + 1]) << 4 | mh_hex(t[i + 2]));
+			i += 2;
+		} else {
+			if (t[i] == '=')
+				*anom |= DLP_ANOM_BAD_HEADER;
+			raw[w++] = t[i];
+		}
+	}
+	return w;
+}
+
+size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out,
+			     uint8_t *scratch, uint32_t *anom)
+{
+	uint8_t *o = out;
+	size_t i = 0, lit = 0; /* literal text starts at lit */
+	size_t nraw = 0;       /* decoded bytes of pending words in scratch */
+	const uint8_t *pcs = NULL;
+	size_t pcslen = 0;
+
+	while (i + 1 < len) {
+		const uint8_t *q = memchr(in + i, '=', len - i - 1);
+		if (!q)
+			break;
+		i = (size_t)(q - in);
+		const uint8_t *cs, *text;
+		size_t cslen, tlen;
+		uint8_t enc;
+		size_t wl = mh_word(in + i, len - i, &cs, &cslen, &enc, &text, &tlen);
+		if (!wl) {
+			if (in[i + 1] == '?')
+				*anom |= DLP_ANOM_BAD_HEADER;
+			i++;
+			continue;
+		}
+		/* literal text before the word: dropped if only blanks between
+		 * two encoded words */
+		bool blank = true;
+		for (size_t k = lit; k < i; k++)
+			if (!mh_space(in[k]))
+				blank = false;
+		if (!(blank && pcs)) {
+			if (pcs) {
+				o += mh_convert((const char *)pcs, pcslen, scratch,
+						nraw, o, anom);
+				pcs = NULL;
+				nraw = 0;
+			}
+			o += mh_convert("utf-8", 5, in + lit, i - lit, o, anom);
+		} else if (pcs && (cslen != pcslen ||
+				   strncasecmp((const char *)cs, (const char *)pcs,
+					       cslen) != 0)) {
+			o += mh_convert((const char *)pcs, pcslen, scratch, nraw,
+					o, anom);
+			pcs = NULL;
+			nraw = 0;
+		}
+		pcs = cs;
+		pcslen = cslen;
+		if (enc == 'b') {
+			struct decode_b64 b;
+			decode_b64_init(&b);
+			nraw += decode_b64_push(&b, text, tlen, scratch + nraw);
+			nraw += decode_b64_finish(&b, scratch + nraw);
+			if (b.anomalies)
+				*anom |= DLP_ANOM_BAD_HEADER;
+		} else {
+			nraw += mh_q(text, tlen, scratch + nraw, anom);
+		}
+		i += wl;
+		lit = i;
+	}
+	if (pcs)
+		o += mh_convert((const char *)pcs, pcslen, scratch, nraw, o, anom);
+	o += mh_convert("utf-8", 5, in + lit, len - lit, o, anom);
+	return (size_t)(o - out);
+}
+
+size_t mime_hdr_token(const uint8_t *v, size_t len, char *out, size_t outcap)
+{
+	size_t i = 0, n = 0;
+
+	for (;;) {
+		while (i < len && mh_space(v[i]))
+			i++;
+		if (i < len && v[i] == '(') { /* RFC 5322 comment */
+			unsigned depth = 0;
+			for (; i < len; i++) {
+				if (v[i] == '(')
+					depth++;
+				else if (v[i] == ')' && --depth == 0)
+					break;
+			}
+			i++;
+			continue;
+		}
+		break;
+	}
+	for (; i < len && v[i] != ';' && v[i] != '(' && !mh_space(v[i]); i++)
+		if (n + 1 < outcap)
+			out[n++] = (char)mh_lower(v[i]);
+	if (outcap)
+		out[n] = '\0';
+	return n;
+}
+
+struct mh_slice {
+	const uint8_t *p;
+	size_t len;
+	bool quoted;
+	bool extended;
+	bool present;
+};
+
+/* Copy a value, undoing quoted-string backslash escapes. */
+static size_t mh_unquote(const struct mh_slice *s, uint8_t *out)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < s->len; i++) {
+		if (s->quoted && s->p[i] == '\\' && i + 1 < s->len)
+			i++;
+		out[w++] = s->p[i];
+	}
+	return w;
+}
+
+/* RFC 2231 %XX decoding. */
+static size_t mh_pct(const uint8_t *p, size_t n, uint8_t *out)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '%' && i + 2 < n && mh_hex(p[i + 1]) >= 0 &&
+		    mh_hex(p[i + 2]) >= 0) {
+			out[w++] = (uint8_t)(mh_hex(p[i + 1]) << 4 | mh_hex(p[i + 2]));
+			i += 2;
+		} else {
+			out[w++] = p[i];
+		}
+	}
+	return w;
+}
+
+/* Match attribute a (alen) against attr: 0 = no, 1 = plain, 2 = "attr*",
+ * 3 = "attr*N", 4 = "attr*N*" (section in *sec). */
+static int mh_attr(const uint8_t *a, size_t alen, const char *attr,
+		   unsigned *sec)
+{
+	size_t n = strlen(attr), i;
+
+	if (alen < n || strncasecmp((const char *)a, attr, n) != 0)
+		return 0;
+	if (alen == n)
+		return 1;
+	if (a[n] != '*')
+		return 0;
+	if (alen == n + 1)
+		return 2;
+	unsigned v = 0;
+	for (i = n + 1; i < alen && a[i] >= '0' && a[i] <= '9'; i++)
+		if (v < 100000)
+			v = v * 10 + (unsigned)(a[i] - '0');
+	if (i == n + 1)
+		return 0;
+	*sec = v;
+	if (i == alen)
+		return 3;
+	if (i + 1 == alen && a[i] == '*')
+		return 4;
+	return 0;
+}
+
+/* Copy UTF-8 src into out, truncated on a character boundary. */
+static long mh_out(const uint8_t *src, size_t n, char *out, size_t outcap)
+{
+	if (outcap == 0)
+		return 0;
+	if (n > outcap - 1) {
+		n = outcap - 1;
+		while (n > 0 && (src[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(out, src, n);
+	out[n] = '\0';
+	return (long)n;
+}
+
+long mime_hdr_param(const uint8_t *v, size_t len, const char *attr,
+		    char *out, size_t outcap, uint8_t *scratch, uint32_t *anom)
+{
+	struct mh_slice plain = { 0 }, ext = { 0 };
+	struct mh_slice sec[MIME_PARAM_SECTIONS];
+	bool any_sec = false;
+	size_t i = 0;
+
+	memset(sec, 0, sizeof(sec));
+	/* skip the leading token, then ";"-separated attribute=value pairs */
+	while (i < len && v[i] != ';') {
+		if (v[i] == '"') { /* tolerate a quoted leading token */
+			for (i++; i < len && v[i] != '"'; i++)
+				;
+		}
+		i++;
+	}
+	while (i < len) {
+		while (i < len && (mh_space(v[i]) || v[i] == ';'))
+			i++;
+		size_t as = i;
+		while (i < len && v[i] != '=' && v[i] != ';')
+			i++;
+		size_t ae = i;
+		while (ae > as && mh_space(v[ae - 1]))
+			ae--;
+		if (i >= len || v[i] != '=')
+			continue;
+		i++;
+		while (i < len && mh_space(v[i]))
+			i++;
+		struct mh_slice s = { .present = true };
+		if (i < len && v[i] == '"') {
+			s.quoted = true;
+			s.p = v + ++i;
+			while (i < len && v[i] != '"') {
+				if (v[i] == '\\' && i + 1 < len)
+					i++;
+				i++;
+			}
+			s.len = (size_t)(v + (i < len ? i : len) - s.p);
+			if (i >= len)
+				*anom |= DLP_ANOM_BAD_HEADER; /* unterminated */
+			i++;
+			while (i < len && v[i] != ';')
+				i++;
+		} else {
+			s.p = v + i;
+			while (i < len && v[i] != ';')
+				i++;
+			size_t e = i;
+			while (e > (size_t)(s.p - v) && mh_space(v[e - 1]))
+				e--;
+			s.len = e - (size_t)(s.p - v);
+		}
+		unsigned n = 0;
+		switch (mh_attr(v + as, ae - as, attr, &n)) {
+		case 1:
+			if (!plain.present)
+				plain = s;
+			break;
+		case 2:
+			s.extended = true;
+			ext = s;
+			break;
+		case 3:
+		case 4:
+			if (n < MIME_PARAM_SECTIONS && !sec[n].present) {
+				s.extended = mh_attr(v + as, ae - as, attr, &n) == 4;
+				sec[n] = s;
+				any_sec = true;
+			} else {
+				*anom |= DLP_ANOM_BAD_HEADER;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+
+	/* raw bytes in scratch[0, len), converted text after them */
+	uint8_t *raw = scratch, *conv = scratch + len + 16;
+	size_t nraw = 0;
+	const uint8_t *cs = NULL;
+	size_t cslen = 0;
+
+	if (any_sec || ext.present) {
+		const struct mh_slice *list = any_sec ? sec : &ext;
+		unsigned count = any_sec ? MIME_PARAM_SECTIONS : 1;
+		for (unsigned k = 0; k < count; k++) {
+			const struct mh_slice *s = &list[k];
+			if (!s->present) {
+				if (any_sec && k + 1 < count && sec[k + 1].present)
+					*anom |= DLP_ANOM_BAD_HEADER; /* gap */
+				continue;
+			}
+			const uint8_t *p = s->p;
+			size_t n = s->len;
+			if (k == 0 && s->extended) {
+				/* charset'language'value */
+				const uint8_t *q1 = memchr(p, '\'', n);
+				const uint8_t *q2 = q1 ? memchr(q1 + 1, '\'',
+						(size_t)(p + n - q1 - 1)) : NULL;
+				if (q2) {
+					cs = p;
+					cslen = (size_t)(q1 - p);
+					n -= (size_t)(q2 + 1 - p);
+					p = q2 + 1;
+				}
+			}
+			if (s->extended) {
+				nraw += mh_pct(p, n, raw + nraw);
+			} else {
+				struct mh_slice t = *s;
+				t.p = p;
+				t.len = n;
+				nraw += mh_unquote(&t, raw + nraw);
+			}
+		}
+		size_t w;
+		if (cs && cslen)
+			w = mh_convert((const char *)cs, cslen, raw, nraw, conv, anom);
+		else
+			w = mime_hdr_decode_words(raw, nraw, conv,
+						  conv + MIME_HDR_OUT_MAX(len), anom);
+		return mh_out(conv, w, out, outcap);
+	}
+	if (!plain.present)
+		return -1;
+	nraw = mh_unquote(&plain, raw);
+	size_t w = mime_hdr_decode_words(raw, nraw, conv,
+					 conv + MIME_HDR_OUT_MAX(len), anom);
+	return mh_out(conv, w, out, outcap);
+}
