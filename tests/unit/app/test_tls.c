@@ -1033,6 +1033,29 @@ START_TEST(session_resumption)
 			ck_assert(check_pattern(&p.srv.plain, 5));
 			pair_close(&p);
 		}
+		/* a ticket from another server that B does not accept is
+		 * dropped after the full handshake, so B's session-ID cache
+		 * resumes the next time */
+		if (!t[i].tickets && t[i].cache) {
+			struct tls_config *a = server_cfg(tc.ec_cert_pem,
+							  tc.ec_key_pem);
+			struct tls_config *c3 = client_cfg_reuse(
+				TLS_VERIFY_REQUIRED, tc.ca_pem, NAME, true);
+
+			for (int round = 0; round < 3; round++) {
+				struct pair p;
+
+				pair_open(&p, c3, round == 0 ? a : s, NULL);
+				pair_pump(&p, 1460);
+				assert_established(&p);
+				ck_assert_msg(tls_conn_resumed(p.srv.c) ==
+					      (round == 2), "stale ticket round %d",
+					      round);
+				pair_close(&p);
+			}
+			tls_config_destroy(c3);
+			tls_config_destroy(a);
+		}
 		/* another server name is never offered the saved session */
 		{
 			struct tls_config *c2 = client_cfg_reuse(TLS_VERIFY_NONE,
