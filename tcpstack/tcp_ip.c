@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_ip.c — IPv4 and ICMP for a host (RFC 791, 792, 1122): header
+ * validation with every drop counted, checksums through the port's offload
+ * flags or in software, options skipped, fragments reassembled with
+ * rte_ip_frag inside the table's limits, echo replies in place, and
+ * rate-limited protocol/port unreachables. Output finishes the IPv4 and TCP
+ * checksums of frames built by tcp_output.c and hands them to ARP.
+ */
+#include <string.h>
+
+#include <rte_icmp.h>
+#include <rte_udp.h>
+
+#include "tcpstack/tcp_priv.h"
+
+#define IP_DF 0x4000
+#define ICMP_DEST_UNREACH  3
+#define ICMP_PROTO_UNREACH 2
+#define ICMP_PORT_UNREACH  3
+
+static bool
+is_our_ip(const struct tcp_stack *s, uint32_t ip)
+{
+	return tcp_iface_by_ip(s, ip) >= 0;
+}
+
+static bool
+is_bcast_or_mcast(const struct tcp_stack *s, uint32_t ip)
+{
+	if (ip == 0xffffffffu || (ip >> 28) == 0xe || ip == 0)
+		return true;
+	for (unsigned i = 0; i < s->n_ifaces; i++) {
+		const struct tcp_iface *ifc = &s->ifaces[i];
+
+		if (ifc->mask != 0xffffffffu &&
+		    (ip & ifc->mask) == (ifc->p.ipv4 & ifc->mask) &&
+		    (ip | ifc->mask) == 0xffffffffu)
+			return true;
+	}
+	return false;
+}
+
+void
+tcp_ipv4_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
+		struct rte_mbuf *m)
+{
+	const struct tcp_iface *ifc = &s->ifaces[iface];
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  m->l2_len);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->fragment_offset = RTE_BE16(IP_DF);
+	ip->hdr_checksum = 0;
+	m->l3_len = sizeof(*ip);
+	m->ol_flags &= ~(RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_L4_MASK);
+	if (ifc->p.offloads & TCP_OFFLOAD_TX_IPV4_CKSUM)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	else
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+		m->l4_len = (th->data_off >> 4) * 4;
+		if (ifc->p.offloads & TCP_OFFLOAD_TX_TCP_CKSUM) {
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+			th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		} else {
+			th->cksum = 0;
+			th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip,
+							       m->l2_len + m->l3_len);
+		}
+	}
+	tcp_arp_output(s, iface, nh, m);
+}
+
+/* --------------------------------------------------------------- ICMP */
+
+void
+tcp_icmp_unreach(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m,
+		 uint8_t code)
+{
+	const struct rte_ipv4_hdr *oip =
+		rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, m->l2_len);
+	uint32_t src = rte_be_to_cpu_32(oip->src_addr);
+	uint32_t dst = rte_be_to_cpu_32(oip->dst_addr);
+	uint32_t quote, nh;
+	struct rte_mbuf *r;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	char *p;
+	int out;
+
+	/* RFC 1122 §3.2.2: never about broadcasts, non-first fragments or
+	 * (by the caller) ICMP errors. */
+	if (is_bcast_or_mcast(s, src) || is_bcast_or_mcast(s, dst) ||
+	    (rte_be_to_cpu_16(oip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK)) {
+		tcp_mbuf_free(s, m);
+		return;
+	}
+	if (!tcp_rate_ok(s, &s->icmp_sec, &s->icmp_count, s->p.icmp_rate_limit)) {
+		s->cnt.icmp_rate_limited++;
+		tcp_mbuf_free(s, m);
+		return;
+	}
+	out = tcp_route(s, src, &nh);
+	r = out < 0 ? NULL : rte_pktmbuf_alloc(s->p.pool);
+	if (r == NULL) {
+		if (out < 0)
+			s->cnt.drop_tx_no_route++;
+		else
+			s->cnt.drop_no_mbuf++;
+		tcp_mbuf_free(s, m);
+		return;
+	}
+	quote = u32_min(m->pkt_len - m->l2_len, (uint32_t)m->l3_len + 8);
+	p = rte_pktmbuf_append(r, (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) +
+					     sizeof(*ic) + quote));
+	if (p == NULL) {
+		rte_pktmbuf_free(r);
+		tcp_mbuf_free(s, m);
+		return;
+	}
+	ip = (struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*ic) + quote);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = oip->dst_addr;
+	ip->dst_addr = oip->src_addr;
+	if (!is_our_ip(s, dst))
+		ip->src_addr = rte_cpu_to_be_32(s->ifaces[out].p.ipv4);
+	ic->icmp_type = ICMP_DEST_UNREACH;
+	ic->icmp_code = code;
+	ic->icmp_cksum = 0;
+	ic->icmp_ident = 0;
+	ic->icmp_seq_nb = 0;
+	rte_pktmbuf_read(m, m->l2_len, quote, ic + 1);
+	ic->icmp_cksum = ~rte_raw_cksum(ic, sizeof(*ic) + quote);
+	if (ic->icmp_cksum == 0)
+		ic->icmp_cksum = 0xffff;
+	r->l2_len = RTE_ETHER_HDR_LEN;
+	s->cnt.icmp_unreach_tx++;
+	tcp_mbuf_free(s, m);
+	tcp_ipv4_output(s, (unsigned)out, nh, r);
+}
+
+static void
+icmp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m,
+	   struct rte_ipv4_hdr *ip)
+{
+	uint32_t off = m->l2_len + m->l3_len;
+	uint32_t len = m->pkt_len - off;
+	struct rte_icmp_hdr *ic;
+	struct rte_ether_hdr *eh;
+	uint16_t sum = 0;
+	uint32_t tmp;
+
+	s->cnt.icmp_rx++;
+	if (len < sizeof(*ic) || rte_pktmbuf_data_len(m) < off + sizeof(*ic) ||
+	    rte_raw_cksum_mbuf(m, off, len, &sum) != 0 || sum != 0xffff) {
+		s->cnt.drop_icmp_bad++;
+		tcp_mbuf_free(s, m);
+		return;
+	}
+	ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, off);
+	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0 ||
+	    is_bcast_or_mcast(s, rte_be_to_cpu_32(ip->dst_addr)) ||
+	    is_bcast_or_mcast(s, rte_be_to_cpu_32(ip->src_addr))) {
+		/* Errors about our flows are ignored (RFC 5927 attacks). */
+		tcp_mbuf_free(s, m);
+		return;
+	}
+	/* Reply in place, back to the MAC it came from. */
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	ic->icmp_cksum = 0;
+	sum = 0;
+	rte_raw_cksum_mbuf(m, off, len, &sum);
+	ic->icmp_cksum = ~(uint16_t)sum;
+	if (ic->icmp_cksum == 0)
+		ic->icmp_cksum = 0xffff;
+	tmp = ip->src_addr;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = tmp;
+	ip->time_to_live = 64;
+	ip->packet_id = 0;
+	/* drop any options: the reply carries a plain header */
+	if (m->l3_len > sizeof(*ip)) {
+		uint32_t extra = m->l3_len - sizeof(*ip);
+
+		memmove(rte_pktmbuf_mtod(m, uint8_t *) + extra,
+			rte_pktmbuf_mtod(m, uint8_t *), m->l2_len + sizeof(*ip));
+		rte_pktmbuf_adj(m, extra);
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+		ip->total_length = rte_cpu_to_be_16(rte_be_to_cpu_16(ip->total_length) -
+						    extra);
+	}
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = s->ifaces[iface].p.mac;
+	m->ol_flags = 0;
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->fragment_offset = 0;
+	ip->hdr_checksum = 0;
+	m->l3_len = sizeof(*ip);
+	if (s->ifaces[iface].p.offloads & TCP_OFFLOAD_TX_IPV4_CKSUM)
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+	else
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	s->cnt.icmp_echo_tx++;
+	tcp_iface_tx(s, iface, m);
+}
+
+/* --------------------------------------------------------------- IPv4 */
+
+#define IP_DROP(ctr)                   \
+	do {                           \
+		s->cnt.ctr++;          \
+		tcp_mbuf_free(s, m);   \
+		return;                \
+	} while (0)
+
+void
+tcp_ipv4_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip;
+	uint32_t ihl, tot, dst;
+	uint64_t ck;
+
+	s->cnt.ip_rx++;
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + sizeof(*ip))
+		IP_DROP(drop_ip_short);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+	if ((ip->version_ihl >> 4) != 4)
+		IP_DROP(drop_ip_version);
+	ihl = (ip->version_ihl & 0xf) * 4u;
+	if (ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN + ihl)
+		IP_DROP(drop_ip_hdrlen);
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (tot < ihl || m->pkt_len < RTE_ETHER_HDR_LEN + tot)
+		IP_DROP(drop_ip_len);
+	ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+		IP_DROP(drop_ip_cksum);
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && rte_raw_cksum(ip, ihl) != 0xffff)
+		IP_DROP(drop_ip_cksum);
+	dst = rte_be_to_cpu_32(ip->dst_addr);
+	if (!is_our_ip(s, dst))
+		IP_DROP(drop_ip_dst);
+	/* Ethernet padding after the datagram */
+	tcp_mbuf_trim_to(s, m, RTE_ETHER_HDR_LEN + tot);
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = ihl;
+
+	if (rte_ipv4_frag_pkt_is_fragmented(ip)) {
+		s->cnt.frag_rx++;
+		m = rte_ipv4_frag_reassemble_packet(s->frag_tbl, &s->frag_dr, m,
+						    s->now_us, ip);
+		s->cnt.drop_frag += s->frag_dr.cnt;
+		rte_ip_frag_free_death_row(&s->frag_dr, 0);
+		if (m == NULL)
+			return;
+		s->cnt.frag_reassembled++;
+		m->ol_flags &= ~RTE_MBUF_F_RX_L4_CKSUM_MASK;
+		ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, m->l2_len);
+		tot = rte_be_to_cpu_16(ip->total_length);
+		if (m->pkt_len != m->l2_len + tot)
+			IP_DROP(drop_ip_len);
+	}
+
+	switch (ip->next_proto_id) {
+	case IPPROTO_TCP:
+		tcp_input(s, iface, m);
+		break;
+	case IPPROTO_ICMP:
+		icmp_input(s, iface, m, ip);
+		break;
+	case IPPROTO_UDP:
+		s->cnt.drop_ip_proto++;
+		tcp_icmp_unreach(s, iface, m, ICMP_PORT_UNREACH);
+		break;
+	default:
+		s->cnt.drop_ip_proto++;
+		tcp_icmp_unreach(s, iface, m, ICMP_PROTO_UNREACH);
+	}
+}
