@@ -374,6 +374,13 @@ static size_t u16_push(struct charset_conv *c, const uint8_t *in, size_t len,
 		c->ncarry = 0;
 		i = 1;
 	}
+	if (c->bom_check && len - i >= 2) {
+		/* the BOM may switch the byte order for the loops below */
+		uint8_t a = in[i], b = in[i + 1];
+		o = u16_unit(c, c->big_endian ? (uint16_t)(a << 8 | b) :
+					       (uint16_t)(b << 8 | a), o);
+		i += 2;
+	}
 	if (c->big_endian) {
 		for (; len - i >= 2; i += 2) {
 			uint16_t u = (uint16_t)(in[i] << 8 | in[i + 1]);

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_html.c — streaming HTML to text: interrupted words, entities, block
+ * tags, script/style/comments, quoted attributes; each case converted
+ * one-shot, split at every offset and byte by byte.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dlp/html_text.h"
+
+struct html_case {
+	const char *in;
+	const char *out;
+};
+
+static const struct html_case cases[] = {
+	{ "Cust<b></b>omer", "Customer" },
+	{ "Cust<span style=\"x\">om</span>er", "Customer" },
+	{ "<p>Hello</p><p>World</p>", "\nHello\n\nWorld\n" },
+	{ "a<br>b<br/>c", "a\nb\nc" },
+	{ "<div>Account</div><div>Manager</div>", "\nAccount\n\nManager\n" },
+	{ "a&amp;b &lt;c&gt; &quot;&apos;", "a&b <c> \"'" },
+	{ "&#111;&#x6F;&#X6f;&#111", "oooo" },
+	{ "Account&nbsp;Manager", "Account Manager" },
+	{ "Cus&shy;to&#8203;mer", "Customer" },
+	{ "caf&eacute; &Eacute;t&eacute; &copy; &euro;",
+	  "caf\xc3\xa9 \xc3\x89t\xc3\xa9 \xc2\xa9 \xe2\x82\xac" },
+	{ "&unknown; &amp &bogus", "&unknown; & &bogus" },
+	{ "&#0; &#x110000;", "\xef\xbf\xbd \xef\xbf\xbd" },
+	{ "&#; &#x;", "&#; &#x;" },
+	{ "<script>var a='<p>Customer</p>';</script>text", "text" },
+	{ "<SCRIPT type=x>if (a</b) x();</SCRIPT >after", "after" },
+	{ "<style>p { color: red }</style>x", "x" },
+	{ "<!-- comment <p>Customer</p> -->y", "y" },
+	{ "<!-- a -- b --->z", "z" },
+	{ "<!DOCTYPE html><html><head><title>Title</title></head>",
+	  "\n\n\nTitle\n\n" },
+	{ "<a href=\"x>y\" title='a>b'>link</a>", "link" },
+	{ "a < b and c<3", "a < b and c<3" },
+	{ "<?xml version=\"1.0\"?>ok", "ok" },
+	{ "</>x</ bogus>y", "xy" },
+	{ "h\xc3\xa9llo <i>w\xc3\xb6rld</i>", "h\xc3\xa9llo w\xc3\xb6rld" },
+	{ "<td>Purchase</td><td>date</td>", "\nPurchase\n\ndate\n" },
+	{ "trailing &amp", "trailing &" },
+	{ "trailing <", "trailing <" },
+	{ "unterminated <b", "unterminated " },
+	{ "<scripty>kept</scripty>", "kept" },
+};
+
+static size_t run_split(const struct html_case *c, const size_t *cuts,
+			size_t ncuts, uint8_t *out)
+{
+	struct html_text h;
+	const uint8_t *in = (const uint8_t *)c->in;
+	size_t len = strlen(c->in), w = 0, prev = 0;
+
+	html_text_init(&h);
+	for (size_t i = 0; i <= ncuts; i++) {
+		size_t end = i < ncuts ? cuts[i] : len;
+		w += html_text_push(&h, in + prev, end - prev, out + w);
+		prev = end;
+	}
+	w += html_text_finish(&h, out + w);
+	return w;
+}
+
+START_TEST(test_cases)
+{
+	const struct html_case *c = &cases[_i];
+	size_t len = strlen(c->in), w, cuts[256], olen = strlen(c->out);
+	uint8_t out[2048];
+
+	w = run_split(c, NULL, 0, out);
+	ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
+		      "case %d: got \"%.*s\"", _i, (int)w, out);
+	for (size_t cut = 0; cut <= len; cut++) {
+		w = run_split(c, &cut, 1, out);
+		ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
+			      "case %d split at %zu: got \"%.*s\"", _i, cut,
+			      (int)w, out);
+	}
+	for (size_t i = 0; i < len; i++)
+		cuts[i] = i + 1;
+	w = run_split(c, cuts, len ? len - 1 : 0, out);
+	ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
+		      "case %d byte by byte: got \"%.*s\"", _i, (int)w, out);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("html");
+	TCase *tc = tcase_create("text");
+	tcase_add_loop_test(tc, test_cases, 0, sizeof(cases) / sizeof(cases[0]));
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
