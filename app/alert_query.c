@@ -514,6 +514,8 @@ static char *aq_maybe_decode(const char *s, size_t len, size_t *outlen)
 		else if (s[i] == '%' && i + 2 < len && aq_hex((unsigned char)s[i + 1]) >= 0 &&
 			 aq_hex((unsigned char)s[i + 2]) >= 0)
 			esc = true;
+		else if (s[i] == '+')
+			esc = true; /* form encoding of a space */
 	}
 	char *out = malloc(len + 1);
 	if (out == NULL)

@@ -29,8 +29,8 @@
  *
  * URL encoding: clients (the seed's Tines story) send the query
  * percent-encoded inside JSON: "(policy%20in%20%5B%20'Customer%20email%20Hold'%20%5D)".
- * A query that contains no whitespace but a %XX escape is taken as encoded
- * and decoded once (%XX → byte, '+' → space) before parsing. A query with
+ * A query that contains no whitespace but a %XX escape or a '+' is taken as
+ * encoded and decoded once (%XX → byte, '+' → space) before parsing. A query with
  * whitespace is used as is, so like '%abc%' patterns are not mangled; a
  * decoded query always has whitespace between a field and its operator.
  *
