@@ -1121,8 +1121,8 @@ int mime_parser_finish(struct mime_parser *P)
 			break;
 	}
 	leaf_end(P);
-	if (P->nmultipart)
-		P->anomalies |= DLP_ANOM_BAD_BOUNDARY;
+	if (P->nmultipart && !P->stopped)
+		P->anomalies |= DLP_ANOM_BAD_BOUNDARY; /* never closed */
 	P->nframes = 0;
 	P->nmultipart = 0;
 	out_flush(P);

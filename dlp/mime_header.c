@@ -123,7 +123,9 @@ size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out,
 		uint8_t enc;
 		size_t wl = mh_word(in + i, len - i, &cs, &cslen, &enc, &text, &tlen);
 		if (!wl) {
-			if (in[i + 1] == '?')
+			/* "=?" then a charset name: a broken encoded word */
+			if (in[i + 1] == '?' && i + 2 < len && in[i + 2] != '?' &&
+			    !mh_space(in[i + 2]))
 				*anom |= DLP_ANOM_BAD_HEADER;
 			i++;
 			continue;

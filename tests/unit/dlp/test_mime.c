@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_mime.c — the streaming MIME parser against golden files.
+ *
+ * Each tests/data/mime/NAME.eml is parsed with a recording sink that writes
+ * every event in a canonical text form (headers, part begin with its info,
+ * the part's whole text, part end, anomalies, decoded byte count); the
+ * result must equal NAME.ref, and must be identical when the message is fed
+ * split in two at every offset and byte by byte. Some files run with small
+ * limits (table below) to exercise each limit. SMTPDLP_REGEN=1 rewrites the
+ * .ref files (review them before committing).
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dlp/dlp.h"
+#include "dlp/mime.h"
+
+/* ------------------------------------------------------------- recorder */
+
+struct rec {
+	char *buf;
+	size_t len, cap;
+	char *text; /* text of the open part */
+	size_t tlen, tcap;
+	bool in_part;
+	unsigned text_outside;
+};
+
+static void rec_put(struct rec *r, const void *d, size_t n)
+{
+	if (r->len + n + 1 > r->cap) {
+		r->cap = (r->len + n + 1) * 2;
+		r->buf = realloc(r->buf, r->cap);
+		ck_assert_ptr_nonnull(r->buf);
+	}
+	memcpy(r->buf + r->len, d, n);
+	r->len += n;
+	r->buf[r->len] = '\0';
+}
+
+static void rec_printf(struct rec *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void rec_printf(struct rec *r, const char *fmt, ...)
+{
+	char tmp[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	ck_assert_int_ge(n, 0);
+	rec_put(r, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static void on_header(void *ctx, const char *path, unsigned depth,
+		      const char *name, const char *value, size_t len)
+{
+	struct rec *r = ctx;
+
+	rec_printf(r, "H [%s] %u %s: ", path, depth, name);
+	rec_put(r, value, len);
+	rec_put(r, "\n", 1);
+}
+
+static void on_begin(void *ctx, const struct mime_part_info *p)
+{
+	struct rec *r = ctx;
+
+	rec_printf(r, "B [%s] %u type=%s charset=%s filename=%s att=%d text=%d\n",
+		   p->path, p->depth, p->content_type,
+		   p->charset ? p->charset : "-", p->filename ? p->filename : "-",
+		   p->attachment, p->is_text);
+	r->in_part = true;
+	r->tlen = 0;
+}
+
+static void on_text(void *ctx, const uint8_t *d, size_t n)
+{
+	struct rec *r = ctx;
+
+	ck_assert_uint_gt(n, 0);
+	if (!r->in_part) {
+		r->text_outside++;
+		return;
+	}
+	if (r->tlen + n > r->tcap) {
+		r->tcap = (r->tlen + n) * 2;
+		r->text = realloc(r->text, r->tcap);
+		ck_assert_ptr_nonnull(r->text);
+	}
+	memcpy(r->text + r->tlen, d, n);
+	r->tlen += n;
+}
+
+static void on_end(void *ctx, const struct mime_part_info *p)
+{
+	struct rec *r = ctx;
+
+	rec_printf(r, "T %zu\n", r->tlen);
+	rec_put(r, r->text, r->tlen);
+	rec_printf(r, "\nE [%s]\n", p->path);
+	r->in_part = false;
+}
+
+static const struct mime_sink rec_sink = {
+	.header = on_header,
+	.part_begin = on_begin,
+	.text = on_text,
+	.part_end = on_end,
+};
+
+static const char *const anom_names[] = {
+	"depth", "parts", "header-size", "line-length", "scan-limit",
+	"bad-base64", "bad-qp", "bad-boundary", "bad-charset", "bad-utf8",
+	"nul", "bad-header", "bad-archive", "scan-error",
+};
+
+static void rec_finish(struct rec *r, const struct mime_parser *p)
+{
+	uint32_t a = mime_parser_anomalies(p);
+
+	rec_put(r, "X", 1);
+	if (!a)
+		rec_put(r, " none", 5);
+	for (unsigned i = 0; i < 14; i++)
+		if (a & (1u << i))
+			rec_printf(r, " %s", anom_names[i]);
+	rec_printf(r, "\nD %llu\n",
+		   (unsigned long long)mime_parser_decoded_bytes(p));
+	ck_assert_uint_eq(r->text_outside, 0);
+}
+
+/* Parse data fed at the given cut points; returns the record (caller frees). */
+static char *parse(struct mime_parser *p, struct rec *r, const uint8_t *data,
+		   size_t len, const size_t *cuts, size_t ncuts)
+{
+	size_t prev = 0;
+
+	r->len = 0;
+	r->in_part = false;
+	r->text_outside = 0;
+	rec_put(r, "", 0);
+	mime_parser_reset(p);
+	for (size_t i = 0; i <= ncuts; i++) {
+		size_t end = i < ncuts ? cuts[i] : len;
+		ck_assert_int_eq(mime_parser_feed(p, data + prev, end - prev), 0);
+		prev = end;
+	}
+	ck_assert_int_eq(mime_parser_finish(p), 0);
+	rec_finish(r, p);
+	return strdup(r->buf);
+}
+
+/* --------------------------------------------------------------- golden */
+
+struct golden {
+	const char *name;
+	struct mime_limits lim; /* zero fields: defaults */
+	bool all_splits;        /* every split point (small files) */
+};
+
+static const struct golden goldens[] = {
+	{ "nested", { 0 }, true },
+	{ "rfc822", { 0 }, true },
+	{ "uuencode", { 0 }, true },
+	{ "utf16", { 0 }, true },
+	{ "charsets", { 0 }, true },
+	{ "html", { 0 }, true },
+	{ "broken-boundary", { 0 }, true },
+	{ "lf-only", { 0 }, true },
+	{ "no-mime", { 0 }, true },
+	{ "no-headers", { 0 }, true },
+	{ "headers-only", { 0 }, true },
+	{ "nul", { 0 }, true },
+	{ "media", { 0 }, true },
+	{ "bad-encodings", { 0 }, true },
+	{ "digest", { 0 }, true },
+	{ "limit-depth", { .max_depth = 2 }, true },
+	{ "limit-parts", { .max_parts = 4 }, true },
+	{ "limit-header", { .max_header_bytes = 300 }, true },
+	{ "limit-line", { .max_line_length = 100 }, true },
+	{ "limit-decoded", { .max_decoded_bytes = 40 }, true },
+};
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *buf;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	*len = (size_t)n;
+	return buf;
+}
+
+static const char *source_root(void)
+{
+	const char *r = getenv("SMTPDLP_SOURCE_ROOT");
+	return r ? r : ".";
+}
+
+START_TEST(test_golden)
+{
+	const struct golden *g = &goldens[_i];
+	char path[1024];
+	size_t len, rlen;
+	struct rec r = { 0 };
+
+	snprintf(path, sizeof(path), "%s/tests/data/mime/%s.eml", source_root(),
+		 g->name);
+	uint8_t *data = read_file(path, &len);
+	struct mime_parser *p = mime_parser_create(&g->lim, &rec_sink, &r);
+	ck_assert_ptr_nonnull(p);
+
+	char *once = parse(p, &r, data, len, NULL, 0);
+	snprintf(path, sizeof(path), "%s/tests/data/mime/%s.ref", source_root(),
+		 g->name);
+	if (getenv("SMTPDLP_REGEN")) {
+		FILE *f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		fwrite(once, 1, strlen(once), f);
+		fclose(f);
+	}
+	char *ref = (char *)read_file(path, &rlen);
+	ref[rlen] = '\0';
+	ck_assert_msg(strcmp(once, ref) == 0, "%s: output differs from .ref:\n%s",
+		      g->name, once);
+
+	for (size_t cut = 0; g->all_splits && cut <= len; cut++) {
+		char *s = parse(p, &r, data, len, &cut, 1);
+		ck_assert_msg(strcmp(s, once) == 0, "%s: split at %zu differs:\n%s",
+			      g->name, cut, s);
+		free(s);
+	}
+	size_t *cuts = malloc(len * sizeof(*cuts) + 1);
+	for (size_t i = 0; i < len; i++)
+		cuts[i] = i + 1;
+	char *s = parse(p, &r, data, len, cuts, len ? len - 1 : 0);
+	ck_assert_msg(strcmp(s, once) == 0, "%s: byte by byte differs:\n%s",
+		      g->name, s);
+	free(s);
+	free(cuts);
+	free(ref);
+	free(once);
+	free(data);
+	free(r.buf);
+	free(r.text);
+	mime_parser_destroy(p);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- API */
+
+START_TEST(test_api)
+{
+	struct rec r = { 0 };
+
+	ck_assert_ptr_null(mime_parser_create(NULL, NULL, NULL));
+	mime_parser_destroy(NULL);
+	struct mime_parser *p = mime_parser_create(NULL, &rec_sink, &r);
+	ck_assert_ptr_nonnull(p);
+	/* an empty message is one empty text/plain part */
+	char *s = parse(p, &r, (const uint8_t *)"", 0, NULL, 0);
+	ck_assert_str_eq(s, "B [1] 0 type=text/plain charset=- filename=- att=0 "
+			    "text=1\nT 0\n\nE [1]\nX none\nD 0\n");
+	free(s);
+	/* reuse after reset: counters start again */
+	static const char msg[] = "Subject: x\r\n\r\nbody\r\n";
+	s = parse(p, &r, (const uint8_t *)msg, sizeof(msg) - 1, NULL, 0);
+	ck_assert_uint_eq(mime_parser_decoded_bytes(p), 6);
+	ck_assert_ptr_nonnull(strstr(s, "H [] 0 Subject: x\n"));
+	free(s);
+	free(r.buf);
+	free(r.text);
+	mime_parser_destroy(p);
+}
+END_TEST
+
+/* A large base64 attachment through the whole pipeline, in 1460-byte
+ * chunks like TCP segments: the decoded bytes must come out exactly. */
+START_TEST(test_large_base64)
+{
+	static const char alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char head[] =
+		"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+		"Content-Type: application/octet-stream\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n";
+	static const char tail[] = "\r\n--b--\r\n";
+	size_t n = 300000, cap = n * 2 + 1000, len = 0, col = 0;
+	uint8_t *raw = malloc(n), *msg = malloc(cap);
+	struct rec r = { 0 };
+
+	for (size_t i = 0; i < n; i++)
+		raw[i] = (uint8_t)(i * 31 + (i >> 9));
+	memcpy(msg, head, sizeof(head) - 1);
+	len = sizeof(head) - 1;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
+			     raw[i + 2];
+		msg[len++] = (uint8_t)alpha[v >> 18 & 63];
+		msg[len++] = (uint8_t)alpha[v >> 12 & 63];
+		msg[len++] = (uint8_t)alpha[v >> 6 & 63];
+		msg[len++] = (uint8_t)alpha[v & 63];
+		if ((col += 4) == 76 && i + 3 < n) {
+			msg[len++] = '\r';
+			msg[len++] = '\n';
+			col = 0;
+		}
+	}
+	memcpy(msg + len, tail, sizeof(tail) - 1);
+	len += sizeof(tail) - 1;
+
+	struct mime_parser *p = mime_parser_create(NULL, &rec_sink, &r);
+	ck_assert_ptr_nonnull(p);
+	size_t ncuts = len / 1460, *cuts = malloc((ncuts + 1) * sizeof(*cuts));
+	for (size_t i = 0; i < ncuts; i++)
+		cuts[i] = (i + 1) * 1460;
+	char *s = parse(p, &r, msg, len, cuts, ncuts);
+	ck_assert_uint_eq(r.tlen, n);
+	ck_assert_mem_eq(r.text, raw, n);
+	ck_assert_uint_eq(mime_parser_anomalies(p), 0); /* binary: s has NULs */
+	free(s);
+	free(cuts);
+	free(raw);
+	free(msg);
+	free(r.buf);
+	free(r.text);
+	mime_parser_destroy(p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mime");
+	TCase *tc = tcase_create("parser");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_golden, 0, sizeof(goldens) / sizeof(goldens[0]));
+	tcase_add_test(tc, test_api);
+	tcase_add_test(tc, test_large_base64);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
