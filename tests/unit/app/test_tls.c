@@ -17,7 +17,9 @@
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
 #include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
 
 #include "app/tls.h"
 #include "config/cfg.h"
@@ -359,6 +361,30 @@ static void raw_client(struct raw *r, int max_minor, int suite,
 		r->suites[0] = suite;
 		mbedtls_ssl_conf_ciphersuites(&r->conf, r->suites);
 	}
+	ck_assert_int_eq(mbedtls_ssl_setup(&r->ssl, &r->conf), 0);
+	r->tx = tx;
+	r->rx = rx;
+	mbedtls_ssl_set_bio(&r->ssl, r, raw_send, raw_recv, NULL);
+}
+
+/* Raw server with our test certificate and renegotiation enabled. */
+static void raw_server(struct raw *r, mbedtls_x509_crt *crt,
+		       mbedtls_pk_context *key, struct buf *tx, struct buf *rx)
+{
+	memset(r, 0, sizeof(*r));
+	mbedtls_ssl_init(&r->ssl);
+	mbedtls_ssl_config_init(&r->conf);
+	mbedtls_entropy_init(&r->ent);
+	mbedtls_ctr_drbg_init(&r->drbg);
+	ck_assert_int_eq(mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func,
+					       &r->ent, NULL, 0), 0);
+	ck_assert_int_eq(mbedtls_ssl_config_defaults(&r->conf,
+		MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
+		MBEDTLS_SSL_PRESET_DEFAULT), 0);
+	mbedtls_ssl_conf_rng(&r->conf, mbedtls_ctr_drbg_random, &r->drbg);
+	mbedtls_ssl_conf_renegotiation(&r->conf,
+				       MBEDTLS_SSL_RENEGOTIATION_ENABLED);
+	ck_assert_int_eq(mbedtls_ssl_conf_own_cert(&r->conf, crt, key), 0);
 	ck_assert_int_eq(mbedtls_ssl_setup(&r->ssl, &r->conf), 0);
 	r->tx = tx;
 	r->rx = rx;
@@ -1079,6 +1105,130 @@ START_TEST(session_resumption)
 }
 END_TEST
 
+/* Renegotiation is refused with a warning alert and the connection goes on,
+ * whichever side asks. */
+START_TEST(renegotiation_refused)
+{
+	struct tls_config *s = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
+	struct tls_config *c = client_cfg(TLS_VERIFY_REQUIRED, tc.ca_pem, NAME);
+	struct buf c2s = { 0 }, s2c = { 0 };
+	unsigned char rb[64];
+	struct raw r;
+	struct end e;
+	int ret = MBEDTLS_ERR_SSL_WANT_READ;
+
+	/* our server, raw client asking for renegotiation */
+	end_init(&e, tls_conn_create(s, NULL));
+	raw_client(&r, 3, 0, &c2s, &s2c);
+	mbedtls_ssl_conf_renegotiation(&r.conf, MBEDTLS_SSL_RENEGOTIATION_ENABLED);
+	ck_assert_int_eq(raw_vs_server(&r, &e, &c2s, &s2c), 0);
+	ck_assert(tls_conn_established(e.c));
+	ret = mbedtls_ssl_renegotiate(&r.ssl);
+	ck_assert(ret == MBEDTLS_ERR_SSL_WANT_READ || ret == 0);
+	ck_assert_uint_gt(c2s.len - c2s.off, 0);
+	feed_in(&e, &c2s, &s2c, 1 << 20);
+	ck_assert_int_eq(e.err, 0);
+	ck_assert(tls_conn_established(e.c));
+	ck_assert_uint_gt(s2c.len - s2c.off, 0); /* the no_renegotiation alert */
+	ck_assert_uint_eq(s2c.p[s2c.off], 0x15);
+	raw_free(&r);
+	end_free(&e);
+	buf_free(&c2s);
+	buf_free(&s2c);
+
+	/* our client, raw server sending HelloRequest then data */
+	{
+		mbedtls_x509_crt crt;
+		mbedtls_pk_context key;
+		struct buf s2c2 = { 0 }, c2s2 = { 0 };
+
+		mbedtls_x509_crt_init(&crt);
+		mbedtls_pk_init(&key);
+		ck_assert_int_eq(mbedtls_x509_crt_parse(&crt,
+			(const unsigned char *)tc.ec_cert_pem,
+			strlen(tc.ec_cert_pem) + 1), 0);
+		ck_assert_int_eq(mbedtls_pk_parse_key(&key,
+			(const unsigned char *)tc.ec_key_pem,
+			strlen(tc.ec_key_pem) + 1, NULL, 0), 0);
+		raw_server(&r, &crt, &key, &s2c2, &c2s2);
+		end_init(&e, tls_conn_create(c, NULL));
+		for (int i = 0; i < 20; i++) {
+			flush_out(&e, &c2s2, 1 << 20);
+			ret = mbedtls_ssl_handshake(&r.ssl);
+			feed_in(&e, &s2c2, &c2s2, 1 << 20);
+			if (ret == 0 && tls_conn_established(e.c))
+				break;
+		}
+		ck_assert_int_eq(ret, 0);
+		ck_assert(tls_conn_established(e.c));
+		ret = mbedtls_ssl_renegotiate(&r.ssl);
+		ck_assert(ret == MBEDTLS_ERR_SSL_WANT_READ || ret == 0);
+		ck_assert_int_eq(mbedtls_ssl_write(&r.ssl,
+			(const unsigned char *)"after", 5), 5);
+		feed_in(&e, &s2c2, &c2s2, 1 << 20);
+		ck_assert_int_eq(e.err, 0);
+		ck_assert(tls_conn_established(e.c));
+		ck_assert_uint_eq(e.plain.len, 5);
+		ck_assert(memcmp(e.plain.p, "after", 5) == 0);
+		ck_assert_uint_gt(c2s2.len - c2s2.off, 0);
+		ck_assert_uint_eq(c2s2.p[c2s2.off], 0x15); /* warning alert */
+		/* and the conversation goes on */
+		ck_assert_int_eq(tls_conn_write(e.c, "reply", 5), 5);
+		flush_out(&e, &c2s2, 1 << 20);
+		ret = MBEDTLS_ERR_SSL_WANT_READ;
+		for (int i = 0; i < 5 && ret < 0; i++)
+			ret = mbedtls_ssl_read(&r.ssl, rb, sizeof(rb));
+		ck_assert_int_eq(ret, 5);
+		ck_assert(memcmp(rb, "reply", 5) == 0);
+		raw_free(&r);
+		end_free(&e);
+		buf_free(&c2s2);
+		buf_free(&s2c2);
+		mbedtls_x509_crt_free(&crt);
+		mbedtls_pk_free(&key);
+	}
+	tls_config_destroy(c);
+	tls_config_destroy(s);
+}
+END_TEST
+
+/* Input keeps flowing while our own output waits for the transport. */
+START_TEST(full_duplex_with_pending_output)
+{
+	struct tls_config *s = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
+	struct tls_config *c = client_cfg(TLS_VERIFY_NONE, NULL, NULL);
+	static uint8_t big[16384];
+	const uint8_t *o;
+	size_t n;
+	struct pair p;
+
+	pair_open(&p, c, s, NULL);
+	pair_pump(&p, 1460);
+	assert_established(&p);
+	ck_assert_int_eq(tls_conn_write(p.cli.c, big, sizeof(big)), 16384);
+	/* the client's record stays pending while the server's data is fed */
+	send_pattern(&p.srv, &p.s2c, 50000, 6, 1 << 20);
+	while (p.s2c.off < p.s2c.len) {
+		size_t k = p.s2c.len - p.s2c.off;
+		ssize_t r = tls_conn_feed(p.cli.c, p.s2c.p + p.s2c.off,
+					  k < 4096 ? k : 4096);
+
+		ck_assert_int_gt(r, 0);
+		p.s2c.off += (size_t)r;
+		drain(&p.cli, 1 << 20);
+		ck_assert_uint_eq(tls_conn_output(p.cli.c, &o, &n), 16413);
+	}
+	ck_assert_uint_eq(p.cli.plain.len, 50000);
+	ck_assert(check_pattern(&p.cli.plain, 6));
+	/* the record, taken only now, arrives intact */
+	pair_pump(&p, 1460);
+	ck_assert_uint_eq(p.srv.plain.len, 16384);
+	pair_close(&p);
+	tls_config_destroy(c);
+	tls_config_destroy(s);
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
 	Suite *s = suite_create("tls");
@@ -1091,6 +1241,7 @@ static Suite *tls_suite(void)
 	tcase_add_test(t, large_transfer);
 	tcase_add_test(t, write_semantics);
 	tcase_add_test(t, close_notify_both_ways);
+	tcase_add_test(t, full_duplex_with_pending_output);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("policy");
@@ -1099,6 +1250,7 @@ static Suite *tls_suite(void)
 	tcase_add_test(t, min_version_and_suites);
 	tcase_add_test(t, config_errors);
 	tcase_add_test(t, session_resumption);
+	tcase_add_test(t, renegotiation_refused);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("robustness");
