@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/cfg_csv.h"
@@ -338,11 +339,16 @@ static int check_name(struct ld *ld, const cs_t *s, const char *v)
 
 static int check_readable(struct ld *ld, const cs_t *s, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	bool regular;
 
 	if (fd < 0)
 		return fail(ld, s, "cannot read %s: %s", path, strerror(errno));
+	regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	close(fd);
+	if (!regular)
+		return fail(ld, s, "%s is not a regular file", path);
 	return 0;
 }
 
