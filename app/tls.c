@@ -644,9 +644,8 @@ static int tls_fail(struct tls_conn *c, int mret)
 		why = "no common cipher suite";
 		break;
 	case MBEDTLS_ERR_SSL_ALLOC_FAILED:
-	case MBEDTLS_ERR_SSL_CONN_EOF:
-		e = mret == MBEDTLS_ERR_SSL_ALLOC_FAILED ? -ENOMEM : -EPIPE;
-		why = e == -ENOMEM ? "out of memory" : "unexpected end of stream";
+		e = -ENOMEM;
+		why = "out of memory";
 		break;
 	case MBEDTLS_ERR_SSL_UNEXPECTED_MESSAGE:
 		e = -EPROTO;

@@ -45,7 +45,15 @@
  * tls_conn_feed() consumes the whole input unless output or plaintext is
  * pending, or the connection is closed by the peer (then the rest is
  * discarded and counted as consumed); so the loop above always advances.
- * Bytes feed() did not consume stay owned by the caller.
+ * Bytes feed() did not consume stay owned by the caller. Plaintext the
+ * application leaves unconsumed is backpressure: feed() then consumes
+ * nothing more, and the transport's receive window closes.
+ *
+ * STARTTLS: the SMTP layer discards any plaintext received after the
+ * STARTTLS command line before creating the tls_conn, and feeds only bytes
+ * that arrive after its 220 reply; implicit TLS (port 465) creates the
+ * tls_conn at accept. Work per call is bounded: feed() decrypts at most one
+ * record beyond what the application has drained.
  *
  * Memory per connection: mbedTLS allocates 16 KiB+ input and output record
  * buffers (MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH is not enabled in Debian's
@@ -108,7 +116,9 @@ struct tls_config_params {
 	const char *ca_file; /* trust anchors; required unless verify NONE */
 	const void *ca_pem;
 	size_t ca_pem_len;
-	const char *server_name; /* default SNI + name checked; may be NULL */
+	/* default SNI and the name checked against the certificate's SAN/CN;
+	 * NULL: no SNI and, with mbedTLS 2.28, only the chain is verified */
+	const char *server_name;
 	bool no_session_reuse;   /* don't remember/offer sessions */
 };
 
