@@ -47,7 +47,7 @@ static inline void tcfg_init(struct tcfg *t)
 }
 
 /* Dictionary: terms as "term" or "term|weight", NULL-terminated. */
-static inline void tcfg_dict(struct tcfg *t, const char *name, bool cs, ...)
+static inline void tcfg_dict(struct tcfg *t, const char *name, int cs, ...
 {
 	size_t i = t->c.dlp.n_entities++;
 	struct cfg_entity *e = &t->ent[i];
@@ -56,7 +56,7 @@ static inline void tcfg_dict(struct tcfg *t, const char *name, bool cs, ...)
 
 	e->name = (char *)name;
 	e->type = CFG_ENTITY_DICTIONARY;
-	e->case_sensitive = cs;
+	e->case_sensitive = cs != 0;
 	e->line = (int)i + 10;
 	e->terms = t->terms[i];
 	va_start(ap, cs);
