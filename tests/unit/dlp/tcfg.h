@@ -47,7 +47,7 @@ static inline void tcfg_init(struct tcfg *t)
 }
 
 /* Dictionary: terms as "term" or "term|weight", NULL-terminated. */
-static inline void tcfg_dict(struct tcfg *t, const char *name, int cs, ...
+static inline void tcfg_dict(struct tcfg *t, const char *name, int cs, ...)
 {
 	size_t i = t->c.dlp.n_entities++;
 	struct cfg_entity *e = &t->ent[i];
