@@ -82,8 +82,16 @@ static bool confirm_term(const struct dlp_pat *p, const struct dlp_term *t,
 			}
 			int c = (unsigned char)t->text[i];
 			if (c == ' ') {
-				while (pos > lo && is_space(wbyte(w, pos - 1)))
-					pos--;
+				/* \s and U+00A0 (NBSP, C2 A0), as in the pattern */
+				for (;;) {
+					if (pos > lo && is_space(wbyte(w, pos - 1)))
+						pos--;
+					else if (pos > lo + 1 && wbyte(w, pos - 1) == 0xA0 &&
+						 wbyte(w, pos - 2) == 0xC2)
+						pos -= 2;
+					else
+						break;
+				}
 			} else {
 				int b = wbyte(w, pos - 1);
 				if (t->case_sensitive ? b != c : lower(b) != lower(c))
@@ -334,10 +342,10 @@ static size_t normalise_term(const char *s, size_t len, char *out)
 }
 
 /* Hyperscan expression for a normalised term: alnum bytes as is, spaces as
- * \s+, everything else \xHH (so no byte is a metacharacter). */
+ * a run of \s or NBSP, everything else \xHH (so no byte is a metacharacter). */
 static char *term_expr(const char *t, size_t len)
 {
-	char *e = malloc(len * 4 + 1);
+	char *e = malloc(len * 18 + 1);
 	size_t n = 0;
 
 	if (!e)
@@ -345,8 +353,9 @@ static char *term_expr(const char *t, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)t[i];
 		if (c == ' ') {
-			memcpy(e + n, "\\s+", 3);
-			n += 3;
+			static const char ws[] = "(?:\\s|\\xc2\\xa0)+";
+			memcpy(e + n, ws, sizeof(ws) - 1);
+			n += sizeof(ws) - 1;
 		} else if (is_alnum(c)) {
 			e[n++] = (char)c;
 		} else {

@@ -3,7 +3,8 @@
  * entities.h — internal to dlp/: how entities become Hyperscan patterns and
  * how a raw Hyperscan match is confirmed into an entity match.
  *
- * Dictionary terms compile to literals (phrases: words joined by \s+),
+ * Dictionary terms compile to literals (phrases: words joined by runs of
+ * \s or U+00A0 NBSP),
  * without \b; word boundaries are checked on confirmation against the
  * look-back window (one byte before the start, one after the end).
  * Identifiers compile to cheap candidate patterns whose end offsets are

@@ -55,6 +55,7 @@ static const struct {
 	{"your Account\r\nManager\r\n", 1, 1, 0},
 	{"AccountManager, Account Managers, XAccount Manager\r\n", 0, 0, 0},
 	{"Key Account Manager.\r\n", 1, 1, 0},
+	{"Account\xc2\xa0Manager, Account \xc2\xa0 Manager\r\n", 2, 1, 0}, /* NBSP */
 	{"Herr M\xc3\xbcller kam; M\xc3\xbcllers nicht\r\n", 1, 1, 0},
 	{"Herr M\xc3\xbcller\xc2\xa0kam\r\n", 1, 1, 0},           /* NBSP after */
 	{"I like C++. ABC++ no, C+++ hmm\r\n", 2, 1, 0},          /* C++ twice */
