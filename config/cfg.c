@@ -39,6 +39,8 @@
 #define MAX_HEADER_NAME  76
 #define MAX_HEADER_VALUE 900
 #define MAX_BLOCK_REPLY  400
+#define MAX_NOTIFY_SUBJECT 256
+#define MAX_NOTIFY_TEMPLATE (64u * 1024) /* NOTIFY_MAX_TEMPLATE in app/notify.h */
 
 typedef config_setting_t cs_t;
 
@@ -1140,22 +1142,16 @@ static int load_upstream(struct ld *ld, const cs_t *g)
 	return 0;
 }
 
-/* Printable ASCII; '%' only as "%p" (policy name) or "%%". */
+/* Printable ASCII (it goes into an SMTP reply); "%p" is the policy name. */
 static int check_block_reply(struct ld *ld, const cs_t *w, const char *v)
 {
 	size_t len = strlen(v);
 
 	if (len == 0 || len > MAX_BLOCK_REPLY)
 		return fail(ld, w, "must be 1 to %u characters", MAX_BLOCK_REPLY);
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len; i++)
 		if (v[i] < 0x20 || v[i] > 0x7e)
 			return fail(ld, w, "must be printable ASCII");
-		if (v[i] == '%') {
-			if (v[i + 1] != 'p' && v[i + 1] != '%')
-				return fail(ld, w, "only %%p (policy name) and %%%% may follow '%%'");
-			i++;
-		}
-	}
 	return 0;
 }
 
@@ -1251,21 +1247,19 @@ static int load_dictionary(struct ld *ld, struct cfg_entity *en, const cs_t *w,
 	return 0;
 }
 
-/* Entity names appear in rule expressions: keep them to one token. */
+/*
+ * Entity names appear in rule expressions, where a name that is not one
+ * plain word (or that reads like an operator) is written in double quotes;
+ * so a name may hold anything but a double quote.
+ */
 static int check_entity_name(struct ld *ld, const cs_t *w, const char *v)
 {
-	static const char *const reserved[] = { "AND", "OR", "NOT", "NEAR", NULL };
 	int rc = check_name(ld, w, v);
 
 	if (rc < 0)
 		return rc;
-	for (const char *p = v; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.' || *p == ':'))
-			return fail(ld, w, "may contain only letters, digits, '-', '_', '.' and ':'");
-	for (size_t i = 0; reserved[i]; i++)
-		if (strcasecmp(v, reserved[i]) == 0)
-			return fail(ld, w, "\"%s\" is an operator of rule expressions", v);
+	if (strchr(v, '"') != NULL)
+		return fail(ld, w, "must not contain '\"' (rule expressions quote names with it)");
 	return 0;
 }
 
@@ -1951,6 +1945,74 @@ static int load_api(struct ld *ld, const cs_t *root)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- notify */
+
+/* Sender notices (app/notify.h): From address, subject and body templates. */
+static int load_notify(struct ld *ld, const cs_t *root)
+{
+	static const char *const keys[] = { "from", "subject", "template_file", NULL };
+	struct cfg_notify *n = &ld->cfg->notify;
+	const char *v;
+	char *data = NULL;
+	size_t len;
+	cs_t *g, *w;
+	int rc;
+
+	if ((rc = get_group(ld, root, "notify", false, &g)) < 0)
+		return rc;
+	if (g != NULL && ((rc = check_keys(ld, g, keys)) < 0 ||
+			  (rc = get_string(ld, g, "from", false, &v, &w)) < 0))
+		return rc;
+	if (g != NULL && v != NULL) {
+		if (!valid_address(v, strlen(v)))
+			return fail(ld, w, "\"%s\" is not a valid address (local@domain)", v);
+		if ((rc = dup_str(ld, v, &n->from)) < 0)
+			return rc;
+	} else if (asprintf(&n->from, "postmaster@%s", ld->cfg->hostname) < 0) {
+		n->from = NULL;
+		return nomem(ld);
+	}
+	if (g != NULL && (rc = get_string(ld, g, "subject", false, &v, &w)) < 0)
+		return rc;
+	if (g != NULL && v != NULL) {
+		len = strlen(v);
+		if (len == 0 || len > MAX_NOTIFY_SUBJECT)
+			return fail(ld, w, "must be 1 to %u bytes", MAX_NOTIFY_SUBJECT);
+		for (size_t i = 0; i < len; i++)
+			if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
+				return fail(ld, w, "must not contain CR, LF or other control characters");
+		if (!cfg_utf8_valid(v, len))
+			return fail(ld, w, "not valid UTF-8");
+		if ((rc = dup_str(ld, v, &n->subject)) < 0)
+			return rc;
+	} else if ((rc = dup_str(ld, "Policy violation: {policy}", &n->subject)) < 0) {
+		return rc;
+	}
+	if (g == NULL || (rc = get_string(ld, g, "template_file", false, &v, &w)) < 0 || v == NULL)
+		return rc;
+	if (v[0] == '\0')
+		return fail(ld, w, "must not be empty");
+	if ((rc = resolve_path(ld, v, &n->template_file)) < 0)
+		return rc;
+	rc = cfg_read_file(n->template_file, MAX_NOTIFY_TEMPLATE, &data, &len);
+	if (rc == -ENOMEM)
+		return nomem(ld);
+	if (rc == -EFBIG)
+		return fail(ld, w, "%s is larger than %u bytes", n->template_file, MAX_NOTIFY_TEMPLATE);
+	if (rc < 0)
+		return fail(ld, w, "cannot read %s: %s", n->template_file, strerror(-rc));
+	if (memchr(data, '\0', len) != NULL || !cfg_utf8_valid(data, len)) {
+		free(data);
+		return fail(ld, w, "%s is not UTF-8 text", n->template_file);
+	}
+	if (len == 0) {
+		free(data);
+		return fail(ld, w, "%s is empty", n->template_file);
+	}
+	n->template = data;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ top */
 
 static int set_defaults(struct ld *ld)
@@ -2024,7 +2086,7 @@ static int default_quarantine(struct ld *ld)
 static int load_root(struct ld *ld, const cs_t *root)
 {
 	static const char *const keys[] = { "appliance", "dataplane", "tcp", "smtp", "tls", "dlp",
-					    "policies", "incidents", "api", NULL };
+					    "policies", "incidents", "api", "notify", NULL };
 	int rc;
 
 	if ((rc = check_big_ints(ld, root)) < 0 || (rc = check_keys(ld, root, keys)) < 0 ||
@@ -2032,7 +2094,8 @@ static int load_root(struct ld *ld, const cs_t *root)
 	    (rc = load_tcp(ld, root)) < 0 || (rc = load_tls(ld, root)) < 0 ||
 	    (rc = load_smtp(ld, root)) < 0 || (rc = load_dlp(ld, root)) < 0 ||
 	    (rc = load_policies(ld, root)) < 0 || (rc = load_incidents(ld, root)) < 0 ||
-	    (rc = default_quarantine(ld)) < 0 || (rc = load_api(ld, root)) < 0)
+	    (rc = default_quarantine(ld)) < 0 || (rc = load_api(ld, root)) < 0 ||
+	    (rc = load_notify(ld, root)) < 0)
 		return rc;
 	return 0;
 }
@@ -2219,6 +2282,10 @@ void cfg_free(struct cfg *c)
 	}
 	free(c->api.tls_certificate);
 	free(c->api.tls_key);
+	free(c->notify.from);
+	free(c->notify.subject);
+	free(c->notify.template_file);
+	free(c->notify.template);
 	free(c);
 }
 

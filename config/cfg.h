@@ -108,7 +108,8 @@ struct cfg_tcp {
 
 struct cfg_listen {
 	char *port;             /* dataplane port name */
-	uint32_t address;       /* host byte order */
+	uint32_t address;       /* host byte order; defaults to the port's ipv4 and
+	                         * must equal it when a dataplane is configured */
 	uint16_t tcp_port;
 	enum cfg_listen_tls tls;
 	int line;
@@ -118,8 +119,8 @@ struct cfg_upstream {
 	char *port;
 	uint32_t address; /* host byte order */
 	uint16_t tcp_port;
-	enum cfg_upstream_tls tls;
-	bool verify;
+	enum cfg_upstream_tls tls; /* default opportunistic */
+	bool verify;       /* default false; true requires a readable ca_file */
 	char *ca_file;     /* resolved path or NULL */
 	char *server_name; /* SNI and name verification, or NULL */
 	unsigned pool_idle; /* idle upstream connections kept, default 8 */
@@ -139,7 +140,9 @@ struct cfg_smtp {
 	unsigned max_recipients;   /* default 1000 */
 	unsigned max_line_length;  /* text line limit incl. CRLF, default 1000 */
 	enum cfg_bare_lf bare_lf;  /* default reject */
-	char *block_reply;         /* text after "550 5.7.1 "; "%p" = policy name */
+	char *block_reply;         /* text after "550 5.7.1 "; "%p" = policy name;
+	                            * printable ASCII, <= 400 chars; default
+	                            * "Message blocked by data loss prevention policy %p" */
 	struct cfg_timeouts timeouts;
 	struct cfg_upstream upstream;
 };
@@ -152,6 +155,8 @@ struct cfg_tls {
 
 /* ------------------------------------------------------------------ dlp */
 
+/* Dictionary terms: CSV format and duplicate handling in config/cfg_csv.h
+ * (duplicates are merged, first occurrence kept). */
 struct cfg_term {
 	char *term;  /* UTF-8, as written in the CSV (quotes removed) */
 	int weight;  /* -100..100, default 1 */
@@ -159,7 +164,7 @@ struct cfg_term {
 };
 
 struct cfg_entity {
-	char *name;
+	char *name;          /* any text without '"' (rule expressions quote names) */
 	enum cfg_entity_type type;
 	int line;
 	/* dictionary */
@@ -239,14 +244,16 @@ struct cfg_policy {
 	size_t n_profiles;
 	enum cfg_severity min_severity; /* default low */
 	enum cfg_action action;
-	char *header_name;      /* add-header: required */
-	char *header_value;
+	char *header_name;      /* add-header: required; NULL for other actions */
+	char *header_value;     /* no CR/LF or other controls, <= 900 bytes */
 	bool notify_sender;
 	int line;
 };
 
 /* ------------------------------------------------------ incidents, api */
 
+/* Defaults: database /var/lib/smtpdlp/incidents.db, forensics disabled in
+ * /var/lib/smtpdlp/forensics, max_bytes 1 GiB, retention_days 30. */
 struct cfg_incidents {
 	char *database;          /* SQLite path */
 	bool forensics_enabled;
@@ -259,8 +266,9 @@ struct cfg_incidents {
 struct cfg_api {
 	char *listen_address; /* "127.0.0.1" */
 	uint16_t listen_port; /* 8080 */
-	char *token;          /* contents of token_file, trimmed; never logged */
-	char *tls_certificate; /* optional: serve HTTPS */
+	char *token;          /* contents of token_file, trimmed; never logged;
+	                       * NULL only when the api section is absent */
+	char *tls_certificate; /* optional (api.tls = { certificate; key; }): HTTPS */
 	char *tls_key;
 };
 
@@ -280,7 +288,7 @@ struct cfg_notify {
 struct cfg {
 	char *path;      /* the file loaded, as given */
 	char *base_dir;  /* directory relative paths were resolved against */
-	char *hostname;  /* appliance.hostname */
+	char *hostname;  /* appliance.hostname; default gethostname() or "localhost" */
 	struct cfg_dataplane dataplane;
 	struct cfg_tcp tcp;
 	struct cfg_smtp smtp;

@@ -142,6 +142,28 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->api.listen_address, "127.0.0.1");
 	ck_assert_uint_eq(c->api.listen_port, 8080);
 	ck_assert_ptr_null(c->api.token);
+	ck_assert_ptr_nonnull(c->notify.from);
+	ck_assert_str_eq(c->notify.from + strlen("postmaster@"), c->hostname);
+	ck_assert_str_eq(c->notify.subject, "Policy violation: {policy}");
+	ck_assert_ptr_null(c->notify.template_file);
+	ck_assert_ptr_null(c->notify.template);
+	cfg_free(c);
+}
+END_TEST
+
+START_TEST(test_notify)
+{
+	struct cfg *c = load_ok(D P "appliance: { hostname = \"gw.example\"; };\n"
+				"notify: { from = \"dlp-notices@corp.example\";\n"
+				" subject = \"R\xc3\xa9gle {policy} viol\xc3\xa9" "e\"; template_file = \"notice.txt\"; };\n");
+
+	ck_assert_str_eq(c->notify.from, "dlp-notices@corp.example");
+	ck_assert_str_eq(c->notify.subject, "R\xc3\xa9gle {policy} viol\xc3\xa9" "e");
+	ck_assert_str_eq(c->notify.template_file, "notice.txt");
+	ck_assert_str_eq(c->notify.template, "Hello {sender},\nyour message hit {policy}.\n");
+	cfg_free(c);
+	c = load_ok(D P "appliance: { hostname = \"gw.example\"; };\n");
+	ck_assert_str_eq(c->notify.from, "postmaster@gw.example");
 	cfg_free(c);
 }
 END_TEST
@@ -279,6 +301,9 @@ START_TEST(test_full_example)
 	ck_assert(c->incidents.forensics_enabled);
 	ck_assert_str_eq(c->incidents.quarantine_directory, "/var/lib/smtpdlp/quarantine");
 	ck_assert_str_eq(c->api.token, "full-token");
+	ck_assert_str_eq(c->notify.from, "postmaster@dlp-gw1.corp.example");
+	ck_assert_str_eq(c->notify.template_file, "full/templates/notice.txt");
+	ck_assert_ptr_nonnull(strstr(c->notify.template, "{queue_id}"));
 	ck_assert_uint_eq(c->api.listen_port, 8080);
 	cfg_free(c);
 }
@@ -295,7 +320,7 @@ START_TEST(test_values)
 		" syn_backlog = 64; };\n"
 		"smtp: { listen = ( { port = \"in\"; tcp_port = 2525; } );\n"
 		" max_message_size = 5000000000L; max_line_length = 2000; bare_lf = \"normalize\";\n"
-		" block_reply = \"Blocked (%p), 100%% sure\";\n"
+		" block_reply = \"Blocked (%p), 100% sure\";\n"
 		" upstream: { address = \"198.51.100.25\"; port = \"in\"; tls = \"none\"; pool_idle = 0; }; };\n"
 		"dlp: { internal_domains = [ \"Corp.Example\", \"corp2.example\" ]; scan_limit = 8589934592L;\n"
 		" entities = ( { name = \"d\"; type = \"dictionary\"; file = \"dict.csv\"; case_sensitive = true; } );\n"
@@ -329,7 +354,7 @@ START_TEST(test_values)
 	ck_assert_uint_eq(c->smtp.max_message_size, 5000000000ull);
 	ck_assert_uint_eq(c->smtp.max_line_length, 2000);
 	ck_assert_int_eq(c->smtp.bare_lf, CFG_BARE_LF_NORMALIZE);
-	ck_assert_str_eq(c->smtp.block_reply, "Blocked (%p), 100%% sure");
+	ck_assert_str_eq(c->smtp.block_reply, "Blocked (%p), 100% sure");
 	ck_assert_int_eq(c->smtp.upstream.tls, CFG_UP_TLS_NONE);
 	ck_assert_uint_eq(c->smtp.upstream.pool_idle, 0);
 	ck_assert_ptr_null(c->smtp.upstream.ca_file);
@@ -436,6 +461,24 @@ START_TEST(test_file_errors)
 			    sizeof(err));
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_null(strstr(err, "secret"));
+}
+END_TEST
+
+/* Entity names with spaces or operator words are fine (quoted in rules). */
+START_TEST(test_entity_names)
+{
+	struct cfg *c = load_ok(
+		"dlp: { entities = ( { name = \"my entity\"; type = \"regex\"; pattern = \"x\"; },\n"
+		" { name = \"NEAR\"; type = \"identifier\"; identifier = \"iban\"; } );\n"
+		" rules = ( { name = \"r\"; match = \"\\\"my entity\\\" OR \\\"NEAR\\\"\";\n"
+		" severity = { critical = 9; }; } );\n"
+		" profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P);
+
+	ck_assert_str_eq(c->dlp.entities[0].name, "my entity");
+	ck_assert_str_eq(c->dlp.entities[1].name, "NEAR");
+	ck_assert_str_eq(c->dlp.rules[0].match, "\"my entity\" OR \"NEAR\"");
+	ck_assert_int_eq(c->dlp.rules[0].severity[CFG_SEV_CRITICAL], 9);
+	cfg_free(c);
 }
 END_TEST
 
@@ -557,17 +600,18 @@ static const struct bad_case bad_cases[] = {
 	  P,
 	  "t.conf:3: dlp.entities.[1].name: duplicate entity name \"e\" (first at line 2)" },
 	{ "dlp: {\n"
-	  " entities = ( { name = \"my entity\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	  " entities = ( { name = \"my \\\"entity\\\"\"; type = \"regex\"; pattern = \"x\"; } );\n"
 	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
 	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
 	  P,
-	  "t.conf:2: dlp.entities.[0].name: may contain only letters, digits, '-', '_', '.' and ':'" },
+	  "t.conf:2: dlp.entities.[0].name: must not contain '\"' (rule expressions quote names "
+	  "with it)" },
 	{ "dlp: {\n"
-	  " entities = ( { name = \"near\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; colour = 1; } );\n"
 	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
 	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
 	  P,
-	  "t.conf:2: dlp.entities.[0].name: \"near\" is an operator of rule expressions" },
+	  "t.conf:2: dlp.entities.[0].colour: unknown setting" },
 	{ "dlp: {\n"
 	  " entities = ( { name = \"\"; type = \"regex\"; pattern = \"x\"; } );\n"
 	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
@@ -944,8 +988,8 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:5: smtp.bare_lf: must be \"reject\" or \"normalize\"" },
 	{ D P "smtp: { max_line_length = 512; };\n",
 	  "t.conf:5: smtp.max_line_length: must be an integer from 1000 to 1048576" },
-	{ D P "smtp: { block_reply = \"Blocked by %s\"; };\n",
-	  "t.conf:5: smtp.block_reply: only %p (policy name) and %% may follow '%'" },
+	{ D P "smtp: { block_reply = \"Blocked by \xc3\xa9quipe %p\"; };\n",
+	  "t.conf:5: smtp.block_reply: must be printable ASCII" },
 	{ D P "smtp: { timeouts: { command = 0; }; };\n",
 	  "t.conf:5: smtp.timeouts.command: must be an integer from 1 to 86400" },
 	{ D P "smtp: { max_message_size = \"50M\"; };\n",
@@ -978,6 +1022,16 @@ static const struct bad_case bad_cases[] = {
 	  P
 	  "api: { token_file = \"token\"; tls = { certificate = \"cert.pem\"; key = \"nokey.pem\"; }; };\n",
 	  "t.conf:5: api.tls.key: cannot read nokey.pem: No such file or directory" },
+	/* notify */
+	{ D P "notify: { from = \"postmaster\"; };\n",
+	  "t.conf:5: notify.from: \"postmaster\" is not a valid address (local@domain)" },
+	{ D P "notify: { subject = \"a\\nBcc: x@y\"; };\n",
+	  "t.conf:5: notify.subject: must not contain CR, LF or other control characters" },
+	{ D P "notify: { template_file = \"none.txt\"; };\n",
+	  "t.conf:5: notify.template_file: cannot read none.txt: No such file or directory" },
+	{ D P "notify: { template_file = \"bad_notice.txt\"; };\n",
+	  "t.conf:5: notify.template_file: bad_notice.txt is not UTF-8 text" },
+	{ D P "notify: { form = \"a@b.example\"; };\n", "t.conf:5: notify.form: unknown setting" },
 };
 
 START_TEST(test_bad)
@@ -1019,6 +1073,8 @@ static void make_scratch(void)
 	put_file("spaced_token", "two words\n");
 	put_file("cert.pem", "cert\n");
 	put_file("key.pem", "key\n");
+	put_file("notice.txt", "Hello {sender},\nyour message hit {policy}.\n");
+	put_file("bad_notice.txt", "caf\xe9\n");
 	put_file("addrs.txt", "# list\nAlice@Corp.Example\n bob@corp.example \n");
 	put_file("domains.txt", "partner.example\n.sub.example\n");
 	put_file("badaddrs.txt", "ok@x.example\nnot an address\n");
@@ -1033,6 +1089,8 @@ static void make_scratch(void)
 	SETUP(symlink(full, "full/dictionaries") == 0);
 	snprintf(full, sizeof(full), "%s/config/examples/lists", source_root());
 	SETUP(symlink(full, "full/lists") == 0);
+	snprintf(full, sizeof(full), "%s/config/examples/templates", source_root());
+	SETUP(symlink(full, "full/templates") == 0);
 }
 
 static void remove_scratch(void)
@@ -1056,12 +1114,14 @@ int main(void)
 
 	make_scratch();
 	tcase_add_test(good, test_defaults);
+	tcase_add_test(good, test_notify);
 	tcase_add_test(good, test_seed_example);
 	tcase_add_test(good, test_pci_example);
 	tcase_add_test(good, test_full_example);
 	tcase_add_test(good, test_values);
 	tcase_add_test(good, test_relative_and_include);
 	tcase_add_test(good, test_file_errors);
+	tcase_add_test(good, test_entity_names);
 	tcase_add_test(good, test_names);
 	tcase_add_loop_test(bad, test_bad, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
 	suite_add_tcase(s, good);
