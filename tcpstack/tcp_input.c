@@ -494,9 +494,9 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 				uint32_t flight = c->snd_max - c->snd_una;
 
 				c->flags &= ~TCPF_IN_RECOVERY;
-				c->cwnd = u32_min(c->ssthresh, flight + mss);
-				if (c->cwnd < mss)
-					c->cwnd = mss;
+				/* RFC 6582 §3.2 (3) option 1 */
+				c->cwnd = u32_min(c->ssthresh,
+						  u32_max(flight, mss) + mss);
 				if (s->cc->on_recovery_end)
 					s->cc->on_recovery_end(c);
 			} else if (!(c->flags & TCPF_SACK_OK) || !c->n_sacked) {

@@ -452,12 +452,17 @@ recovery_output(struct tcp_conn *c, uint32_t fin_seq)
 	uint32_t mss = smss(c);
 	bool sent = false;
 
+	/* RFC 6675 (4.3) / RFC 6582: the first hole after entering recovery
+	 * or after a partial ACK goes out whatever the pipe says. */
+	bool force = SEQ_LEQ(c->rexmit_nxt, c->snd_una);
+
 	for (int guard = 0; guard < 64; guard++) {
 		uint32_t start = 0, len, pipe = pipe_est(c);
 		int n;
 
-		if (pipe + mss > c->cwnd)
+		if (pipe + mss > c->cwnd && !force)
 			break;
+		force = false;
 		if (SEQ_LT(c->rexmit_nxt, c->snd_una))
 			c->rexmit_nxt = c->snd_una;
 		if ((c->flags & TCPF_SACK_OK) && c->n_sacked) {

@@ -22,7 +22,7 @@ const struct rte_ether_addr tt_mac_us = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x10
 const struct rte_ether_addr tt_mac_peer = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x20 } };
 const struct rte_ether_addr tt_mac_gw = { .addr_bytes = { 0x02, 0, 0, 0, 0, 0x01 } };
 
-static struct rte_mempool *pool;
+static struct rte_mempool *pool, *big_pool; /* big: crafted input frames */
 
 void
 tt_eal_init(void)
@@ -40,7 +40,10 @@ tt_eal_init(void)
 	}
 	pool = rte_pktmbuf_pool_create("tcpt_pool", 32767, 0, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (pool == NULL) {
+	big_pool = rte_pktmbuf_pool_create("tcpt_big", 2047, 0, 0,
+					   10240 + RTE_PKTMBUF_HEADROOM,
+					   SOCKET_ID_ANY);
+	if (pool == NULL || big_pool == NULL) {
 		fprintf(stderr, "mempool failed\n");
 		exit(1);
 	}
@@ -55,7 +58,7 @@ tt_pool(void)
 unsigned
 tt_pool_avail(void)
 {
-	return rte_mempool_avail_count(pool);
+	return rte_mempool_avail_count(pool) + rte_mempool_avail_count(big_pool);
 }
 
 uint64_t
@@ -303,7 +306,7 @@ static struct rte_mbuf *
 frame(uint32_t l3len, const struct rte_ether_addr *dst,
       const struct rte_ether_addr *src, uint16_t type)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(big_pool);
 	struct rte_ether_hdr *eh;
 
 	if (m == NULL)

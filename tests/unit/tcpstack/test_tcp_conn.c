@@ -1,0 +1,1216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * test_tcp_conn.c — TCP connections against a scripted peer: handshakes
+ * both ways with options, delayed and coalesced ACKs, out-of-order and
+ * overlapping segments with SACK generation, sending by copy and by chain,
+ * RTO with backoff, SACK and NewReno fast retransmit, zero windows both
+ * ways with persist probes, keepalive, TIME_WAIT and its reuse, RFC 5961
+ * RST/SYN/ACK checks with challenge-ACK rate limiting, PAWS, SYN backlog
+ * with SYN cookies, per-source limits, abort, refused opens.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstack/tcp_priv.h"
+#include "tcp_harness.h"
+
+#define LPORT 25
+#define PPORT 40000
+#define PISN  1000u
+
+struct app {
+	int accepted, connected, closed, peer_fin, writable;
+	enum tcp_close_reason reason;
+	bool hold;              /* do not release received bytes */
+	struct tcp_conn *conn;
+	uint32_t rx_len;
+	uint8_t rx[1 << 17];
+};
+
+static void
+app_recv(struct tcp_conn *c, void *ctx, struct rte_mbuf *m, uint32_t len)
+{
+	struct app *a = ctx;
+
+	ck_assert_uint_eq(rte_pktmbuf_pkt_len(m), len);
+	if (a->rx_len + len <= sizeof(a->rx)) {
+		const void *src = rte_pktmbuf_read(m, 0, len, a->rx + a->rx_len);
+
+		if (src != a->rx + a->rx_len)
+			memcpy(a->rx + a->rx_len, src, len);
+	}
+	a->rx_len += len;
+	rte_pktmbuf_free(m);
+	if (!a->hold)
+		tcp_recv_done(c, len);
+}
+
+static int
+app_accepted(struct tcp_conn *c, void *ctx)
+{
+	struct app *a = ctx;
+
+	a->accepted++;
+	a->conn = c;
+	return 0;
+}
+
+static void
+app_connected(struct tcp_conn *c, void *ctx)
+{
+	struct app *a = ctx;
+
+	a->connected++;
+	a->conn = c;
+}
+
+static void
+app_peer_fin(struct tcp_conn *c, void *ctx)
+{
+	(void)c;
+	((struct app *)ctx)->peer_fin++;
+}
+
+static void
+app_writable(struct tcp_conn *c, void *ctx, uint32_t space)
+{
+	(void)c;
+	(void)space;
+	((struct app *)ctx)->writable++;
+}
+
+static void
+app_closed(struct tcp_conn *c, void *ctx, enum tcp_close_reason r)
+{
+	struct app *a = ctx;
+
+	(void)c;
+	a->closed++;
+	a->reason = r;
+	a->conn = NULL;
+}
+
+static const struct tcp_callbacks app_cb = {
+	.accepted = app_accepted,
+	.connected = app_connected,
+	.recv = app_recv,
+	.writable = app_writable,
+	.peer_fin = app_peer_fin,
+	.closed = app_closed,
+};
+
+/* The scripted peer. */
+struct peer {
+	uint32_t ip;
+	uint16_t port;
+	uint32_t seq;           /* next sequence number we send */
+	uint32_t ack;           /* what we acknowledge */
+	bool ts, sack;
+	uint32_t tsval, tsecr;
+	uint16_t win;
+};
+
+static struct tt_node *node;
+static struct app *app;
+static unsigned avail0;
+static const struct tcp_stack_counters *K;
+
+static void
+node_up(void (*tune)(struct tcp_stack_params *))
+{
+	struct tcp_stack_params p;
+
+	tt_params(&p, NULL);
+	p.max_conns = 64;
+	p.msl_ms = 100;
+	if (tune)
+		tune(&p);
+	node = tt_node_new(&p);
+	ck_assert_ptr_nonnull(node);
+	K = tcp_stack_counters(node->s);
+	tt_learn_peers(node);
+	ck_assert_int_eq(tcp_listen(node->s, TT_IP_US, LPORT, &app_cb, app), 0);
+}
+
+static void
+setup(void)
+{
+	tt_eal_init();
+	avail0 = tt_pool_avail();
+	app = calloc(1, sizeof(*app));
+	node = NULL;
+}
+
+static void
+teardown(void)
+{
+	tt_node_free(node);
+	node = NULL;
+	free(app);
+	ck_assert_uint_eq(tt_pool_avail(), avail0);
+}
+
+static void
+psend_at(struct peer *pp, uint32_t seq, uint8_t flags, const void *d,
+	 uint32_t len, uint32_t tsval)
+{
+	uint8_t o[40];
+	uint8_t ol = 0;
+
+	if (pp->ts)
+		ol = tt_ts_opt(o, tsval, pp->tsecr);
+	tt_input(node, tt_tcp(&(struct tt_seg){
+		.sip = pp->ip, .sport = pp->port, .dport = LPORT, .seq = seq,
+		.ack = pp->ack, .flags = flags, .win = pp->win, .opts = o,
+		.optlen = ol, .data = d, .len = len }));
+}
+
+/* Send at pp->seq and advance it. */
+static void
+psend(struct peer *pp, uint8_t flags, const void *d, uint32_t len)
+{
+	psend_at(pp, pp->seq, flags, d, len, ++pp->tsval);
+	pp->seq += len + !!(flags & TH_FIN);
+}
+
+static struct rte_mbuf *
+pseg(struct peer *pp, uint32_t seq, uint8_t flags, const void *d, uint32_t len,
+     const uint8_t *extra, uint8_t extra_len)
+{
+	uint8_t o[40];
+	uint8_t ol = 0;
+
+	if (pp->ts)
+		ol = tt_ts_opt(o, ++pp->tsval, pp->tsecr);
+	memcpy(o + ol, extra, extra_len);
+	ol += extra_len;
+	return tt_tcp(&(struct tt_seg){
+		.sip = pp->ip, .sport = pp->port, .dport = LPORT, .seq = seq,
+		.ack = pp->ack, .flags = flags, .win = pp->win, .opts = o,
+		.optlen = ol, .data = d, .len = len });
+}
+
+/* Take the next TCP frame from the stack, check it, track TS. */
+static bool
+ptake(struct peer *pp, struct tt_pkt *p)
+{
+	if (!tt_take_tcp(node, p))
+		return false;
+	ck_assert(p->ip_cksum_ok);
+	ck_assert(p->l4_cksum_ok);
+	if (p->has_ts)
+		pp->tsecr = p->tsval;
+	return true;
+}
+
+static void
+peer_init(struct peer *pp, bool ts, bool sack)
+{
+	memset(pp, 0, sizeof(*pp));
+	pp->ip = TT_IP_PEER;
+	pp->port = PPORT;
+	pp->seq = PISN;
+	pp->ts = ts;
+	pp->sack = sack;
+	pp->tsval = 5000;
+	pp->win = 65535;
+}
+
+/* Passive open; returns our ISS. ws < 0: no window scale. */
+static uint32_t
+accept_one(struct peer *pp, int ws)
+{
+	uint8_t o[40];
+	uint8_t ol = tt_syn_opts(o, 1460, ws, pp->sack, pp->ts, ++pp->tsval, 0);
+	struct tt_pkt p;
+	uint32_t iss;
+
+	tt_input(node, tt_tcp(&(struct tt_seg){
+		.sip = pp->ip, .sport = pp->port, .dport = LPORT, .seq = pp->seq,
+		.flags = TH_SYN, .win = 65535, .opts = o, .optlen = ol }));
+	ck_assert(ptake(pp, &p));
+	ck_assert_uint_eq(p.flags, TH_SYN | TH_ACK);
+	ck_assert_uint_eq(p.ack, pp->seq + 1);
+	ck_assert_int_eq(p.mss, 1460);
+	ck_assert(ws >= 0 ? p.ws >= 0 : p.ws == -1);
+	ck_assert(p.sackp == pp->sack);
+	ck_assert(p.has_ts == pp->ts);
+	if (pp->ts)
+		ck_assert_uint_eq(p.tsecr, pp->tsval);
+	iss = p.seq;
+	pp->seq++;
+	pp->ack = iss + 1;
+	psend(pp, TH_ACK, NULL, 0);
+	ck_assert_int_eq(app->accepted, 1);
+	ck_assert_ptr_nonnull(app->conn);
+	return iss;
+}
+
+/* ------------------------------------------------------------- tests */
+
+START_TEST(passive_handshake)
+{
+	struct peer pp;
+	struct tcp_conn_info ci;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	ck_assert_int_eq(tcp_conn_info(app->conn, &ci), 0);
+	ck_assert_int_eq(ci.state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(ci.snd_wscale, 7);
+	ck_assert_uint_eq(ci.rcv_wscale, 1); /* 65536 rcvbuf */
+	ck_assert(ci.sack_ok && ci.ts_ok);
+	ck_assert_uint_eq(ci.mss, 1460);
+	ck_assert_uint_eq(ci.snd_wnd, 65535u << 7);
+	ck_assert_uint_eq(K->tcp_accepted, 1);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 1);
+	ck_assert_uint_le(tcp_conn_state_size(), 4096);
+	printf("sizeof(struct tcp_conn) = %zu, sizeof(struct tcp_stack) = %zu\n",
+	       tcp_conn_state_size(), sizeof(struct tcp_stack));
+	/* no options at all: RFC defaults */
+	{
+		struct peer p2;
+		struct tt_pkt p;
+
+		peer_init(&p2, false, false);
+		p2.port = PPORT + 1;
+		tt_input(node, tt_tcp(&(struct tt_seg){ .sport = p2.port,
+			.dport = LPORT, .seq = 77, .flags = TH_SYN, .win = 1000 }));
+		ck_assert(ptake(&p2, &p));
+		ck_assert_int_eq(p.ws, -1);
+		ck_assert(!p.sackp && !p.has_ts);
+	}
+}
+END_TEST
+
+static bool
+even_ports(void *ctx, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	(void)ctx;
+	(void)lip;
+	(void)rip;
+	(void)rport;
+	return (lport & 1) == 0;
+}
+
+static void
+tune_even(struct tcp_stack_params *p)
+{
+	p->port_ok = even_ports;
+}
+
+START_TEST(active_handshake)
+{
+	struct tt_pkt p;
+	struct tcp_conn *c;
+	struct peer pp;
+	uint8_t o[40], ol;
+	struct tcp_conn_info ci;
+
+	node_up(tune_even);
+	c = tcp_connect(node->s, 0, TT_IP_FAR, 25, &app_cb, app);
+	ck_assert_ptr_nonnull(c);
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_uint_eq(p.flags, TH_SYN);
+	ck_assert(rte_is_same_ether_addr(&p.dst, &tt_mac_gw)); /* via gateway */
+	ck_assert_uint_eq(p.sport % 2, 0);
+	ck_assert_uint_ge(p.sport, 32768);
+	ck_assert_int_eq(p.mss, 1460);
+	ck_assert(p.sackp && p.has_ts && p.ws == 1);
+	peer_init(&pp, true, true);
+	pp.ip = TT_IP_FAR;
+	ol = tt_syn_opts(o, 1400, 2, true, true, 900, p.tsval);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sip = TT_IP_FAR, .sport = 25,
+		.dport = p.sport, .seq = 5000, .ack = p.seq + 1,
+		.flags = TH_SYN | TH_ACK, .win = 30000, .opts = o, .optlen = ol }));
+	ck_assert_int_eq(app->connected, 1);
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_uint_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq(p.ack, 5001);
+	ck_assert_uint_eq(p.tsecr, 900);
+	tcp_conn_info(c, &ci);
+	ck_assert_int_eq(ci.state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(ci.mss, 1400);
+	ck_assert_uint_eq(ci.snd_wscale, 2);
+	ck_assert_uint_eq(K->tcp_connected, 1);
+	tcp_abort(c);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_ABORTED);
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert(p.flags & TH_RST);
+}
+END_TEST
+
+START_TEST(connect_refused_and_syn_retries)
+{
+	struct tt_pkt p;
+	struct tcp_conn *c;
+	uint64_t t0;
+	int syns = 0;
+
+	node_up(NULL);
+	c = tcp_connect(node->s, 0, TT_IP_PEER, 25, &app_cb, app);
+	ck_assert(tt_take_tcp(node, &p));
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 25, .dport = p.sport,
+		.seq = 0, .ack = p.seq + 1, .flags = TH_RST | TH_ACK }));
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_REFUSED);
+	(void)c;
+	/* unanswered: SYN retransmitted with backoff 1,2,4,8,16 s then TIMEOUT */
+	c = tcp_connect(node->s, 0, TT_IP_PEER, 25, &app_cb, app);
+	ck_assert(tt_take_tcp(node, &p));
+	t0 = node->now_us;
+	for (int i = 0; i < 70; i++) {
+		tt_advance(node, 1000);
+		while (tt_take_tcp(node, &p)) {
+			ck_assert_uint_eq(p.flags, TH_SYN);
+			syns++;
+			if (syns == 1)
+				ck_assert_uint_eq(node->now_us - t0, 1000000);
+			if (syns == 2)
+				ck_assert_uint_eq(node->now_us - t0, 3000000);
+		}
+	}
+	ck_assert_int_eq(syns, 5);
+	ck_assert_int_eq(app->closed, 2);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_TIMEOUT);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+}
+END_TEST
+
+START_TEST(delayed_and_coalesced_ack)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	char d[3000];
+	struct rte_mbuf *ms[3];
+
+	for (int i = 0; i < 3000; i++)
+		d[i] = (char)(i * 7);
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	psend(&pp, TH_ACK | TH_PSH, d, 100);
+	ck_assert_uint_eq(app->rx_len, 100);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	tt_advance(node, 39);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	tt_advance(node, 2);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_eq(K->tcp_delayed_acks, 1);
+	/* three segments in one burst: exactly one ACK */
+	for (int i = 0; i < 3; i++) {
+		ms[i] = pseg(&pp, pp.seq, TH_ACK, d + 100 + i * 900, 900, NULL, 0);
+		pp.seq += 900;
+	}
+	tcp_stack_input(node->s, ms, 3);
+	ck_assert_uint_eq(tt_pending(node), 1);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_eq(app->rx_len, 2800);
+	ck_assert_mem_eq(app->rx, d, 2800);
+}
+END_TEST
+
+START_TEST(out_of_order_overlap_sack)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[5000];
+	uint32_t b;
+
+	for (int i = 0; i < 5000; i++)
+		d[i] = (uint8_t)(i * 31 + 3);
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	b = pp.seq;
+	psend_at(&pp, b + 1000, TH_ACK, d + 1000, 1000, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, b);
+	ck_assert_int_eq(p.n_sack, 1);
+	ck_assert_uint_eq(p.sack[0][0], b + 1000);
+	ck_assert_uint_eq(p.sack[0][1], b + 2000);
+	psend_at(&pp, b + 3000, TH_ACK, d + 3000, 1000, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_int_eq(p.n_sack, 2);
+	ck_assert_uint_eq(p.sack[0][0], b + 3000); /* latest first */
+	ck_assert_uint_eq(p.sack[1][0], b + 1000);
+	/* overlapping both held blocks: merged into one */
+	psend_at(&pp, b + 1500, TH_ACK, d + 1500, 2000, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_int_eq(p.n_sack, 1);
+	ck_assert_uint_eq(p.sack[0][0], b + 1000);
+	ck_assert_uint_eq(p.sack[0][1], b + 4000);
+	ck_assert_uint_eq(app->rx_len, 0);
+	/* the hole, overlapping the held data: everything delivered */
+	psend_at(&pp, b, TH_ACK, d, 1200, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, b + 4000);
+	ck_assert_int_eq(p.n_sack, 0);
+	ck_assert_uint_eq(app->rx_len, 4000);
+	ck_assert_mem_eq(app->rx, d, 4000);
+	/* an old duplicate: ACKed, not delivered */
+	psend_at(&pp, b + 500, TH_ACK, d + 500, 500, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, b + 4000);
+	ck_assert_uint_eq(app->rx_len, 4000);
+	ck_assert_uint_ge(K->tcp_ooo_segments, 3);
+	{
+		struct tcp_conn_info ci;
+
+		tcp_conn_info(app->conn, &ci);
+		ck_assert_uint_eq(ci.ooo_bytes, 0);
+	}
+}
+END_TEST
+
+static void
+tune_small_reass(struct tcp_stack_params *p)
+{
+	p->reass_per_conn = 2000;
+}
+
+START_TEST(ooo_memory_bound)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[20000];
+	uint32_t b;
+
+	node_up(tune_small_reass);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	b = pp.seq;
+	for (int i = 1; i <= 5; i++)
+		psend_at(&pp, b + i * 2000, TH_ACK, d, 1000, ++pp.tsval);
+	tt_drain(node);
+	ck_assert_uint_eq(K->drop_tcp_ooo_limit, 3);
+	/* 9 separate blocks > TCP_OOO_MAX: counted drops, never more memory */
+	{
+		struct tcp_conn_info ci;
+
+		tcp_conn_info(app->conn, &ci);
+		ck_assert_uint_le(ci.ooo_bytes, 2000);
+	}
+	psend_at(&pp, b, TH_ACK, d, 1000, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(app->rx_len, 1000);
+}
+END_TEST
+
+START_TEST(send_copy_and_chain)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[6000], got[6000];
+	uint32_t iss, off = 0;
+	struct rte_mbuf *a, *b2;
+	bool chained = false;
+
+	for (int i = 0; i < 6000; i++)
+		d[i] = (uint8_t)(i * 11 + 1);
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 4000), 4000);
+	/* zero copy: a two-segment chain */
+	a = rte_pktmbuf_alloc(tt_pool());
+	b2 = rte_pktmbuf_alloc(tt_pool());
+	memcpy(rte_pktmbuf_append(a, 1000), d + 4000, 1000);
+	memcpy(rte_pktmbuf_append(b2, 1000), d + 5000, 1000);
+	ck_assert_int_eq(rte_pktmbuf_chain(a, b2), 0);
+	ck_assert_int_eq(tcp_send(app->conn, a), 0);
+	while (ptake(&pp, &p)) {
+		ck_assert_uint_eq(p.seq, iss + 1 + off);
+		ck_assert_uint_le(p.len, 1448);
+		memcpy(got + off, p.payload, p.len);
+		off += p.len;
+		if (p.nb_segs > 1)
+			chained = true;
+	}
+	ck_assert_uint_eq(off, 6000);
+	ck_assert_mem_eq(got, d, 6000);
+	ck_assert(chained);
+	pp.ack = iss + 1 + 6000;
+	psend(&pp, TH_ACK, NULL, 0);
+	{
+		struct tcp_conn_info ci;
+
+		tcp_conn_info(app->conn, &ci);
+		ck_assert_uint_eq(ci.snd_queued, 0);
+		ck_assert_uint_eq(ci.snd_una, iss + 6001);
+	}
+	/* send buffer bound: 64 KiB */
+	{
+		static uint8_t big[70000];
+
+		ck_assert_int_eq(tcp_send_copy(app->conn, big, sizeof(big)), 65536);
+		ck_assert_uint_eq(tcp_send_space(app->conn), 0);
+		tt_drain(node);
+		pp.ack = iss + 1 + 6000 + 14480;
+		psend(&pp, TH_ACK, NULL, 0);
+		ck_assert_int_eq(app->writable, 1);
+		ck_assert_uint_eq(tcp_send_space(app->conn), 14480);
+	}
+}
+END_TEST
+
+static void
+tune_retries(struct tcp_stack_params *p)
+{
+	p->max_retries = 3;
+}
+
+START_TEST(rto_backoff_and_timeout)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint64_t last, gaps[4];
+	int n = 0;
+	uint32_t iss;
+
+	node_up(tune_retries);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	ck_assert_int_eq(tcp_send_copy(app->conn, "hello", 5), 5);
+	ck_assert(ptake(&pp, &p));
+	last = node->now_us;
+	for (int i = 0; i < 400 && n < 4; i++) {
+		tt_advance(node, 10);
+		if (ptake(&pp, &p)) {
+			if (p.flags & TH_RST)
+				break;
+			ck_assert_uint_eq(p.seq, iss + 1);
+			ck_assert_uint_eq(p.len, 5);
+			gaps[n++] = node->now_us - last;
+			last = node->now_us;
+		}
+	}
+	ck_assert_int_eq(n, 3);
+	/* RTO floor 200 ms, then doubling */
+	ck_assert_uint_ge(gaps[0], 200000);
+	ck_assert_uint_le(gaps[0], 210000);
+	ck_assert_uint_ge(gaps[1], 2 * gaps[0] - 10000);
+	ck_assert_uint_ge(gaps[2], 2 * gaps[1] - 10000);
+	tt_advance(node, 3000);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_TIMEOUT);
+	ck_assert_uint_eq(K->tcp_rto_timeouts, 3);
+	ck_assert_uint_ge(K->tcp_rst_tx, 1);
+}
+END_TEST
+
+static void
+fast_rexmit(bool sack)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[20000];
+	uint32_t iss, base, mss = 1448;
+	uint8_t so[12];
+
+	node_up(NULL);
+	peer_init(&pp, true, sack);
+	iss = accept_one(&pp, 7);
+	base = iss + 1;
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 10 * mss), 10 * mss);
+	for (int i = 0; i < 10; i++) {
+		ck_assert(ptake(&pp, &p));
+		ck_assert_uint_eq(p.seq, base + i * mss);
+	}
+	/* segment 0 acked, 1 lost, 2..4 arrive: three duplicate ACKs */
+	pp.ack = base + mss;
+	psend(&pp, TH_ACK, NULL, 0);
+	for (int k = 2; k <= 4; k++) {
+		so[0] = 1;
+		so[1] = 1;
+		so[2] = 5;
+		so[3] = 10;
+		for (int j = 0; j < 4; j++) {
+			so[4 + j] = (uint8_t)((base + 2 * mss) >> (24 - 8 * j));
+			so[8 + j] = (uint8_t)((base + (k + 1) * mss) >> (24 - 8 * j));
+		}
+		tt_input(node, pseg(&pp, pp.seq, TH_ACK, NULL, 0, so, sack ? 12 : 0));
+	}
+	ck_assert_uint_eq(K->tcp_fast_retransmits, 1);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.seq, base + mss);
+	ck_assert_uint_eq(p.len, mss);
+	if (sack)
+		ck_assert_uint_ge(K->tcp_sack_retransmits, 1);
+	tt_drain(node);
+	/* everything acked: recovery over, nothing outstanding */
+	pp.ack = base + 10 * mss;
+	psend(&pp, TH_ACK, NULL, 0);
+	{
+		struct tcp_conn_info ci;
+
+		tcp_conn_info(app->conn, &ci);
+		ck_assert_uint_eq(ci.snd_una, ci.snd_nxt);
+		ck_assert_uint_ge(ci.cwnd, 2 * mss);
+		ck_assert_uint_lt(ci.ssthresh, 0x7fffffff);
+	}
+	ck_assert_uint_eq(K->tcp_rto_timeouts, 0);
+}
+
+START_TEST(fast_retransmit_sack)
+{
+	fast_rexmit(true);
+}
+END_TEST
+
+START_TEST(fast_retransmit_newreno)
+{
+	fast_rexmit(false);
+}
+END_TEST
+
+START_TEST(zero_window_persist)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[3000];
+	uint32_t iss;
+	int probes = 0;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 0);
+	pp.win = 0;
+	psend(&pp, TH_ACK, NULL, 0); /* window closes */
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 3000), 3000);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	for (int i = 0; i < 150; i++) {
+		tt_advance(node, 10);
+		while (ptake(&pp, &p)) {
+			ck_assert_uint_eq(p.len, 0);
+			ck_assert_uint_eq(p.seq, iss); /* snd_una - 1 */
+			probes++;
+		}
+	}
+	ck_assert_int_ge(probes, 2);
+	ck_assert_uint_eq(K->tcp_zero_window_probes, (uint64_t)probes);
+	/* window opens: data flows */
+	pp.win = 65535;
+	psend(&pp, TH_ACK, NULL, 0);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.seq, iss + 1);
+	ck_assert_uint_gt(p.len, 0);
+}
+END_TEST
+
+static void
+tune_small_rcv(struct tcp_stack_params *p)
+{
+	p->rcvbuf = 4096;
+}
+
+START_TEST(receive_window_closes_and_reopens)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[8000];
+
+	node_up(tune_small_rcv);
+	peer_init(&pp, true, true);
+	app->hold = true;
+	accept_one(&pp, 7);
+	psend(&pp, TH_ACK, d, 1400);
+	psend(&pp, TH_ACK, d, 1400);
+	psend(&pp, TH_ACK, d, 1296);
+	tt_advance(node, 50); /* delayed ACK */
+	while (ptake(&pp, &p))
+		;
+	ck_assert_uint_eq(p.win, 0);
+	ck_assert_uint_eq(p.ack, pp.seq);
+	/* beyond the window: dropped, ACKed with window 0 */
+	psend_at(&pp, pp.seq, TH_ACK, d, 100, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.win, 0);
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_eq(app->rx_len, 4096);
+	ck_assert_uint_ge(K->drop_tcp_out_of_window, 1);
+	/* the application catches up: window update */
+	tcp_recv_done(app->conn, 4096);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq((uint32_t)p.win, 4096u >> 0);
+}
+END_TEST
+
+static void
+tune_keepalive(struct tcp_stack_params *p)
+{
+	p->keepalive_idle_ms = 1000;
+	p->keepalive_intvl_ms = 500;
+	p->keepalive_probes = 3;
+}
+
+START_TEST(keepalive_probe_and_timeout)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	int probes = 0;
+
+	node_up(tune_keepalive);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	tt_advance(node, 1005);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.seq, pp.ack - 1);
+	ck_assert_uint_eq(p.len, 0);
+	/* answered: back to idle */
+	psend(&pp, TH_ACK, NULL, 0);
+	tt_advance(node, 900);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	tt_advance(node, 3000);
+	while (ptake(&pp, &p))
+		probes++;
+	ck_assert_int_eq(probes, 3);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_TIMEOUT);
+	ck_assert_uint_eq(K->tcp_keepalive_probes, 4);
+}
+END_TEST
+
+START_TEST(active_close_time_wait_reuse)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t iss;
+	uint8_t o[40], ol;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	ck_assert_int_eq(tcp_close(app->conn), 0);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags, TH_FIN | TH_ACK);
+	ck_assert_uint_eq(p.seq, iss + 1);
+	pp.ack = iss + 2;
+	psend(&pp, TH_ACK | TH_FIN, NULL, 0);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_NORMAL);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 1); /* TIME_WAIT */
+	/* old SYN (lower timestamp): just an ACK */
+	ol = tt_syn_opts(o, 1460, 7, true, true, 10, 0);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = PPORT, .dport = LPORT,
+		.seq = 1, .flags = TH_SYN, .win = 100, .opts = o, .optlen = ol }));
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq(K->tcp_timewait_reused, 0);
+	/* RST in TIME_WAIT ignored (RFC 1337) */
+	psend(&pp, TH_RST, NULL, 0);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 1);
+	/* newer timestamp: the tuple is reused */
+	ol = tt_syn_opts(o, 1460, 7, true, true, pp.tsval + 100, 0);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = PPORT, .dport = LPORT,
+		.seq = 1, .flags = TH_SYN, .win = 100, .opts = o, .optlen = ol }));
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags, TH_SYN | TH_ACK);
+	ck_assert_uint_eq(K->tcp_timewait_reused, 1);
+	/* unanswered SYN-ACKs give up after 63 s; then nothing is left */
+	tt_advance(node, 70000);
+	tt_drain(node);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+}
+END_TEST
+
+START_TEST(time_wait_expires)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t iss;
+
+	node_up(NULL);
+	peer_init(&pp, false, false);
+	iss = accept_one(&pp, -1);
+	tcp_close(app->conn);
+	ck_assert(ptake(&pp, &p));
+	pp.ack = iss + 2;
+	psend(&pp, TH_ACK | TH_FIN, NULL, 0);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 1);
+	tt_advance(node, 150);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 1);
+	tt_advance(node, 60);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+	/* now the tuple is closed: RST */
+	tt_drain(node);
+	psend(&pp, TH_ACK, NULL, 0);
+	ck_assert(ptake(&pp, &p));
+	ck_assert(p.flags & TH_RST);
+}
+END_TEST
+
+START_TEST(passive_close)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t iss;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	psend(&pp, TH_ACK | TH_FIN | TH_PSH, "bye", 3);
+	ck_assert_int_eq(app->peer_fin, 1);
+	ck_assert_uint_eq(app->rx_len, 3);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_int_eq(tcp_send_copy(app->conn, "ok", 2), 2);
+	ck_assert_int_eq(tcp_close(app->conn), 0);
+	while (ptake(&pp, &p))
+		;
+	ck_assert(p.flags & TH_FIN);
+	pp.ack = iss + 1 + 2 + 1;
+	psend(&pp, TH_ACK, NULL, 0);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_NORMAL);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+}
+END_TEST
+
+START_TEST(rfc5961_rst)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t rcv;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	rcv = pp.seq;
+	/* in window, not exact: challenge ACK */
+	psend_at(&pp, rcv + 100, TH_RST, NULL, 0, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq(p.ack, rcv);
+	ck_assert_ptr_nonnull(app->conn);
+	ck_assert_uint_eq(K->tcp_challenge_acks, 1);
+	/* outside the window: ignored */
+	psend_at(&pp, rcv + 1000000, TH_RST, NULL, 0, ++pp.tsval);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	ck_assert_ptr_nonnull(app->conn);
+	/* exact: reset */
+	psend_at(&pp, rcv, TH_RST, NULL, 0, ++pp.tsval);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_RESET);
+	ck_assert_uint_eq(tt_pending(node), 0);
+}
+END_TEST
+
+START_TEST(rfc5961_syn_and_old_ack)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t iss;
+	static uint8_t d[100];
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 0);
+	/* SYN in ESTABLISHED: challenge ACK, connection stays */
+	psend_at(&pp, pp.seq + 10, TH_SYN, NULL, 0, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags, TH_ACK);
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_ptr_nonnull(app->conn);
+	/* ACK far below snd_una - max window: challenge ACK, data dropped */
+	pp.ack = iss - 200000;
+	psend_at(&pp, pp.seq, TH_ACK, d, 100, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_eq(app->rx_len, 0);
+	ck_assert_uint_eq(K->drop_tcp_old_ack, 1);
+	/* ACK of data never sent: ACK back, dropped */
+	pp.ack = iss + 5000;
+	psend_at(&pp, pp.seq, TH_ACK, d, 100, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(app->rx_len, 0);
+	ck_assert_uint_eq(K->drop_tcp_old_ack, 2);
+	ck_assert_uint_eq(K->tcp_challenge_acks, 2);
+}
+END_TEST
+
+static void
+tune_chack(struct tcp_stack_params *p)
+{
+	p->challenge_ack_limit = 2;
+}
+
+START_TEST(challenge_ack_rate_limit)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	int acks = 0;
+
+	node_up(tune_chack);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	for (int i = 0; i < 5; i++)
+		psend_at(&pp, pp.seq + 10 + i, TH_RST, NULL, 0, ++pp.tsval);
+	while (ptake(&pp, &p))
+		acks++;
+	ck_assert_int_eq(acks, 2);
+	ck_assert_uint_eq(K->tcp_challenge_ack_limited, 3);
+	tt_advance(node, 1000);
+	psend_at(&pp, pp.seq + 10, TH_RST, NULL, 0, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+}
+END_TEST
+
+START_TEST(paws)
+{
+	struct peer pp;
+	struct tt_pkt p;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	psend(&pp, TH_ACK, "a", 1);
+	psend_at(&pp, pp.seq, TH_ACK, "b", 1, pp.tsval - 1000);
+	ck_assert_uint_eq(app->rx_len, 1);
+	ck_assert_uint_eq(K->drop_tcp_paws, 1);
+	while (ptake(&pp, &p))
+		;
+	ck_assert_uint_eq(p.ack, pp.seq);
+}
+END_TEST
+
+static void
+tune_backlog(struct tcp_stack_params *p)
+{
+	p->syn_backlog = 2;
+}
+
+static void
+syn_from(uint16_t port, uint32_t seq, uint32_t tsval)
+{
+	uint8_t o[40];
+	uint8_t ol = tt_syn_opts(o, 1460, 5, true, true, tsval, 0);
+
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = port, .dport = LPORT,
+		.seq = seq, .flags = TH_SYN, .win = 65535, .opts = o,
+		.optlen = ol }));
+}
+
+START_TEST(syn_backlog_cookies)
+{
+	struct tt_pkt p;
+	uint8_t o[12];
+	struct tcp_conn_info ci;
+
+	node_up(tune_backlog);
+	syn_from(1001, 100, 50);
+	syn_from(1002, 200, 50);
+	tt_drain(node);
+	ck_assert_uint_eq(K->syncookies_sent, 0);
+	syn_from(1003, 300, 50);
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_uint_eq(p.flags, TH_SYN | TH_ACK);
+	ck_assert_uint_eq(K->syncookies_sent, 1);
+	ck_assert_int_eq(p.ws, 1);
+	ck_assert(p.sackp && p.has_ts);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 2); /* no state */
+	/* a forged ACK fails */
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 1003, .dport = LPORT,
+		.seq = 301, .ack = p.seq + 2, .flags = TH_ACK, .win = 100 }));
+	ck_assert_uint_eq(K->syncookies_failed, 1);
+	tt_drain(node);
+	/* the real ACK completes the handshake */
+	tt_ts_opt(o, 51, p.tsval);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 1003, .dport = LPORT,
+		.seq = 301, .ack = p.seq + 1, .flags = TH_ACK, .win = 1000,
+		.opts = o, .optlen = 12 }));
+	ck_assert_uint_eq(K->syncookies_ok, 1);
+	ck_assert_int_eq(app->accepted, 1);
+	tcp_conn_info(app->conn, &ci);
+	ck_assert_int_eq(ci.state, TCP_ESTABLISHED);
+	ck_assert_uint_eq(ci.snd_wscale, 5);
+	ck_assert(ci.sack_ok && ci.ts_ok);
+	ck_assert_uint_eq(ci.snd_wnd, 1000u << 5);
+	ck_assert_uint_eq(ci.mss, 1460);
+	/* and carries data */
+	tt_ts_opt(o, 52, p.tsval);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 1003, .dport = LPORT,
+		.seq = 301, .ack = p.seq + 1, .flags = TH_ACK, .win = 1000,
+		.opts = o, .optlen = 12, .data = "EHLO", .len = 4 }));
+	ck_assert_uint_eq(app->rx_len, 4);
+}
+END_TEST
+
+static void
+tune_never(struct tcp_stack_params *p)
+{
+	p->syn_backlog = 1;
+	p->syn_cookies = TCP_SYN_COOKIES_NEVER;
+}
+
+static void
+tune_always(struct tcp_stack_params *p)
+{
+	p->syn_cookies = TCP_SYN_COOKIES_ALWAYS;
+}
+
+START_TEST(syn_cookie_modes)
+{
+	struct tt_pkt p;
+
+	node_up(tune_never);
+	syn_from(1001, 100, 50);
+	syn_from(1002, 200, 50);
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert(!tt_take_tcp(node, &p));
+	ck_assert_uint_eq(K->drop_syn_backlog, 1);
+	tt_node_free(node);
+	node_up(tune_always);
+	syn_from(1001, 100, 50);
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_uint_eq(K->syncookies_sent, 1);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+	/* cookie without timestamps: MSS survives, no wscale/SACK */
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 2000, .dport = LPORT,
+		.seq = 7, .flags = TH_SYN, .win = 100,
+		.opts = (const uint8_t[]){ 2, 4, 0x05, 0x78 }, .optlen = 4 }));
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_int_eq(p.ws, -1);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 2000, .dport = LPORT,
+		.seq = 8, .ack = p.seq + 1, .flags = TH_ACK, .win = 100 }));
+	ck_assert_int_eq(app->accepted, 1);
+	{
+		struct tcp_conn_info ci;
+
+		tcp_conn_info(app->conn, &ci);
+		ck_assert_uint_eq(ci.mss, 1400);
+		ck_assert(!ci.sack_ok);
+	}
+}
+END_TEST
+
+static void
+tune_per_source(struct tcp_stack_params *p)
+{
+	p->max_per_source = 2;
+}
+
+START_TEST(per_source_limit)
+{
+	struct tt_pkt p;
+
+	node_up(tune_per_source);
+	syn_from(1001, 100, 50);
+	syn_from(1002, 200, 50);
+	syn_from(1003, 300, 50);
+	ck_assert_uint_eq(K->drop_syn_per_source, 1);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 2);
+	/* another source is fine */
+	tt_drain(node);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sip = TT_IP_FAR, .sport = 1,
+		.dport = LPORT, .seq = 1, .flags = TH_SYN, .win = 100 }));
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_uint_eq(p.flags, TH_SYN | TH_ACK);
+}
+END_TEST
+
+START_TEST(syn_rcvd_retransmit_and_expiry)
+{
+	struct tt_pkt p;
+	uint32_t iss;
+	int n = 0;
+
+	node_up(NULL);
+	syn_from(1001, 100, 50);
+	ck_assert(tt_take_tcp(node, &p));
+	iss = p.seq;
+	/* retransmitted SYN: the same SYN-ACK */
+	syn_from(1001, 100, 51);
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_uint_eq(p.seq, iss);
+	ck_assert_uint_eq(p.flags, TH_SYN | TH_ACK);
+	tt_advance(node, 70000);
+	while (tt_take_tcp(node, &p)) {
+		ck_assert_uint_eq(p.seq, iss);
+		n++;
+	}
+	ck_assert_int_eq(n, 5);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+	ck_assert_int_eq(app->accepted, 0);
+	ck_assert_int_eq(app->closed, 0);
+}
+END_TEST
+
+START_TEST(abort_sends_rst)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t iss;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	tcp_abort(app->conn);
+	ck_assert(ptake(&pp, &p));
+	ck_assert(p.flags & TH_RST);
+	ck_assert_uint_eq(p.seq, iss + 1);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_ABORTED);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+}
+END_TEST
+
+static Suite *
+suite(void)
+{
+	Suite *s = suite_create("tcp_conn");
+	TCase *tc = tcase_create("conn");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, passive_handshake);
+	tcase_add_test(tc, active_handshake);
+	tcase_add_test(tc, connect_refused_and_syn_retries);
+	tcase_add_test(tc, delayed_and_coalesced_ack);
+	tcase_add_test(tc, out_of_order_overlap_sack);
+	tcase_add_test(tc, ooo_memory_bound);
+	tcase_add_test(tc, send_copy_and_chain);
+	tcase_add_test(tc, rto_backoff_and_timeout);
+	tcase_add_test(tc, fast_retransmit_sack);
+	tcase_add_test(tc, fast_retransmit_newreno);
+	tcase_add_test(tc, zero_window_persist);
+	tcase_add_test(tc, receive_window_closes_and_reopens);
+	tcase_add_test(tc, keepalive_probe_and_timeout);
+	tcase_add_test(tc, active_close_time_wait_reuse);
+	tcase_add_test(tc, time_wait_expires);
+	tcase_add_test(tc, passive_close);
+	tcase_add_test(tc, rfc5961_rst);
+	tcase_add_test(tc, rfc5961_syn_and_old_ack);
+	tcase_add_test(tc, challenge_ack_rate_limit);
+	tcase_add_test(tc, paws);
+	tcase_add_test(tc, syn_backlog_cookies);
+	tcase_add_test(tc, syn_cookie_modes);
+	tcase_add_test(tc, per_source_limit);
+	tcase_add_test(tc, syn_rcvd_retransmit_and_expiry);
+	tcase_add_test(tc, abort_sends_rst);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	tt_eal_init();
+	srunner_set_fork_status(sr, CK_NOFORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
