@@ -193,7 +193,10 @@ struct incident *incident_create(const struct dlp_verdict *v, const struct incid
 	DUP(inc->profile, v->profile);
 	DUP(inc->action, m->action_taken ? m->action_taken : incident_action_name(v->action));
 	DUP(inc->severity, incident_severity_name(v->severity));
-	DUP(inc->from_user, v->from ? v->from : "");
+	const char *from = m->mail_from ? m->mail_from : v->from;
+	const char *const *rcpts = m->mail_from ? m->rcpts : (const char *const *)v->rcpts;
+	size_t n_rcpts = m->mail_from ? m->n_rcpts : v->n_rcpts;
+	DUP(inc->from_user, from ? from : "");
 	DUP(inc->subject, v->subject);
 	DUP(inc->upstream_reply, m->upstream_reply);
 	DUP(inc->client_addr, m->client_addr);
@@ -205,12 +208,12 @@ struct incident *incident_create(const struct dlp_verdict *v, const struct incid
 		inc->is_unique_count = incident_rule_unique(m->cfg, rule->name);
 	}
 #undef DUP
-	if (v->n_rcpts > 0) {
-		inc->rcpts = calloc(v->n_rcpts, sizeof(char *));
+	if (n_rcpts > 0 && rcpts != NULL) {
+		inc->rcpts = calloc(n_rcpts, sizeof(char *));
 		if (inc->rcpts == NULL)
 			ok = false;
-		for (size_t i = 0; ok && i < v->n_rcpts; i++) {
-			inc->rcpts[i] = incident_dup(v->rcpts[i] ? v->rcpts[i] : "");
+		for (size_t i = 0; ok && i < n_rcpts; i++) {
+			inc->rcpts[i] = incident_dup(rcpts[i] ? rcpts[i] : "");
 			inc->n_rcpts = i + 1;
 			if (inc->rcpts[i] == NULL)
 				ok = false;

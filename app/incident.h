@@ -78,6 +78,11 @@ struct incident {
 /* What the proxy knows besides the verdict. All borrowed; NULL = unknown. */
 struct incident_meta {
 	const char *queue_id;
+	/* The SMTP envelope; when mail_from is not NULL it replaces the
+	 * verdict's from/rcpts (which may come from the headers). */
+	const char *mail_from;
+	const char *const *rcpts;
+	size_t n_rcpts;
 	uint64_t received_ms;       /* 0 = now */
 	const char *action_taken;   /* NULL = the verdict's action */
 	const char *upstream_reply;

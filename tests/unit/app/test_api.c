@@ -631,6 +631,41 @@ START_TEST(test_https)
 }
 END_TEST
 
+/* api_json_str: every byte sequence gives valid JSON; valid UTF-8 kept. */
+static const struct {
+	const char *in;
+	size_t len;
+	const char *out;
+} json_cases[] = {
+	{"plain", 5, "\"plain\""},
+	{"q\"b\\s/", 6, "\"q\\\"b\\\\s/\""},
+	{"\b\f\n\r\t\x01\x1f\x7f", 8, "\"\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\""},
+	{"a\0b", 3, "\"a\\u0000b\""},
+	{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
+	{"\xff", 1, "\"\\ufffd\""},
+	{"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},             /* overlong '/' */
+	{"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},    /* surrogate */
+	{"\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* > U+10FFFF */
+	{"\xe2\x82", 2, "\"\\ufffd\\ufffd\""},                /* truncated */
+	{"x\xe2\x82\xacy\x80", 6, "\"x\xe2\x82\xacy\\ufffd\""},
+};
+
+START_TEST(test_json_escape)
+{
+	struct api_buf b = {0};
+	api_json_str(&b, json_cases[_i].in, json_cases[_i].len);
+	size_t len;
+	char *s = api_buf_steal(&b, &len);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(s, json_cases[_i].out);
+	free(s);
+	api_json_cstr(&b, NULL);
+	s = api_buf_steal(&b, NULL);
+	ck_assert_str_eq(s, "null");
+	free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("api");
@@ -648,6 +683,9 @@ int main(void)
 	tcase_add_test(tc, test_start_errors);
 	tcase_add_test(tc, test_https);
 	suite_add_tcase(s, tc);
+	TCase *tj = tcase_create("json");
+	tcase_add_loop_test(tj, test_json_escape, 0, sizeof(json_cases) / sizeof(json_cases[0]));
+	suite_add_tcase(s, tj);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -104,6 +104,16 @@ START_TEST(test_create_from_verdict)
 	ck_assert_str_ne(inc->uid, inc2->uid);
 	ck_assert_str_eq(inc2->action, "add-header");
 	ck_assert(!inc2->is_unique_count); /* no cfg: unknown */
+	ck_assert_str_eq(inc2->from_user, "alice@corp.example");
+	/* the SMTP envelope, when given, wins over the verdict's addresses */
+	const char *const env_rcpts[] = {"env1@ext.example", "env2@ext.example", "env3@x.example"};
+	struct incident_meta em = {.mail_from = "", .rcpts = env_rcpts, .n_rcpts = 3};
+	struct incident *inc3 = incident_create(&f.v, &em);
+	ck_assert_ptr_nonnull(inc3);
+	ck_assert_str_eq(inc3->from_user, ""); /* null reverse path */
+	ck_assert_uint_eq(inc3->n_rcpts, 3);
+	ck_assert_str_eq(inc3->rcpts[2], "env3@x.example");
+	incident_free(inc3);
 	incident_free(inc);
 	incident_free(inc2);
 	incident_free(NULL);
