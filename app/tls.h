@@ -11,8 +11,8 @@
  * Protocol: TLS 1.2 only. mbedTLS 2.28 (Debian 12) has no usable TLS 1.3
  * (MBEDTLS_SSL_PROTO_TLS1_3_EXPERIMENTAL is off), so min_version 1.3 is
  * refused with -ENOTSUP. Suites: ECDHE-ECDSA and ECDHE-RSA with
- * AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305 only; curves P-256,
- * x25519, P-384; no renegotiation. Resumption: the server issues session
+ * AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305 only; curves x25519,
+ * P-256, P-384; no renegotiation. Resumption: the server issues session
  * tickets (RFC 5077) and keeps a session-ID cache; a client config remembers
  * the last session per server name and offers it on the next connection.
  *
