@@ -838,7 +838,7 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
 static inline bool line_candidate(const struct mime_parser *P, uint8_t c)
 {
 	return (P->nmultipart && c == '-') ||
-	       (P->leaf && P->uu_detect && !P->in_uu && c == 'b');
+	       (P->leaf && P->uu_detect && c == 'b');
 }
 
 static inline bool blank(uint8_t c)
@@ -959,7 +959,10 @@ static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p,
 			if (line_candidate(P, *p)) {
 				P->lbn = 0;
 				memset(P->alive, 1, P->nframes);
-				P->uu_cand = P->leaf && P->uu_detect && !P->in_uu;
+				/* not conditioned on in_uu: whether the
+				 * previous "end" line was pushed yet depends
+				 * on the split */
+				P->uu_cand = P->leaf && P->uu_detect;
 				P->bs = BS_HOLD;
 			} else {
 				P->bs = BS_MID;

@@ -37,7 +37,8 @@ static void rec_put(struct rec *r, const void *d, size_t n)
 		r->buf = realloc(r->buf, r->cap);
 		ck_assert_ptr_nonnull(r->buf);
 	}
-	memcpy(r->buf + r->len, d, n);
+	if (n)
+		memcpy(r->buf + r->len, d, n);
 	r->len += n;
 	r->buf[r->len] = '\0';
 }
