@@ -232,11 +232,13 @@ static void txn_reply(struct smtp_client *c, const struct smtp_reply *r, uint64_
 			c->last_cr = false;
 		} else {
 			c->txn = false;
+			c->data_sent = false;
 			c->ops->reply(c->ctx, SMTP_CMD_EOD, r);
 		}
 		break;
 	case SMTP_CMD_EOD:
 		c->txn = false;
+		c->data_sent = false;
 		c->ops->reply(c->ctx, SMTP_CMD_EOD, r);
 		break;
 	case K_BDAT:
@@ -247,6 +249,7 @@ static void txn_reply(struct smtp_client *c, const struct smtp_reply *r, uint64_
 		break;
 	case K_BDAT_LAST:
 		c->txn = false;
+		c->data_sent = false;
 		c->ops->reply(c->ctx, SMTP_CMD_EOD, c->bdat_err ? &c->first_err : r);
 		c->bdat_err = false;
 		break;

@@ -310,7 +310,15 @@ static void cl_reply(void *ctx, enum smtp_cmd kind, const struct smtp_reply *r)
 {
 	struct smtp_proxy *p = ctx;
 	struct txn *t = &p->t;
+	struct smtp_reply tmp;
 
+	/* The upstream's 421 closes *its* channel, not the sender's: the
+	 * sender gets a 451 with the same text and may carry on. */
+	if (r->code == 421) {
+		tmp = *r;
+		tmp.code = 451;
+		r = &tmp;
+	}
 	switch (kind) {
 	case SMTP_CMD_MAIL:
 		if (smtp_server_deferred_head(p->srv) == SMTP_CMD_MAIL)

@@ -107,6 +107,7 @@ struct smtp_server {
 
 	unsigned rcpt_total; /* forwarded or pending */
 	unsigned rcpt_ok;    /* answered 2xx */
+	bool rcpt_tried;     /* any RCPT forwarded in this transaction */
 
 	/* deferred replies, oldest first */
 	uint8_t dq[SMTP_PIPELINE_MAX];
@@ -179,6 +180,7 @@ static void reset_txn(struct smtp_server *s, bool notify)
 	s->mail = false;
 	s->data_used = s->bdat_used = false;
 	s->rcpt_total = s->rcpt_ok = 0;
+	s->rcpt_tried = false;
 	s->data_status = 0;
 	s->msg_size = 0;
 	s->bdat_discard = false;
@@ -539,8 +541,10 @@ static void cmd_path(struct smtp_server *s, bool mail, const char *arg, size_t n
 		if (mail) {
 			s->mail = true;
 			s->utf8 = pc.smtputf8;
-		} else
+		} else {
 			s->rcpt_total++;
+			s->rcpt_tried = true;
+		}
 		return;
 	case SMTP_ACT_HOLD:
 		s->line_ready = true;
@@ -577,6 +581,8 @@ err_nocount:
 	emit_rsp(s, &rsp);
 }
 
+static size_t bdat_input(struct smtp_server *s, const uint8_t *p, size_t n, uint64_t now);
+
 /* Sequence check shared by DATA and the first BDAT. */
 static bool data_sequence_ok(struct smtp_server *s, struct smtp_rsp *rsp)
 {
@@ -584,7 +590,7 @@ static bool data_sequence_ok(struct smtp_server *s, struct smtp_rsp *rsp)
 		*rsp = (struct smtp_rsp){ 503, "5.5.1", "Error: need MAIL command" };
 		return false;
 	}
-	if (s->rcpt_total == 0) {
+	if (!s->rcpt_tried) {
 		*rsp = (struct smtp_rsp){ 503, "5.5.1", "Error: need RCPT command" };
 		return false;
 	}
@@ -693,6 +699,8 @@ static void cmd_bdat(struct smtp_server *s, const char *arg, size_t n, uint64_t 
 	}
 	s->state = ST_BDAT;
 	s->deadline = now + s->t_data;
+	if (size == 0)
+		bdat_input(s, NULL, 0, now);
 	return;
 discard:
 	/* RFC 3030 3: the chunk is read and thrown away, then answered. */
@@ -700,6 +708,8 @@ discard:
 	s->bdat_discard = true;
 	s->state = ST_BDAT;
 	s->deadline = now + s->t_data;
+	if (size == 0)
+		bdat_input(s, NULL, 0, now);
 }
 
 static void cmd_starttls(struct smtp_server *s)
