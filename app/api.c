@@ -962,8 +962,14 @@ static void api_dispatch(struct api *a, struct MHD_Connection *c, const char *ur
 	/* Parameters: the body first (it wins), then the query string. */
 	if (r->body_len > 0) {
 		const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-		bool json = ct ? strncasecmp(ct, "application/json", 16) == 0
-			       : (r->body_len > 0 && r->body[0] == '{');
+		/* JSON when declared, or when undeclared/other and it looks
+		 * like an object (some tools send JSON as text/plain). */
+		size_t i = 0;
+		while (i < r->body_len && isspace((unsigned char)r->body[i]))
+			i++;
+		bool form = ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+		bool json = (ct && strncasecmp(ct, "application/json", 16) == 0) ||
+			    (!form && i < r->body_len && r->body[i] == '{');
 		if (json)
 			api_parse_json(r);
 		else

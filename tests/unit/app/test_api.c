@@ -12,6 +12,8 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,6 +369,7 @@ static const struct {
 	 200, "\"dlp_incident_id\":3,"},
 	{"application/json", "{\"token\":\"" TOKEN "\",\"acked\":false,\"skip\":4,\"type\":null}", 200,
 	 "\"dlp_incident_id\":5,"},
+	{"text/plain", " {\"token\":\"" TOKEN "\",\"limit\":\"1\"}", 200, "\"dlp_incident_id\":4,"},
 	{"application/x-www-form-urlencoded",
 	 "token=" TOKEN "&query=policy%20in%20%5B%20%27Customer%20email%20Hold%27%20%5D&timeperiod=3600",
 	 200, "\"dlp_incident_id\":2,"},
@@ -631,6 +634,63 @@ START_TEST(test_https)
 }
 END_TEST
 
+/* The daemon's threading, end to end: producer threads (the lcores) push
+ * incidents on the MPSC queue, this thread (the control thread) drains them
+ * into the store, while the API thread answers queries from its own
+ * read-only connection. */
+struct producer {
+	struct incident_queue *q;
+	int n;
+};
+
+static void *producer_main(void *arg)
+{
+	struct producer *p = arg;
+	for (int i = 0; i < p->n; i++) {
+		struct incident *inc = mk_incident("Load", CFG_ACTION_ALERT, "load", "x@ext.example", 1);
+		while (incident_queue_push(p->q, inc) != 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+START_TEST(test_pipeline_threads)
+{
+	enum { NP = 2, N = 300 };
+	struct incident_queue *q = incident_queue_create(64);
+	ck_assert_ptr_nonnull(q);
+	pthread_t th[NP];
+	struct producer pr = {q, N};
+	for (int i = 0; i < NP; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, producer_main, &pr), 0);
+	int stored = 0, polls = 0;
+	while (stored < NP * N) {
+		size_t dropped;
+		int n = incident_store_drain(store, q, 100, &dropped);
+		ck_assert_int_ge(n, 0);
+		ck_assert_uint_eq(dropped, 0);
+		stored += n;
+		if (n == 0 || polls < 5) {
+			struct http_resp r = http("GET", "/api/v1/alerts?token=" TOKEN
+						  "&query=policy%20eq%20'Load'&limit=5000", NULL, NULL);
+			ck_assert_int_eq(r.status, 200);
+			ck_assert_int_le(count(r.body, "\"_id\":"), stored);
+			http_free(&r);
+			polls++;
+		}
+	}
+	for (int i = 0; i < NP; i++)
+		pthread_join(th[i], NULL);
+	ck_assert_ptr_null(incident_queue_pop(q));
+	incident_queue_destroy(q);
+	struct http_resp r = http("GET", "/api/v1/alerts?token=" TOKEN
+				  "&query=policy%20eq%20'Load'&limit=5000", NULL, NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(count(r.body, "\"_id\":"), NP * N);
+	http_free(&r);
+}
+END_TEST
+
 /* api_json_str: every byte sequence gives valid JSON; valid UTF-8 kept. */
 static const struct {
 	const char *in;
@@ -682,6 +742,7 @@ int main(void)
 	tcase_add_test(tc, test_stats_metrics_limits);
 	tcase_add_test(tc, test_start_errors);
 	tcase_add_test(tc, test_https);
+	tcase_add_test(tc, test_pipeline_threads);
 	suite_add_tcase(s, tc);
 	TCase *tj = tcase_create("json");
 	tcase_add_loop_test(tj, test_json_escape, 0, sizeof(json_cases) / sizeof(json_cases[0]));
