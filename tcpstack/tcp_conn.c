@@ -477,7 +477,7 @@ tcp_abort(struct tcp_conn *c)
 	if (c->state != TCP_SYN_SENT && c->state != TCP_CLOSED &&
 	    c->state != TCP_TIME_WAIT) {
 		tcp_send_raw(s, c->iface, c->lip, c->lport, c->rip, c->rport,
-			     c->snd_nxt, c->rcv_nxt, TH_RST | TH_ACK, 0, NULL, 0);
+			     c->snd_max, c->rcv_nxt, TH_RST | TH_ACK, 0, NULL, 0);
 		s->cnt.tcp_rst_tx++;
 	}
 	tcp_conn_drop(c, TCP_CLOSE_ABORTED);

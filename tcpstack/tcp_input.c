@@ -1018,11 +1018,19 @@ conn_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m,
 		acceptable = true;
 	if (!acceptable) {
 		s->cnt.drop_tcp_out_of_window++;
-		if (!(sg->flags & TH_RST)) {
-			c->flags |= TCPF_ACK_NOW;
-			tcp_conn_mark_pending(c);
-		}
 		tcp_mbuf_free(s, m);
+		if (sg->flags & TH_RST)
+			return;
+		c->flags |= TCPF_ACK_NOW;
+		tcp_conn_mark_pending(c);
+		/* An old duplicate still carries a current ACK (as 4.4BSD
+		 * keeps processing it): without this, a peer that went back
+		 * to snd_una after an RTO could never learn what we hold. */
+		if ((sg->flags & (TH_ACK | TH_SYN)) == TH_ACK &&
+		    c->state != TCP_SYN_RCVD &&
+		    SEQ_LEQ(sg->seq + slen, c->rcv_nxt) &&
+		    ack_input(c, sg) && !(c->flags & TCPF_DEAD))
+			tcp_timer_update(c);
 		return;
 	}
 	/* RST (RFC 5961 §3.2) */

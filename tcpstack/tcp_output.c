@@ -276,10 +276,13 @@ xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	return (int)len;
 }
 
+/* Pure ACKs carry snd_max: after an RTO snd_nxt went back to snd_una,
+ * and a sequence number below the peer's rcv_nxt would make the peer
+ * discard the ACK as an old duplicate. */
 void
 tcp_send_ack(struct tcp_conn *c)
 {
-	xmit(c, c->snd_nxt, 0, TH_ACK);
+	xmit(c, c->snd_max, 0, TH_ACK);
 }
 
 void
@@ -646,7 +649,7 @@ tcp_rexmit_timeout(struct tcp_conn *c)
 		return;
 	if (++c->retries > s->p.max_retries) {
 		tcp_send_raw(s, c->iface, c->lip, c->lport, c->rip, c->rport,
-			     c->snd_nxt, c->rcv_nxt, TH_RST | TH_ACK, 0, NULL, 0);
+			     c->snd_max, c->rcv_nxt, TH_RST | TH_ACK, 0, NULL, 0);
 		s->cnt.tcp_rst_tx++;
 		tcp_conn_drop(c, TCP_CLOSE_TIMEOUT);
 		return;
