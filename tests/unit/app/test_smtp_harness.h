@@ -54,12 +54,12 @@ struct fake_up {
 	struct tls_conn *tls;
 };
 
-static void fu_reply(struct fake_up *f, const char *s)
+static inline void fu_reply(struct fake_up *f, const char *s)
 {
 	iobuf_append(&f->tx, s, strlen(s), 1u << 30);
 }
 
-static bool fu_fail(struct fake_up *f, enum fstep st)
+static inline bool fu_fail(struct fake_up *f, enum fstep st)
 {
 	if (f->fail_step != st)
 		return false;
@@ -84,14 +84,14 @@ static bool fu_fail(struct fake_up *f, enum fstep st)
 	return true;
 }
 
-static void fu_greet(struct fake_up *f)
+static inline void fu_greet(struct fake_up *f)
 {
 	if (fu_fail(f, F_GREETING))
 		return;
 	fu_reply(f, "220 mx.upstream.example ESMTP fake\r\n");
 }
 
-static void fu_command(struct fake_up *f, const char *l, size_t n)
+static inline void fu_command(struct fake_up *f, const char *l, size_t n)
 {
 	char cmd[16] = "";
 	size_t k = 0;
@@ -166,7 +166,7 @@ static void fu_command(struct fake_up *f, const char *l, size_t n)
 	}
 }
 
-static void fu_message_done(struct fake_up *f)
+static inline void fu_message_done(struct fake_up *f)
 {
 	f->state = 0;
 	f->n_msgs++;
@@ -179,7 +179,7 @@ static void fu_message_done(struct fake_up *f)
 }
 
 /* Plaintext from the proxy. */
-static void fu_input(struct fake_up *f, const uint8_t *d, size_t n)
+static inline void fu_input(struct fake_up *f, const uint8_t *d, size_t n)
 {
 	iobuf_append(&f->transcript, d, n, 1u << 30);
 	if (f->closed || f->silent)
@@ -248,7 +248,7 @@ static void fu_input(struct fake_up *f, const uint8_t *d, size_t n)
 	}
 }
 
-static void fu_free(struct fake_up *f)
+static inline void fu_free(struct fake_up *f)
 {
 	iobuf_free(&f->rx);
 	iobuf_free(&f->tx);
@@ -303,7 +303,7 @@ struct world {
 	size_t q_rcpts;
 };
 
-static void w_incident(void *ctx, const struct smtp_incident *i)
+static inline void w_incident(void *ctx, const struct smtp_incident *i)
 {
 	struct world *w = ctx;
 	if (w->n_inc >= 16)
@@ -320,7 +320,7 @@ static void w_incident(void *ctx, const struct smtp_incident *i)
 	c->msg_bytes = i->msg_bytes;
 }
 
-static int w_qput(void *ctx, const struct quarantine_item *it)
+static inline int w_qput(void *ctx, const struct quarantine_item *it)
 {
 	struct world *w = ctx;
 	if (w->quarantine_fail)
@@ -339,7 +339,7 @@ static const struct quarantine_ops w_qops = { .put = w_qput };
 
 /* The seed scenario: a 4-keyword dictionary, unique matches, low at >= 2;
  * one policy per action, selected by the sender's domain. */
-static void world_cfg(struct world *w)
+static inline void world_cfg(struct world *w)
 {
 	struct tcfg *t = &w->tc;
 	tcfg_init(t);
@@ -375,7 +375,7 @@ static void world_cfg(struct world *w)
 	w->cfg->dlp.on_unscannable = CFG_UNSCANNABLE_TEMPFAIL;
 }
 
-static void world_init(struct world *w)
+static inline void world_init(struct world *w)
 {
 	memset(w, 0, sizeof(*w));
 	world_cfg(w);
@@ -383,10 +383,10 @@ static void world_init(struct world *w)
 	w->now = 1000000;
 }
 
-static void pump(struct world *w);
+static inline void pump(struct world *w);
 
 /* Build the DLP engine and the session (after the test adjusted cfg). */
-static void world_start_tls(struct world *w, enum cfg_listen_tls lt)
+static inline void world_start_tls(struct world *w, enum cfg_listen_tls lt)
 {
 	w->ps = tcfg_build(&w->tc);
 	w->sc = dlp_scanner_create(w->ps);
@@ -413,12 +413,12 @@ static void world_start_tls(struct world *w, enum cfg_listen_tls lt)
 	pump(w);
 }
 
-static void world_start(struct world *w)
+static inline void world_start(struct world *w)
 {
 	world_start_tls(w, CFG_LISTEN_PLAIN);
 }
 
-static void world_free(struct world *w)
+static inline void world_free(struct world *w)
 {
 	smtp_proxy_destroy(w->p);
 	ck_assert_uint_eq(msgbuf_pool_in_use(w->pool), 0);
@@ -435,7 +435,7 @@ static void world_free(struct world *w)
 }
 
 /* Wire bytes the fake upstream received: through its TLS if any. */
-static void fu_wire_in(struct world *w, const uint8_t *d, size_t n)
+static inline void fu_wire_in(struct world *w, const uint8_t *d, size_t n)
 {
 	struct fake_up *f = &w->up;
 	if (f->tls == NULL) {
@@ -464,7 +464,7 @@ static void fu_wire_in(struct world *w, const uint8_t *d, size_t n)
 }
 
 /* Move the fake upstream's plaintext replies to its wire buffer. */
-static void fu_flush(struct fake_up *f)
+static inline void fu_flush(struct fake_up *f)
 {
 	if (iobuf_empty(&f->tx))
 		return;
@@ -491,7 +491,7 @@ static void fu_flush(struct fake_up *f)
 	}
 }
 
-static void sender_wire_in(struct world *w, const uint8_t *d, size_t n)
+static inline void sender_wire_in(struct world *w, const uint8_t *d, size_t n)
 {
 	if (w->s_tls == NULL) {
 		iobuf_append(&w->s_rx, d, n, 1u << 30);
@@ -518,7 +518,7 @@ static void sender_wire_in(struct world *w, const uint8_t *d, size_t n)
 	}
 }
 
-static void sender_flush_tls(struct world *w)
+static inline void sender_flush_tls(struct world *w)
 {
 	const uint8_t *b;
 	size_t l;
@@ -540,7 +540,7 @@ static void sender_flush_tls(struct world *w)
 	}
 }
 
-static void pump(struct world *w)
+static inline void pump(struct world *w)
 {
 	for (int it = 0; it < 1000000; it++) {
 		bool prog = false;
@@ -616,7 +616,7 @@ static void pump(struct world *w)
 }
 
 /* The sender writes (plaintext; through its TLS when active). */
-static void say(struct world *w, const char *s, size_t n)
+static inline void say(struct world *w, const char *s, size_t n)
 {
 	if (w->s_tls)
 		iobuf_append(&w->s_plain, s, n, 1u << 30);
@@ -625,13 +625,13 @@ static void say(struct world *w, const char *s, size_t n)
 	pump(w);
 }
 
-static void says(struct world *w, const char *s)
+static inline void says(struct world *w, const char *s)
 {
 	say(w, s, strlen(s));
 }
 
 /* Reply codes the sender received so far, space separated. */
-static const char *codes(struct world *w, char *buf, size_t cap)
+static inline const char *codes(struct world *w, char *buf, size_t cap)
 {
 	struct smtp_reply_parser rp;
 	size_t off = 0, o = 0;
@@ -661,12 +661,12 @@ static const char *codes(struct world *w, char *buf, size_t cap)
 	} while (0)
 
 /* The last reply's full text as received by the sender (for content checks). */
-static bool sender_saw(struct world *w, const char *needle)
+static inline bool sender_saw(struct world *w, const char *needle)
 {
 	return memmem(iobuf_head(&w->s_rx), iobuf_used(&w->s_rx), needle, strlen(needle)) != NULL;
 }
 
-static bool up_saw(struct world *w, const char *needle)
+static inline bool up_saw(struct world *w, const char *needle)
 {
 	return memmem(iobuf_head(&w->up.transcript), iobuf_used(&w->up.transcript), needle,
 		      strlen(needle)) != NULL;
