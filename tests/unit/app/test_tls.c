@@ -862,6 +862,39 @@ START_TEST(close_notify_both_ways)
 		ck_assert_int_eq(tls_conn_feed(other->c, "junk", 4), 4);
 		pair_close(&p);
 	}
+
+	/* close_notify arrives while the receiver's own record is still
+	 * pending: the record goes out first, then the reply, and the closer
+	 * (half-closed) still reads the data */
+	{
+		struct pair p;
+		const uint8_t *o;
+		size_t n;
+		uint8_t tmp[16];
+
+		pair_open(&p, c, s, NULL);
+		pair_pump(&p, 1460);
+		assert_established(&p);
+		p.cli.use_read = true;
+		ck_assert_int_eq(tls_conn_write(p.srv.c, "last words", 10), 10);
+		ck_assert_int_eq(tls_conn_close(p.cli.c), 0);
+		flush_out(&p.cli, &p.c2s, 1 << 20);
+		ck_assert_int_eq(tls_conn_feed(p.srv.c, p.c2s.p + p.c2s.off,
+					       p.c2s.len - p.c2s.off),
+				 (ssize_t)(p.c2s.len - p.c2s.off));
+		p.c2s.off = p.c2s.len;
+		ck_assert_int_eq(tls_conn_state(p.srv.c), TLS_STATE_CLOSED);
+		ck_assert_uint_eq(tls_conn_output(p.srv.c, &o, &n), 10 + 29);
+		ck_assert_uint_eq(o[0], 0x17); /* application data first */
+		flush_out(&p.srv, &p.s2c, 1 << 20);
+		ck_assert_uint_eq(p.s2c.len - p.s2c.off, 10 + 29 + 5 + 8 + 2 + 16);
+		pair_pump(&p, 1460);
+		ck_assert_uint_eq(p.cli.plain.len, 10);
+		ck_assert(memcmp(p.cli.plain.p, "last words", 10) == 0);
+		ck_assert_int_eq(tls_conn_read(p.cli.c, tmp, sizeof(tmp)), 0);
+		ck_assert_int_eq(tls_conn_state(p.cli.c), TLS_STATE_CLOSED);
+		pair_close(&p);
+	}
 	tls_config_destroy(c);
 	tls_config_destroy(s);
 }
