@@ -18,7 +18,9 @@
 #define SMTPDLP_APP_CONTROL_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 
+struct control;
 struct daemon;
 struct incident;
 struct stats_block;
@@ -40,11 +42,6 @@ int control_push_incident(struct control *c, struct incident *inc);
 
 /* The stats block of io lcore `index` (0-based). */
 struct stats_block *control_stats_block(struct control *c, unsigned index);
-
-/* Forensics: keep a copy of a message for an incident (io lcore; copies
- * what it needs). 0 or -errno. */
-int control_store_forensics(struct control *c, const char *uid, const struct iovec *iov,
-			    size_t n_iov, const char *matches_json);
 
 /* The quarantine store's ops and ctx for the proxy sessions. */
 const struct quarantine_ops *control_quarantine_ops(struct control *c, void **ctx);
