@@ -60,6 +60,7 @@ struct link_cfg {
 	uint32_t bytes;
 	double drop, dup, reorder;
 	const char *cc;
+	bool nic_offload;  /* ports offer checksum offloads, no chains */
 };
 
 static uint64_t now_us;
@@ -121,6 +122,24 @@ link_tx(void *ctx, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 		src = rte_pktmbuf_read(pkts[i], 0, len, rte_pktmbuf_append(m, (uint16_t)len));
 		if (src != rte_pktmbuf_mtod(m, void *))
 			memcpy(rte_pktmbuf_mtod(m, void *), src, len);
+		if (pkts[i]->ol_flags & (RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM)) {
+			/* what the NIC would do */
+			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m,
+				struct rte_ipv4_hdr *, pkts[i]->l2_len);
+
+			ck_assert(cfg->nic_offload);
+			ck_assert_uint_eq(pkts[i]->l3_len, 20);
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			if (pkts[i]->ol_flags & RTE_MBUF_F_TX_TCP_CKSUM) {
+				struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+				th->cksum = 0;
+				th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+			}
+		}
+		if (cfg->nic_offload)
+			ck_assert_uint_eq(pkts[i]->nb_segs, 1);
 		rte_pktmbuf_free(pkts[i]);
 		w->frames++;
 		if (rnd() < cfg->drop) {
@@ -157,6 +176,12 @@ wire_deliver(struct wire *w, struct tt_node *to)
 	for (unsigned i = 0; i < w->n_late; i++)
 		wire_push(w, w->late[i]); /* next round, behind newer frames */
 	w->n_late = 0;
+	if (cfg->nic_offload) {
+		/* the receiving NIC verified the checksums */
+		for (unsigned i = 0; i < n; i++)
+			batch[i]->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD |
+					      RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+	}
 	while (done < n) {
 		uint16_t k = (uint16_t)((n - done) > 32 ? 32 : n - done);
 
@@ -319,6 +344,10 @@ side_up(struct side *s, uint32_t ip, const struct rte_ether_addr *mac,
 	p.tx_ctx = s;
 	p.clock = link_clock;
 	p.cc = cfg->cc;
+	if (cfg->nic_offload)
+		p.ifaces[0].offloads = TCP_OFFLOAD_RX_IPV4_CKSUM |
+			TCP_OFFLOAD_RX_TCP_CKSUM | TCP_OFFLOAD_TX_IPV4_CKSUM |
+			TCP_OFFLOAD_TX_TCP_CKSUM;
 	p.secret[0] = (uint8_t)ip;
 	s->node.s = tcp_stack_create(&p);
 	ck_assert_ptr_nonnull(s->node.s);
@@ -483,6 +512,15 @@ START_TEST(heavy_loss_link)
 }
 END_TEST
 
+START_TEST(offload_copy_link)
+{
+	static const struct link_cfg c = { .conns = 8, .bytes = 65536,
+		.drop = 0.02, .dup = 0.01, .reorder = 0.02, .nic_offload = true };
+
+	run_link(&c);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -494,6 +532,7 @@ suite(void)
 	tcase_add_test(tc, impaired_link_newreno);
 	tcase_add_test(tc, impaired_link_cubic);
 	tcase_add_test(tc, heavy_loss_link);
+	tcase_add_test(tc, offload_copy_link);
 	suite_add_tcase(s, tc);
 	return s;
 }
