@@ -35,7 +35,22 @@
 #define API_DIGEST 32
 #define API_MAX_PARAMS 32
 
+#define API_MAX_INDEXES 64
+#define API_INDEX_NAME 64
+
+/* A v2 iterator position ("index" parameter): the last incident id handed
+ * out, and the one before it for operation=resend. In memory only: after a
+ * restart an index starts again from the beginning. Touched by the MHD
+ * thread only. */
+struct api_cursor {
+	char name[API_INDEX_NAME + 1];
+	int64_t pos;
+	int64_t prev;
+};
+
 struct api {
+	struct api_cursor cursors[API_MAX_INDEXES];
+	size_t n_cursors;
 	struct MHD_Daemon *mhd;
 	struct api_params p;
 	struct incident_reader *reader; /* used on the MHD thread only */
@@ -530,6 +545,8 @@ static void api_alert_json(struct api_buf *b, const struct incident *inc, bool d
 struct api_walk {
 	struct api_buf *b;
 	size_t n;
+	int64_t last_id; /* of the last incident written */
+	int64_t last_ts;
 };
 
 static int api_walk_cb(void *arg, const struct incident *inc)
@@ -538,6 +555,8 @@ static int api_walk_cb(void *arg, const struct incident *inc)
 	if (w->n++)
 		api_buf_puts(w->b, ",");
 	api_alert_json(w->b, inc, false);
+	w->last_id = inc->id;
+	w->last_ts = inc->timestamp;
 	return w->b->oom ? -ENOMEM : 0;
 }
 
@@ -653,6 +672,108 @@ static int api_alert_filter(struct api *a, const struct api_req *r, struct incid
 	return 0;
 }
 
+static int api_last_id_cb(void *arg, const struct incident *inc)
+{
+	*(int64_t *)arg = inc->id;
+	return 0;
+}
+
+static struct api_cursor *api_cursor(struct api *a, const char *name, struct api_resp *rs)
+{
+	size_t n = strlen(name);
+	bool ok = n > 0 && n <= API_INDEX_NAME;
+	for (size_t i = 0; ok && i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '-' &&
+		    name[i] != '.')
+			ok = false;
+	if (!ok) {
+		api_error(rs, MHD_HTTP_BAD_REQUEST,
+			  "index must be 1-64 characters of letters, digits, '_', '-' or '.'");
+		return NULL;
+	}
+	for (size_t i = 0; i < a->n_cursors; i++)
+		if (strcmp(a->cursors[i].name, name) == 0)
+			return &a->cursors[i];
+	if (a->n_cursors == API_MAX_INDEXES) {
+		api_error(rs, MHD_HTTP_BAD_REQUEST, "too many iterator indexes");
+		return NULL;
+	}
+	struct api_cursor *c = &a->cursors[a->n_cursors++];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->name, name, n + 1);
+	return c;
+}
+
+/* v2 iterator: operation = next (default) | head | tail | resend | <epoch>.
+ * Returns the incidents after the index's position in id order and moves
+ * the position to the last one returned. */
+static void api_alerts_iter(struct api *a, const struct api_req *r, struct incident_filter *f,
+			    bool none, struct api_resp *rs)
+{
+	struct api_cursor *c = api_cursor(a, api_param(r, "index"), rs);
+	if (c == NULL)
+		return;
+	const char *op = api_param(r, "operation");
+	if (op == NULL || strcmp(op, "next") == 0) {
+		/* from the current position */
+	} else if (strcmp(op, "head") == 0) {
+		c->pos = 0;
+	} else if (strcmp(op, "resend") == 0) {
+		c->pos = c->prev;
+	} else if (strcmp(op, "tail") == 0 || isdigit((unsigned char)op[0])) {
+		struct incident_filter last = {.acked = -1, .limit = 1};
+		if (op[0] != 't') {
+			char *end;
+			errno = 0;
+			long long epoch = strtoll(op, &end, 10);
+			if (*end != '\0' || errno || epoch <= 0) {
+				api_error(rs, MHD_HTTP_BAD_REQUEST,
+					  "operation must be next, head, tail, resend or an epoch time");
+				return;
+			}
+			last.end = epoch; /* the newest incident before it */
+		}
+		int64_t id = 0;
+		if (incident_reader_query(a->reader, &last, api_last_id_cb, &id) < 0) {
+			api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "incident store unavailable");
+			return;
+		}
+		c->pos = id;
+		c->prev = id;
+		if (op[0] == 't') {
+			struct api_buf b = {0};
+			api_buf_printf(&b, "{\"ok\":1,\"result\":[],\"wait_time\":5,"
+					   "\"timestamp_hwm\":%lld}", (long long)time(NULL));
+			api_resp_json(rs, MHD_HTTP_OK, &b);
+			return;
+		}
+	} else {
+		api_error(rs, MHD_HTTP_BAD_REQUEST,
+			  "operation must be next, head, tail, resend or an epoch time");
+		return;
+	}
+	f->after_id = c->pos;
+	f->oldest_first = true;
+	f->skip = 0;
+	struct api_buf b = {0};
+	api_buf_puts(&b, "{\"ok\":1,\"result\":[");
+	struct api_walk w = {.b = &b};
+	int64_t n = 0;
+	if (!none)
+		n = incident_reader_query(a->reader, f, api_walk_cb, &w);
+	if (n < 0) {
+		api_buf_free(&b);
+		api_error(rs, MHD_HTTP_INTERNAL_SERVER_ERROR, "incident store unavailable");
+		return;
+	}
+	c->prev = c->pos;
+	if (w.n > 0)
+		c->pos = w.last_id;
+	api_buf_printf(&b, "],\"wait_time\":%d,\"timestamp_hwm\":%lld}", w.n ? 0 : 5,
+		       (long long)(w.n ? w.last_ts : time(NULL)));
+	api_resp_json(rs, MHD_HTTP_OK, &b);
+}
+
 static void api_alerts(struct api *a, const struct api_req *r, bool v2, struct api_resp *rs)
 {
 	struct incident_filter f;
@@ -660,9 +781,14 @@ static void api_alerts(struct api *a, const struct api_req *r, bool v2, struct a
 	bool none;
 	if (api_alert_filter(a, r, &f, &q, &none, rs) != 0)
 		return;
+	if (v2 && api_param(r, "index") != NULL) {
+		api_alerts_iter(a, r, &f, none, rs);
+		alert_query_free(&q);
+		return;
+	}
 	struct api_buf b = {0};
 	api_buf_puts(&b, v2 ? "{\"ok\":1,\"result\":[" : "{\"status\":\"success\",\"msg\":\"\",\"data\":[");
-	struct api_walk w = {&b, 0};
+	struct api_walk w = {.b = &b};
 	int64_t n = none ? 0 : incident_reader_query(a->reader, &f, api_walk_cb, &w);
 	alert_query_free(&q);
 	if (n < 0) {
@@ -818,7 +944,7 @@ static void api_quarantine(struct api *a, const char *method, const char *id, co
 		if (strcmp(method, "GET") != 0)
 			goto not_allowed;
 		api_buf_puts(&b, "{\"status\":\"success\",\"msg\":\"\",\"data\":[");
-		struct api_walk w = {&b, 0};
+		struct api_walk w = {.b = &b};
 		rc = quarantine_store_list(qs, api_qlist_cb, &w);
 		if (rc < 0) {
 			api_buf_free(&b);

@@ -5,7 +5,9 @@
  *
  * Endpoints (every one needs the token; see "Authentication"):
  *   GET|POST /api/v1/alerts              Netskope-compatible alerts (DESIGN.md §6)
- *   GET      /api/v2/events/data/alert   same data, {"ok":1,"result":[...]}
+ *   GET      /api/v2/events/data/alert   same data, {"ok":1,"result":[...]};
+ *                                        with index=<name> it is an iterator
+ *                                        (see below)
  *   GET      /api/v1/incidents/{id}      one incident with its rules/matches;
  *                                        {id} = dlp_incident_id or _id
  *   GET      /api/v1/incidents/{id}/forensics  the message as received (message/rfc822)
@@ -28,6 +30,15 @@
  * or starttime/endtime (epoch seconds, inclusive; not with timeperiod;
  * none = all time), limit (default 100, clamped to max_limit), skip, acked
  * (true|false). Newest first.
+ *
+ * v2 iterator (Netskope's index/operation): index=<name> keeps a position
+ * per name (the last incident id handed out; in memory, up to 64 names, a
+ * restart starts them from the beginning). operation=next (default) returns
+ * the incidents after the position in id order (limit applies) and advances;
+ * head restarts from the beginning; tail jumps past the newest (returns
+ * nothing); resend returns the previous batch again; an epoch time positions
+ * after the newest incident older than it. The answer carries wait_time
+ * (5 when nothing was new) and timestamp_hwm.
  *
  * Responses: {"status":"success","msg":"","data":[...]} or
  * {"status":"error","msg":"<reason>"} with 400 (bad parameter or query),

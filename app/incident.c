@@ -700,7 +700,10 @@ int64_t incident_reader_query(struct incident_reader *r, const struct incident_f
 		api_buf_puts(&sql, " AND acked = ?");
 	if (f->action)
 		api_buf_puts(&sql, " AND action = ?");
-	api_buf_puts(&sql, " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?");
+	if (f->after_id)
+		api_buf_puts(&sql, " AND id > ?");
+	api_buf_puts(&sql, f->oldest_first ? " ORDER BY id ASC LIMIT ? OFFSET ?"
+					   : " ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?");
 	char *text = api_buf_steal(&sql, NULL);
 	if (text == NULL)
 		return -ENOMEM;
@@ -728,6 +731,8 @@ int64_t incident_reader_query(struct incident_reader *r, const struct incident_f
 		sqlite3_bind_int(st, i++, f->acked ? 1 : 0);
 	if (f->action)
 		sqlite3_bind_text(st, i++, f->action, -1, SQLITE_STATIC);
+	if (f->after_id)
+		sqlite3_bind_int64(st, i++, f->after_id);
 	sqlite3_bind_int64(st, i++, f->limit ? (int64_t)f->limit : -1);
 	sqlite3_bind_int64(st, i++, (int64_t)f->skip);
 

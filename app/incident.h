@@ -139,12 +139,14 @@ struct incident_filter {
 	int64_t start, end;    /* timestamp >= start and < end; 0 = unbounded */
 	int acked;             /* -1 any, 0 not acked, 1 acked */
 	const char *action;    /* only this action taken, or NULL */
+	int64_t after_id;      /* only id > after_id (iterators); 0 = any */
+	bool oldest_first;     /* order by id ascending instead of newest first */
 	size_t limit;          /* 0 = no limit */
 	size_t skip;
 };
 
 /* Call cb for each matching incident, newest first (timestamp, then id,
- * descending). The incident passed is only valid during the call. A
+ * descending) or, with oldest_first, in id order. The incident passed is only valid during the call. A
  * non-zero return from cb stops the walk and is returned. Otherwise returns
  * the number of incidents visited, or a negative errno (-EIO). */
 int64_t incident_reader_query(struct incident_reader *r, const struct incident_filter *f,

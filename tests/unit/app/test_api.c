@@ -398,6 +398,72 @@ START_TEST(test_v2)
 }
 END_TEST
 
+/* ids of the alerts in a response, in order, as "1,2,3" */
+static void ids_of(const char *body, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (const char *p = body; (p = strstr(p, "\"dlp_incident_id\":")) != NULL;) {
+		p += 18;
+		char one[24];
+		snprintf(one, sizeof(one), "%s%lld", out[0] ? "," : "", atoll(p));
+		strncat(out, one, len - strlen(out) - 1);
+	}
+}
+
+START_TEST(test_v2_iterator)
+{
+	char epoch_op[64];
+	snprintf(epoch_op, sizeof(epoch_op), "index=t1&operation=%lld", (long long)time(NULL) - 45);
+	static const struct {
+		const char *q;     /* after /api/v2/events/data/alert? */
+		bool add_incident; /* insert one more before the request */
+		int status;
+		const char *ids;
+	} steps[] = {
+		{"index=t1", false, 200, "1,2,3,4,5"},
+		{"index=t1&operation=next", false, 200, ""},
+		{"index=t1", true, 200, "6"},
+		{"index=t1&operation=resend", false, 200, "6"},
+		{"index=t1&operation=resend", false, 200, "6"},
+		{"index=t1", false, 200, ""},
+		{"index=t1&operation=head&limit=2", false, 200, "1,2"},
+		{"index=t1&limit=2", false, 200, "3,4"},
+		{"index=other&limit=1", false, 200, "1"}, /* independent positions */
+		{"index=t1&operation=tail", false, 200, ""},
+		{"index=t1", true, 200, "7"},
+		{NULL, false, 200, "3,4,5,6,7"}, /* epoch: after the newest older than now-45 (2) */
+		{"index=t1&query=policy%20eq%20'Quarantine%20secrets'&operation=head", false, 200, "4"},
+		{"index=t1&operation=sideways", false, 400, NULL},
+		{"index=bad%20name", false, 400, NULL},
+		{"index=t1&operation=-5", false, 400, NULL},
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (steps[i].add_incident) {
+			struct incident *inc = mk_incident("Customer email Hold", CFG_ACTION_ADD_HEADER,
+							   "new", "new@ext.example", 0);
+			ck_assert_int_eq(incident_store_insert(store, &inc, 1), 0);
+			incident_free(inc);
+		}
+		char path[256];
+		snprintf(path, sizeof(path), "/api/v2/events/data/alert?%s",
+			 steps[i].q ? steps[i].q : epoch_op);
+		struct http_resp r = http("GET", path, "Netskope-Api-Token: " TOKEN "\r\n", NULL);
+		ck_assert_msg(r.status == steps[i].status, "step %zu: %d %s", i, r.status, r.body);
+		if (steps[i].ids) {
+			char ids[128];
+			ids_of(r.body, ids, sizeof(ids));
+			ck_assert_msg(strcmp(ids, steps[i].ids) == 0, "step %zu: got %s want %s", i, ids,
+				      steps[i].ids);
+			ck_assert(strncmp(r.body, "{\"ok\":1,\"result\":[", 18) == 0);
+			ck_assert_msg(strstr(r.body, steps[i].ids[0] ? "\"wait_time\":0"
+							     : "\"wait_time\":5") != NULL,
+				      "step %zu: %s", i, r.body);
+		}
+		http_free(&r);
+	}
+}
+END_TEST
+
 START_TEST(test_incident_detail_forensics_ack)
 {
 	char path[160];
@@ -737,6 +803,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_param_table, 0, sizeof(param_cases) / sizeof(param_cases[0]));
 	tcase_add_loop_test(tc, test_body_table, 0, sizeof(body_cases) / sizeof(body_cases[0]));
 	tcase_add_test(tc, test_v2);
+	tcase_add_test(tc, test_v2_iterator);
 	tcase_add_test(tc, test_incident_detail_forensics_ack);
 	tcase_add_test(tc, test_quarantine_endpoints);
 	tcase_add_test(tc, test_stats_metrics_limits);
