@@ -76,8 +76,8 @@ struct tls_config {
 struct tls_conn {
 	struct tls_config *cfg;
 	enum tls_state state;
-	int err;       /* negative errno once failed */
-	int mbed_err;  /* the mbedTLS code behind it */
+	int err;      /* negative errno once failed */
+	int mbed_err; /* the mbedTLS code behind it */
 	const char *reason;
 	/* input borrowed during tls_conn_feed() */
 	const uint8_t *in;
@@ -143,15 +143,14 @@ static void tls_errf(char *err, size_t errlen, const char *fmt, ...)
  * the NUL; callers of this API need not care. DER is passed through.
  * Returns the buffer to parse (maybe a copy in *tmp) or NULL on ENOMEM.
  */
-static const unsigned char *tls_pem_buf(const void *p, size_t len,
-					unsigned char **tmp, size_t *outlen)
+static const unsigned char *tls_pem_buf(const void *p, size_t len, unsigned char **tmp,
+					size_t *outlen)
 {
 	const unsigned char *b = p;
 
 	*tmp = NULL;
 	*outlen = len;
-	if (len == 0 || b[len - 1] == '\0' ||
-	    memmem(b, len, "-----BEGIN", 10) == NULL)
+	if (len == 0 || b[len - 1] == '\0' || memmem(b, len, "-----BEGIN", 10) == NULL)
 		return b;
 	*tmp = malloc(len + 1);
 	if (*tmp == NULL)
@@ -171,9 +170,8 @@ static void tls_tmp_free(unsigned char *tmp, size_t len)
 }
 
 /* Load certificates from a PEM/DER buffer or a file into crt. */
-static int tls_load_crt(mbedtls_x509_crt *crt, const char *what,
-			const char *file, const void *pem, size_t pem_len,
-			char *err, size_t errlen)
+static int tls_load_crt(mbedtls_x509_crt *crt, const char *what, const char *file, const void *pem,
+			size_t pem_len, char *err, size_t errlen)
 {
 	unsigned char *tmp;
 	const unsigned char *b;
@@ -189,24 +187,21 @@ static int tls_load_crt(mbedtls_x509_crt *crt, const char *what,
 	} else {
 		if (access(file, R_OK) != 0) {
 			ret = -errno;
-			tls_errf(err, errlen, "%s: %s: %s", what, file,
-				 strerror(errno));
+			tls_errf(err, errlen, "%s: %s: %s", what, file, strerror(errno));
 			return ret;
 		}
 		ret = mbedtls_x509_crt_parse_file(crt, file);
 	}
 	if (ret != 0) {
-		tls_errf(err, errlen,
-			 "%s: cannot parse certificate%s (mbedTLS -0x%04x)",
-			 what, ret > 0 ? "s" : "", ret > 0 ? 0 : -ret);
+		tls_errf(err, errlen, "%s: cannot parse certificate%s (mbedTLS -0x%04x)", what,
+			 ret > 0 ? "s" : "", ret > 0 ? 0 : -ret);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int tls_load_key(mbedtls_pk_context *key, const char *file,
-			const void *pem, size_t pem_len, char *err,
-			size_t errlen)
+static int tls_load_key(mbedtls_pk_context *key, const char *file, const void *pem, size_t pem_len,
+			char *err, size_t errlen)
 {
 	unsigned char *tmp;
 	const unsigned char *b;
@@ -222,23 +217,19 @@ static int tls_load_key(mbedtls_pk_context *key, const char *file,
 	} else {
 		if (access(file, R_OK) != 0) {
 			ret = -errno;
-			tls_errf(err, errlen, "key: %s: %s", file,
-				 strerror(errno));
+			tls_errf(err, errlen, "key: %s: %s", file, strerror(errno));
 			return ret;
 		}
 		ret = mbedtls_pk_parse_keyfile(key, file, NULL);
 	}
 	if (ret != 0) {
-		tls_errf(err, errlen,
-			 "key: cannot parse private key (mbedTLS -0x%04x)",
-			 -ret);
+		tls_errf(err, errlen, "key: cannot parse private key (mbedTLS -0x%04x)", -ret);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-static int tls_sni_cb(void *p, mbedtls_ssl_context *ssl,
-		      const unsigned char *name, size_t len)
+static int tls_sni_cb(void *p, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
 {
 	struct tls_conn *c = ssl->p_bio;
 
@@ -253,12 +244,10 @@ static int tls_sni_cb(void *p, mbedtls_ssl_context *ssl,
 	return 0;
 }
 
-static int tls_config_server(struct tls_config *cfg,
-			     const struct tls_config_params *p, char *err,
+static int tls_config_server(struct tls_config *cfg, const struct tls_config_params *p, char *err,
 			     size_t errlen)
 {
-	unsigned lifetime = p->session_lifetime ? p->session_lifetime
-						: TLS_DEFAULT_LIFETIME;
+	unsigned lifetime = p->session_lifetime ? p->session_lifetime : TLS_DEFAULT_LIFETIME;
 	int ret;
 
 	if ((p->cert_pem == NULL && p->cert_file == NULL) ||
@@ -266,17 +255,15 @@ static int tls_config_server(struct tls_config *cfg,
 		tls_errf(err, errlen, "server needs a certificate and a key");
 		return -EINVAL;
 	}
-	ret = tls_load_crt(&cfg->chain, "certificate", p->cert_file,
-			   p->cert_pem, p->cert_pem_len, err, errlen);
-	if (ret)
-		return ret;
-	ret = tls_load_key(&cfg->key, p->key_file, p->key_pem, p->key_pem_len,
+	ret = tls_load_crt(&cfg->chain, "certificate", p->cert_file, p->cert_pem, p->cert_pem_len,
 			   err, errlen);
 	if (ret)
 		return ret;
+	ret = tls_load_key(&cfg->key, p->key_file, p->key_pem, p->key_pem_len, err, errlen);
+	if (ret)
+		return ret;
 	if (mbedtls_pk_check_pair(&cfg->chain.pk, &cfg->key) != 0) {
-		tls_errf(err, errlen,
-			 "key does not match the certificate's public key");
+		tls_errf(err, errlen, "key does not match the certificate's public key");
 		return -EINVAL;
 	}
 	if (!mbedtls_pk_can_do(&cfg->key, MBEDTLS_PK_ECKEY) &&
@@ -293,38 +280,30 @@ static int tls_config_server(struct tls_config *cfg,
 	if (!p->no_session_tickets) {
 		mbedtls_ssl_ticket_init(&cfg->ticket);
 		cfg->have_ticket = true;
-		ret = mbedtls_ssl_ticket_setup(&cfg->ticket,
-					       mbedtls_ctr_drbg_random,
-					       &cfg->drbg,
-					       MBEDTLS_CIPHER_AES_256_GCM,
-					       lifetime);
+		ret = mbedtls_ssl_ticket_setup(&cfg->ticket, mbedtls_ctr_drbg_random, &cfg->drbg,
+					       MBEDTLS_CIPHER_AES_256_GCM, lifetime);
 		if (ret != 0) {
-			tls_errf(err, errlen,
-				 "session tickets: setup failed (mbedTLS -0x%04x)",
+			tls_errf(err, errlen, "session tickets: setup failed (mbedTLS -0x%04x)",
 				 -ret);
 			return -EIO;
 		}
-		mbedtls_ssl_conf_session_tickets_cb(&cfg->conf,
-						    mbedtls_ssl_ticket_write,
-						    mbedtls_ssl_ticket_parse,
-						    &cfg->ticket);
+		mbedtls_ssl_conf_session_tickets_cb(&cfg->conf, mbedtls_ssl_ticket_write,
+						    mbedtls_ssl_ticket_parse, &cfg->ticket);
 	}
 	if (!p->no_session_cache) {
 		mbedtls_ssl_cache_init(&cfg->cache);
 		cfg->have_cache = true;
-		mbedtls_ssl_cache_set_max_entries(&cfg->cache,
-			p->session_cache_max ? (int)p->session_cache_max
-					     : TLS_DEFAULT_CACHE_MAX);
+		mbedtls_ssl_cache_set_max_entries(&cfg->cache, p->session_cache_max
+								       ? (int)p->session_cache_max
+								       : TLS_DEFAULT_CACHE_MAX);
 		mbedtls_ssl_cache_set_timeout(&cfg->cache, (int)lifetime);
-		mbedtls_ssl_conf_session_cache(&cfg->conf, &cfg->cache,
-					       mbedtls_ssl_cache_get,
+		mbedtls_ssl_conf_session_cache(&cfg->conf, &cfg->cache, mbedtls_ssl_cache_get,
 					       mbedtls_ssl_cache_set);
 	}
 	return 0;
 }
 
-static int tls_config_client(struct tls_config *cfg,
-			     const struct tls_config_params *p, char *err,
+static int tls_config_client(struct tls_config *cfg, const struct tls_config_params *p, char *err,
 			     size_t errlen)
 {
 	int ret, mode;
@@ -346,19 +325,17 @@ static int tls_config_client(struct tls_config *cfg,
 	cfg->verify = p->verify;
 	if (p->verify != TLS_VERIFY_NONE) {
 		if (p->ca_pem == NULL && p->ca_file == NULL) {
-			tls_errf(err, errlen,
-				 "ca_file is required to verify the server");
+			tls_errf(err, errlen, "ca_file is required to verify the server");
 			return -EINVAL;
 		}
-		ret = tls_load_crt(&cfg->chain, "ca_file", p->ca_file,
-				   p->ca_pem, p->ca_pem_len, err, errlen);
+		ret = tls_load_crt(&cfg->chain, "ca_file", p->ca_file, p->ca_pem, p->ca_pem_len,
+				   err, errlen);
 		if (ret)
 			return ret;
 		mbedtls_ssl_conf_ca_chain(&cfg->conf, &cfg->chain, NULL);
 	}
 	mbedtls_ssl_conf_authmode(&cfg->conf, mode);
-	mbedtls_ssl_conf_session_tickets(&cfg->conf,
-					 MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+	mbedtls_ssl_conf_session_tickets(&cfg->conf, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
 	if (p->server_name != NULL) {
 		if (strlen(p->server_name) > TLS_SNI_MAX) {
 			tls_errf(err, errlen, "server_name too long");
@@ -372,8 +349,7 @@ static int tls_config_client(struct tls_config *cfg,
 	return 0;
 }
 
-struct tls_config *tls_config_create(const struct tls_config_params *p,
-				     char *err, size_t errlen)
+struct tls_config *tls_config_create(const struct tls_config_params *p, char *err, size_t errlen)
 {
 	struct tls_config *cfg;
 	int ret;
@@ -409,19 +385,15 @@ struct tls_config *tls_config_create(const struct tls_config_params *p,
 	mbedtls_pk_init(&cfg->key);
 	mbedtls_ssl_session_init(&cfg->saved);
 
-	ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func,
-				    &cfg->entropy,
-				    (const unsigned char *)TLS_PERS,
-				    sizeof(TLS_PERS) - 1);
+	ret = mbedtls_ctr_drbg_seed(&cfg->drbg, mbedtls_entropy_func, &cfg->entropy,
+				    (const unsigned char *)TLS_PERS, sizeof(TLS_PERS) - 1);
 	if (ret != 0) {
-		tls_errf(err, errlen, "cannot seed the RNG (mbedTLS -0x%04x)",
-			 -ret);
+		tls_errf(err, errlen, "cannot seed the RNG (mbedTLS -0x%04x)", -ret);
 		ret = -EIO;
 		goto fail;
 	}
-	ret = mbedtls_ssl_config_defaults(&cfg->conf,
-		p->role == TLS_SERVER ? MBEDTLS_SSL_IS_SERVER
-				      : MBEDTLS_SSL_IS_CLIENT,
+	ret = mbedtls_ssl_config_defaults(
+		&cfg->conf, p->role == TLS_SERVER ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
 		MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT);
 	if (ret != 0) {
 		ret = -ENOMEM;
@@ -435,8 +407,7 @@ struct tls_config *tls_config_create(const struct tls_config_params *p,
 	mbedtls_ssl_conf_ciphersuites(&cfg->conf, tls_suites);
 	mbedtls_ssl_conf_curves(&cfg->conf, tls_curves);
 	mbedtls_ssl_conf_sig_hashes(&cfg->conf, tls_sig_hashes);
-	mbedtls_ssl_conf_renegotiation(&cfg->conf,
-				       MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+	mbedtls_ssl_conf_renegotiation(&cfg->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 
 	ret = p->role == TLS_SERVER ? tls_config_server(cfg, p, err, errlen)
 				    : tls_config_client(cfg, p, err, errlen);
@@ -452,10 +423,9 @@ fail:
 	return NULL;
 }
 
-struct tls_config *tls_config_create_server(const struct cfg_tls *t,
-					    char *err, size_t errlen)
+struct tls_config *tls_config_create_server(const struct cfg_tls *t, char *err, size_t errlen)
 {
-	struct tls_config_params p = { .role = TLS_SERVER };
+	struct tls_config_params p = {.role = TLS_SERVER};
 
 	if (t == NULL || t->certificate == NULL || t->key == NULL) {
 		tls_errf(err, errlen, "tls: no certificate configured");
@@ -464,15 +434,13 @@ struct tls_config *tls_config_create_server(const struct cfg_tls *t,
 	}
 	p.cert_file = t->certificate;
 	p.key_file = t->key;
-	p.min_version = t->min_version == CFG_TLS_1_3 ? TLS_VERSION_1_3
-						      : TLS_VERSION_1_2;
+	p.min_version = t->min_version == CFG_TLS_1_3 ? TLS_VERSION_1_3 : TLS_VERSION_1_2;
 	return tls_config_create(&p, err, errlen);
 }
 
-struct tls_config *tls_config_create_client(const struct cfg_upstream *u,
-					    char *err, size_t errlen)
+struct tls_config *tls_config_create_client(const struct cfg_upstream *u, char *err, size_t errlen)
 {
-	struct tls_config_params p = { .role = TLS_CLIENT };
+	struct tls_config_params p = {.role = TLS_CLIENT};
 
 	if (u == NULL) {
 		errno = EINVAL;
@@ -555,8 +523,7 @@ static const char *tls_verify_reason(uint32_t flags)
 		return "certificate not yet valid";
 	if (flags & MBEDTLS_X509_BADCERT_REVOKED)
 		return "certificate revoked";
-	if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE |
-		     MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
+	if (flags & (MBEDTLS_X509_BADCERT_KEY_USAGE | MBEDTLS_X509_BADCERT_EXT_KEY_USAGE |
 		     MBEDTLS_X509_BADCERT_NS_CERT_TYPE))
 		return "certificate not valid for TLS server use";
 	if (flags & (MBEDTLS_X509_BADCERT_BAD_MD | MBEDTLS_X509_BADCERT_BAD_PK |
@@ -622,8 +589,7 @@ static int tls_fail(struct tls_conn *c, int mret)
 		break;
 	case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
 		e = -ECONNABORTED;
-		why = tls_alert_reason(c->ssl.in_msg != NULL ? c->ssl.in_msg[1]
-							     : 0);
+		why = tls_alert_reason(c->ssl.in_msg != NULL ? c->ssl.in_msg[1] : 0);
 		break;
 	case MBEDTLS_ERR_SSL_INVALID_MAC:
 		e = -EBADMSG;
@@ -689,8 +655,7 @@ static void tls_save_session(struct tls_conn *c)
 
 	if (cfg->role != TLS_CLIENT || !cfg->session_reuse)
 		return;
-	if (cfg->verify != TLS_VERIFY_NONE &&
-	    mbedtls_ssl_get_verify_result(&c->ssl) != 0)
+	if (cfg->verify != TLS_VERIFY_NONE && mbedtls_ssl_get_verify_result(&c->ssl) != 0)
 		return;
 	mbedtls_ssl_session_init(&fresh);
 	if (mbedtls_ssl_get_session(&c->ssl, &fresh) != 0 ||
@@ -751,8 +716,7 @@ static int tls_handshake(struct tls_conn *c)
 		if (ret != 0)
 			break;
 	}
-	if (ret == MBEDTLS_ERR_SSL_WANT_READ ||
-	    ret == MBEDTLS_ERR_SSL_WANT_WRITE)
+	if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE)
 		return 0;
 	if (ret != 0)
 		return tls_fail(c, ret);
@@ -761,8 +725,7 @@ static int tls_handshake(struct tls_conn *c)
 	return 0;
 }
 
-struct tls_conn *tls_conn_create(struct tls_config *cfg,
-				 const char *server_name)
+struct tls_conn *tls_conn_create(struct tls_config *cfg, const char *server_name)
 {
 	struct tls_conn *c;
 	const char *name;
@@ -788,15 +751,13 @@ struct tls_conn *tls_conn_create(struct tls_config *cfg,
 	if (cfg->role == TLS_CLIENT) {
 		name = server_name != NULL ? server_name : cfg->server_name;
 		if (name != NULL &&
-		    (strlen(name) > TLS_SNI_MAX ||
-		     mbedtls_ssl_set_hostname(&c->ssl, name) != 0)) {
+		    (strlen(name) > TLS_SNI_MAX || mbedtls_ssl_set_hostname(&c->ssl, name) != 0)) {
 			errno = strlen(name) > TLS_SNI_MAX ? EINVAL : ENOMEM;
 			goto fail;
 		}
-		if (cfg->have_saved &&
-		    ((name == NULL && cfg->saved_name == NULL) ||
-		     (name != NULL && cfg->saved_name != NULL &&
-		      strcmp(name, cfg->saved_name) == 0)))
+		if (cfg->have_saved && ((name == NULL && cfg->saved_name == NULL) ||
+					(name != NULL && cfg->saved_name != NULL &&
+					 strcmp(name, cfg->saved_name) == 0)))
 			(void)mbedtls_ssl_set_session(&c->ssl, &cfg->saved);
 	}
 	if (tls_handshake(c) < 0) {
@@ -822,8 +783,7 @@ void tls_conn_destroy(struct tls_conn *c)
 
 static bool tls_open_for_data(const struct tls_conn *c)
 {
-	return c->state == TLS_STATE_ESTABLISHED ||
-	       c->state == TLS_STATE_CLOSING;
+	return c->state == TLS_STATE_ESTABLISHED || c->state == TLS_STATE_CLOSING;
 }
 
 /* The connection's (negative) error if failed, else 0. */
@@ -898,8 +858,7 @@ size_t tls_conn_output(struct tls_conn *c, const uint8_t **buf, size_t *len)
 	if (c->out_len != c->ssl.out_left) {
 		/* mbedTLS queued without flushing: have it offer the bytes */
 		c->out_credit = 0;
-		if (mbedtls_ssl_flush_output(&c->ssl) == 0 ||
-		    c->out_len != c->ssl.out_left)
+		if (mbedtls_ssl_flush_output(&c->ssl) == 0 || c->out_len != c->ssl.out_left)
 			return 0;
 	}
 	*buf = c->out;
@@ -966,8 +925,7 @@ ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t len)
 
 	if (len == 0)
 		return 0;
-	if (c->state != TLS_STATE_HANDSHAKING &&
-	    mbedtls_ssl_get_bytes_avail(&c->ssl) > 0) {
+	if (c->state != TLS_STATE_HANDSHAKING && mbedtls_ssl_get_bytes_avail(&c->ssl) > 0) {
 		if (len > INT_MAX)
 			len = INT_MAX;
 		ret = mbedtls_ssl_read(&c->ssl, buf, len);
@@ -1145,12 +1103,9 @@ size_t tls_conn_memory(const struct tls_conn *c)
 	/* a transform owns two cipher contexts (GCM: AES key schedule and
 	 * GHASH tables each) */
 	if (ssl->transform != NULL)
-		n += sizeof(mbedtls_ssl_transform) +
-		     2 * sizeof(mbedtls_gcm_context);
-	if (ssl->transform_negotiate != NULL &&
-	    ssl->transform_negotiate != ssl->transform)
-		n += sizeof(mbedtls_ssl_transform) +
-		     2 * sizeof(mbedtls_gcm_context);
+		n += sizeof(mbedtls_ssl_transform) + 2 * sizeof(mbedtls_gcm_context);
+	if (ssl->transform_negotiate != NULL && ssl->transform_negotiate != ssl->transform)
+		n += sizeof(mbedtls_ssl_transform) + 2 * sizeof(mbedtls_gcm_context);
 	if (ssl->handshake != NULL)
 		n += sizeof(mbedtls_ssl_handshake_params);
 	return n;

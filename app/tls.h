@@ -57,7 +57,7 @@
  *
  * Memory per connection: mbedTLS allocates 16 KiB+ input and output record
  * buffers (MBEDTLS_SSL_VARIABLE_BUFFER_LENGTH is not enabled in Debian's
- * build), so an established connection costs about 37 KiB; see
+ * build), so an established connection costs 36-38 KB of heap; see
  * tls_conn_memory(). This wrapper adds no buffers of its own: output is
  * handed out straight from mbedTLS's record buffer, input is read straight
  * from the caller's memory, plaintext can be peeked in place.
@@ -119,7 +119,7 @@ struct tls_config_params {
 	/* default SNI and the name checked against the certificate's SAN/CN;
 	 * NULL: no SNI and, with mbedTLS 2.28, only the chain is verified */
 	const char *server_name;
-	bool no_session_reuse;   /* don't remember/offer sessions */
+	bool no_session_reuse; /* don't remember/offer sessions */
 };
 
 struct tls_config;
@@ -134,8 +134,7 @@ struct tls_conn;
  * unparsable cert/key/CA, key not matching the certificate), ENOENT (file
  * missing), ENOTSUP (TLS 1.3 requested), ENOMEM, EIO (RNG seeding).
  */
-struct tls_config *tls_config_create(const struct tls_config_params *p,
-				     char *err, size_t errlen);
+struct tls_config *tls_config_create(const struct tls_config_params *p, char *err, size_t errlen);
 
 /*
  * Convenience builders from the typed configuration. Server: the tls
@@ -145,10 +144,8 @@ struct tls_config *tls_config_create(const struct tls_config_params *p,
  * TLS_VERIFY_NONE. Whether TLS is attempted at all (none/opportunistic/
  * required) is the SMTP client's decision, not this layer's.
  */
-struct tls_config *tls_config_create_server(const struct cfg_tls *t,
-					    char *err, size_t errlen);
-struct tls_config *tls_config_create_client(const struct cfg_upstream *u,
-					    char *err, size_t errlen);
+struct tls_config *tls_config_create_server(const struct cfg_tls *t, char *err, size_t errlen);
+struct tls_config *tls_config_create_client(const struct cfg_upstream *u, char *err, size_t errlen);
 
 /* Free a config. All its connections must be destroyed first. NULL: no-op. */
 void tls_config_destroy(struct tls_config *cfg);
@@ -160,8 +157,7 @@ void tls_config_destroy(struct tls_config *cfg);
  * verifying. A client has its ClientHello pending as output right away.
  * Returns NULL with errno ENOMEM or EINVAL.
  */
-struct tls_conn *tls_conn_create(struct tls_config *cfg,
-				 const char *server_name);
+struct tls_conn *tls_conn_create(struct tls_config *cfg, const char *server_name);
 
 /* Free a connection (no close_notify is sent). NULL: no-op. */
 void tls_conn_destroy(struct tls_conn *c);

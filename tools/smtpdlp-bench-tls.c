@@ -93,10 +93,9 @@ static double bench_gcm(size_t total)
 	t0 = now();
 	for (done = 0; done < total; done += REC) {
 		iv[0]++;
-		mbedtls_gcm_crypt_and_tag(&enc, MBEDTLS_GCM_ENCRYPT, REC, iv, 12,
-					  NULL, 0, buf, out, 16, tag);
-		if (mbedtls_gcm_auth_decrypt(&dec, REC, iv, 12, NULL, 0, tag, 16,
-					     out, buf) != 0)
+		mbedtls_gcm_crypt_and_tag(&enc, MBEDTLS_GCM_ENCRYPT, REC, iv, 12, NULL, 0, buf, out,
+					  16, tag);
+		if (mbedtls_gcm_auth_decrypt(&dec, REC, iv, 12, NULL, 0, tag, 16, out, buf) != 0)
 			die("gcm decrypt", -1);
 	}
 	t = now() - t0;
@@ -152,19 +151,16 @@ static void raw_env_init(struct raw_env *e)
 	mbedtls_pk_init(&e->key);
 	mbedtls_ssl_config_init(&e->sconf);
 	mbedtls_ssl_config_init(&e->cconf);
-	if (mbedtls_ctr_drbg_seed(&e->drbg, mbedtls_entropy_func, &e->ent,
-				  NULL, 0) ||
+	if (mbedtls_ctr_drbg_seed(&e->drbg, mbedtls_entropy_func, &e->ent, NULL, 0) ||
 	    mbedtls_x509_crt_parse(&e->crt, (const unsigned char *)tc.ec_cert_pem,
 				   strlen(tc.ec_cert_pem) + 1) ||
 	    mbedtls_pk_parse_key(&e->key, (const unsigned char *)tc.ec_key_pem,
 				 strlen(tc.ec_key_pem) + 1, NULL, 0))
 		die("raw setup", -1);
 	e->suites[0] = MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
-	mbedtls_ssl_config_defaults(&e->sconf, MBEDTLS_SSL_IS_SERVER,
-				    MBEDTLS_SSL_TRANSPORT_STREAM,
+	mbedtls_ssl_config_defaults(&e->sconf, MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
 				    MBEDTLS_SSL_PRESET_DEFAULT);
-	mbedtls_ssl_config_defaults(&e->cconf, MBEDTLS_SSL_IS_CLIENT,
-				    MBEDTLS_SSL_TRANSPORT_STREAM,
+	mbedtls_ssl_config_defaults(&e->cconf, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
 				    MBEDTLS_SSL_PRESET_DEFAULT);
 	mbedtls_ssl_conf_rng(&e->sconf, mbedtls_ctr_drbg_random, &e->drbg);
 	mbedtls_ssl_conf_rng(&e->cconf, mbedtls_ctr_drbg_random, &e->drbg);
@@ -188,8 +184,8 @@ static void raw_env_free(struct raw_env *e)
 static double bench_raw_records(struct raw_env *e, size_t total)
 {
 	static unsigned char data[REC], rbuf[REC];
-	struct wire c2s = { 0 }, s2c = { 0 };
-	struct raw c = { .tx = &c2s, .rx = &s2c }, s = { .tx = &s2c, .rx = &c2s };
+	struct wire c2s = {0}, s2c = {0};
+	struct raw c = {.tx = &c2s, .rx = &s2c}, s = {.tx = &s2c, .rx = &c2s};
 	int rc = -1, rs = -1, i;
 	double t0, t;
 	size_t done, got;
@@ -250,8 +246,7 @@ static void flush(struct side *s, struct wire *w)
 		s->cpu += now() - t0;
 }
 
-static void feed(struct side *s, struct wire *w, struct wire *back,
-		 bool copy)
+static void feed(struct side *s, struct wire *w, struct wire *back, bool copy)
 {
 	static unsigned char rbuf[REC];
 	const uint8_t *p;
@@ -278,8 +273,7 @@ static void feed(struct side *s, struct wire *w, struct wire *back,
 	}
 }
 
-static void handshake(struct side *c, struct side *s, struct wire *c2s,
-		      struct wire *s2c)
+static void handshake(struct side *c, struct side *s, struct wire *c2s, struct wire *s2c)
 {
 	for (int i = 0; i < 100; i++) {
 		flush(c, c2s);
@@ -289,17 +283,15 @@ static void handshake(struct side *c, struct side *s, struct wire *c2s,
 		    c2s->off == c2s->len && s2c->off == s2c->len)
 			return;
 	}
-	die("handshake", tls_conn_error(c->c) ? tls_conn_error(c->c)
-					      : tls_conn_error(s->c));
+	die("handshake", tls_conn_error(c->c) ? tls_conn_error(c->c) : tls_conn_error(s->c));
 }
 
-static double bench_wrapper(struct tls_config *sc, struct tls_config *cc,
-			    size_t total, bool copy)
+static double bench_wrapper(struct tls_config *sc, struct tls_config *cc, size_t total, bool copy)
 {
 	static unsigned char data[REC];
-	struct wire c2s = { 0 }, s2c = { 0 };
-	struct side c = { tls_conn_create(cc, NULL), 0 };
-	struct side s = { tls_conn_create(sc, NULL), 0 };
+	struct wire c2s = {0}, s2c = {0};
+	struct side c = {tls_conn_create(cc, NULL), 0};
+	struct side s = {tls_conn_create(sc, NULL), 0};
 	double t0, t;
 	size_t done;
 
@@ -326,18 +318,18 @@ static double bench_wrapper(struct tls_config *sc, struct tls_config *cc,
 
 /* Handshakes per second for a pair of configs; *srv_rate gets the rate the
  * server side alone would reach on one core. */
-static double bench_handshakes(struct tls_config *sc, struct tls_config *cc,
-			       int n, bool want_resumed, double *srv_rate)
+static double bench_handshakes(struct tls_config *sc, struct tls_config *cc, int n,
+			       bool want_resumed, double *srv_rate)
 {
-	struct wire c2s = { 0 }, s2c = { 0 };
+	struct wire c2s = {0}, s2c = {0};
 	double t0, t, scpu = 0;
 	int resumed = 0;
 
 	account = true;
 	/* prime the client's saved session */
 	{
-		struct side c = { tls_conn_create(cc, NULL), 0 };
-		struct side s = { tls_conn_create(sc, NULL), 0 };
+		struct side c = {tls_conn_create(cc, NULL), 0};
+		struct side s = {tls_conn_create(sc, NULL), 0};
 
 		handshake(&c, &s, &c2s, &s2c);
 		tls_conn_destroy(c.c);
@@ -345,8 +337,8 @@ static double bench_handshakes(struct tls_config *sc, struct tls_config *cc,
 	}
 	t0 = now();
 	for (int i = 0; i < n; i++) {
-		struct side c = { tls_conn_create(cc, NULL), 0 };
-		struct side s = { tls_conn_create(sc, NULL), 0 };
+		struct side c = {tls_conn_create(cc, NULL), 0};
+		struct side s = {tls_conn_create(sc, NULL), 0};
 
 		if (c.c == NULL || s.c == NULL)
 			die("tls_conn_create", errno);
@@ -375,7 +367,7 @@ static void bench_memory(struct tls_config *sc, struct tls_config *cc, int n)
 {
 	struct tls_conn **cs = calloc((size_t)n, sizeof(*cs));
 	struct tls_conn **ss = calloc((size_t)n, sizeof(*ss));
-	struct wire c2s = { 0 }, s2c = { 0 };
+	struct wire c2s = {0}, s2c = {0};
 	size_t base, fresh, est_fresh = 0, est_idle = 0, est_cli = 0;
 	size_t before, all, srv_only;
 
@@ -385,8 +377,8 @@ static void bench_memory(struct tls_config *sc, struct tls_config *cc, int n)
 	wire_put(&s2c, "x", 1);
 	c2s.off = c2s.len;
 	s2c.off = s2c.len;
-	wire_put(&c2s, (char[65536]){ 0 }, 65536);
-	wire_put(&s2c, (char[65536]){ 0 }, 65536);
+	wire_put(&c2s, (char[65536]){0}, 65536);
+	wire_put(&s2c, (char[65536]){0}, 65536);
 	c2s.off = c2s.len;
 	s2c.off = s2c.len;
 
@@ -400,8 +392,8 @@ static void bench_memory(struct tls_config *sc, struct tls_config *cc, int n)
 
 	before = heap_used();
 	for (int i = 0; i < n; i++) {
-		struct side c = { tls_conn_create(cc, NULL), 0 };
-		struct side s = { tls_conn_create(sc, NULL), 0 };
+		struct side c = {tls_conn_create(cc, NULL), 0};
+		struct side s = {tls_conn_create(sc, NULL), 0};
 
 		handshake(&c, &s, &c2s, &s2c);
 		cs[i] = c.c;
@@ -416,12 +408,10 @@ static void bench_memory(struct tls_config *sc, struct tls_config *cc, int n)
 	for (int i = 0; i < n; i++)
 		tls_conn_destroy(ss[i]);
 
-	printf("| server conn, before handshake | %zu | %zu |\n",
-	       fresh / (size_t)n, est_fresh);
-	printf("| server conn, established idle | %zu | %zu |\n",
-	       srv_only / (size_t)n, est_idle);
-	printf("| client conn, established idle | %zu | %zu |\n",
-	       (all - srv_only) / (size_t)n, est_cli);
+	printf("| server conn, before handshake | %zu | %zu |\n", fresh / (size_t)n, est_fresh);
+	printf("| server conn, established idle | %zu | %zu |\n", srv_only / (size_t)n, est_idle);
+	printf("| client conn, established idle | %zu | %zu |\n", (all - srv_only) / (size_t)n,
+	       est_cli);
 	free(cs);
 	free(ss);
 	free(c2s.p);
@@ -430,7 +420,7 @@ static void bench_memory(struct tls_config *sc, struct tls_config *cc, int n)
 
 static struct tls_config *mk_server(bool tickets, bool cache)
 {
-	struct tls_config_params p = { .role = TLS_SERVER };
+	struct tls_config_params p = {.role = TLS_SERVER};
 	char err[256];
 	struct tls_config *cfg;
 
@@ -450,7 +440,7 @@ static struct tls_config *mk_server(bool tickets, bool cache)
 
 static struct tls_config *mk_client(bool reuse)
 {
-	struct tls_config_params p = { .role = TLS_CLIENT };
+	struct tls_config_params p = {.role = TLS_CLIENT};
 	char err[256];
 	struct tls_config *cfg;
 
@@ -495,8 +485,10 @@ int main(int argc, char **argv)
 			reps = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-m MiB] [-n handshakes] "
-					"[-c conns] [-r reps]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [-m MiB] [-n handshakes] "
+				"[-c conns] [-r reps]\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -519,17 +511,16 @@ int main(int argc, char **argv)
 	printf("## throughput, one core, one direction, 16 KiB records, best of %d x %zu MiB\n\n",
 	       reps, mib);
 	printf("| path | MB/s | ratio to raw records |\n|---|---:|---:|\n");
-	printf("| AES-128-GCM seal+open (mbedtls_gcm) | %.0f | %.2f |\n", gcm,
-	       gcm / raw);
-	printf("| raw mbedTLS records (ssl_write -> pipe -> ssl_read) | %.0f | 1.00 |\n",
-	       raw);
-	printf("| tls_conn, plaintext peeked in place | %.0f | %.2f |\n",
-	       wpeek, wpeek / raw);
-	printf("| tls_conn, plaintext via tls_conn_read | %.0f | %.2f |\n",
-	       wread, wread / raw);
+	printf("| AES-128-GCM seal+open (mbedtls_gcm) | %.0f | %.2f |\n", gcm, gcm / raw);
+	printf("| raw mbedTLS records (ssl_write -> pipe -> ssl_read) | %.0f | 1.00 |\n", raw);
+	printf("| tls_conn, plaintext peeked in place | %.0f | %.2f |\n", wpeek, wpeek / raw);
+	printf("| tls_conn, plaintext via tls_conn_read | %.0f | %.2f |\n", wread, wread / raw);
 
-	printf("\n## handshakes (ECDSA P-256 certificate, x25519 ECDHE, client verifies chain and name), %d each\n\n", n);
-	printf("| kind | pairs/s (client+server on one core) | server-side only /s |\n|---|---:|---:|\n");
+	printf("\n## handshakes (ECDSA P-256 certificate, x25519 ECDHE, client verifies chain and "
+	       "name), %d each\n\n",
+	       n);
+	printf("| kind | pairs/s (client+server on one core) | server-side only /s "
+	       "|\n|---|---:|---:|\n");
 	double full = bench_handshakes(sc, cc, n, false, &srv);
 	printf("| full | %.0f | %.0f |\n", full, srv);
 	double tick = bench_handshakes(sc, cc_reuse, n, true, &srv);

@@ -58,9 +58,9 @@ static void buf_free(struct buf *b)
 struct end {
 	struct tls_conn *c;
 	struct buf plain; /* plaintext received */
-	bool use_read;    /* tls_conn_read() instead of peek */
+	bool use_read;	  /* tls_conn_read() instead of peek */
 	bool eof;
-	int err;          /* first error seen */
+	int err; /* first error seen */
 	/* fault injection on the output: xor byte number corrupt_at with 0x5a */
 	long corrupt_at;
 	size_t sent;
@@ -133,8 +133,7 @@ static size_t drain(struct end *e, size_t chunk)
 	return got;
 }
 
-static size_t feed_in(struct end *e, struct buf *wire, struct buf *back,
-		      size_t chunk)
+static size_t feed_in(struct end *e, struct buf *wire, struct buf *back, size_t chunk)
 {
 	size_t n, d, o, total = 0;
 	ssize_t r;
@@ -163,8 +162,7 @@ static size_t feed_in(struct end *e, struct buf *wire, struct buf *back,
 }
 
 /* Move bytes both ways until nothing moves. a is usually the client. */
-static void pump(struct end *a, struct end *b, struct buf *a2b,
-		 struct buf *b2a, size_t chunk)
+static void pump(struct end *a, struct end *b, struct buf *a2b, struct buf *b2a, size_t chunk)
 {
 	size_t moved;
 
@@ -180,7 +178,7 @@ static void pump(struct end *a, struct end *b, struct buf *a2b,
 
 static struct tls_config *server_cfg(const char *cert, const char *key)
 {
-	struct tls_config_params p = { .role = TLS_SERVER };
+	struct tls_config_params p = {.role = TLS_SERVER};
 	char err[256];
 	struct tls_config *cfg;
 
@@ -193,10 +191,10 @@ static struct tls_config *server_cfg(const char *cert, const char *key)
 	return cfg;
 }
 
-static struct tls_config *client_cfg_reuse(enum tls_verify v, const char *ca,
-					   const char *name, bool reuse)
+static struct tls_config *client_cfg_reuse(enum tls_verify v, const char *ca, const char *name,
+					   bool reuse)
 {
-	struct tls_config_params p = { .role = TLS_CLIENT };
+	struct tls_config_params p = {.role = TLS_CLIENT};
 	char err[256];
 	struct tls_config *cfg;
 
@@ -213,8 +211,7 @@ static struct tls_config *client_cfg_reuse(enum tls_verify v, const char *ca,
 }
 
 /* Clients offer no saved session unless a test is about resumption. */
-static struct tls_config *client_cfg(enum tls_verify v, const char *ca,
-				     const char *name)
+static struct tls_config *client_cfg(enum tls_verify v, const char *ca, const char *name)
 {
 	return client_cfg_reuse(v, ca, name, false);
 }
@@ -224,8 +221,8 @@ struct pair {
 	struct buf c2s, s2c;
 };
 
-static void pair_open(struct pair *p, struct tls_config *ccfg,
-		      struct tls_config *scfg, const char *name)
+static void pair_open(struct pair *p, struct tls_config *ccfg, struct tls_config *scfg,
+		      const char *name)
 {
 	struct tls_conn *c, *s;
 
@@ -273,8 +270,7 @@ static bool check_pattern(const struct buf *b, unsigned seed)
 }
 
 /* Write len pattern bytes from e, flushing to wire; no pumping. */
-static void send_pattern(struct end *e, struct buf *wire, size_t len,
-			 unsigned seed, size_t chunk)
+static void send_pattern(struct end *e, struct buf *wire, size_t len, unsigned seed, size_t chunk)
 {
 	static uint8_t tmp[20000];
 	size_t off = 0, n;
@@ -296,12 +292,12 @@ static void send_pattern(struct end *e, struct buf *wire, size_t len,
 
 static void assert_established(struct pair *p)
 {
-	ck_assert_msg(tls_conn_established(p->cli.c),
-		      "client state %d err %d (%s)", tls_conn_state(p->cli.c),
-		      tls_conn_error(p->cli.c), tls_conn_reason(p->cli.c));
-	ck_assert_msg(tls_conn_established(p->srv.c),
-		      "server state %d err %d (%s)", tls_conn_state(p->srv.c),
-		      tls_conn_error(p->srv.c), tls_conn_reason(p->srv.c));
+	ck_assert_msg(tls_conn_established(p->cli.c), "client state %d err %d (%s)",
+		      tls_conn_state(p->cli.c), tls_conn_error(p->cli.c),
+		      tls_conn_reason(p->cli.c));
+	ck_assert_msg(tls_conn_established(p->srv.c), "server state %d err %d (%s)",
+		      tls_conn_state(p->srv.c), tls_conn_error(p->srv.c),
+		      tls_conn_reason(p->srv.c));
 	ck_assert_int_eq(p->cli.err, 0);
 	ck_assert_int_eq(p->srv.err, 0);
 }
@@ -340,19 +336,19 @@ static int raw_recv(void *ctx, unsigned char *b, size_t n)
 	return (int)n;
 }
 
-static void raw_client(struct raw *r, int max_minor, int suite,
-		       struct buf *tx, struct buf *rx)
+static void raw_client(struct raw *r, int max_minor, int suite, struct buf *tx, struct buf *rx)
 {
 	memset(r, 0, sizeof(*r));
 	mbedtls_ssl_init(&r->ssl);
 	mbedtls_ssl_config_init(&r->conf);
 	mbedtls_entropy_init(&r->ent);
 	mbedtls_ctr_drbg_init(&r->drbg);
-	ck_assert_int_eq(mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func,
-					       &r->ent, NULL, 0), 0);
-	ck_assert_int_eq(mbedtls_ssl_config_defaults(&r->conf,
-		MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-		MBEDTLS_SSL_PRESET_DEFAULT), 0);
+	ck_assert_int_eq(mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->ent, NULL, 0),
+			 0);
+	ck_assert_int_eq(mbedtls_ssl_config_defaults(&r->conf, MBEDTLS_SSL_IS_CLIENT,
+						     MBEDTLS_SSL_TRANSPORT_STREAM,
+						     MBEDTLS_SSL_PRESET_DEFAULT),
+			 0);
 	mbedtls_ssl_conf_rng(&r->conf, mbedtls_ctr_drbg_random, &r->drbg);
 	mbedtls_ssl_conf_authmode(&r->conf, MBEDTLS_SSL_VERIFY_NONE);
 	mbedtls_ssl_conf_min_version(&r->conf, 3, MBEDTLS_SSL_MINOR_VERSION_1);
@@ -368,22 +364,22 @@ static void raw_client(struct raw *r, int max_minor, int suite,
 }
 
 /* Raw server with our test certificate and renegotiation enabled. */
-static void raw_server(struct raw *r, mbedtls_x509_crt *crt,
-		       mbedtls_pk_context *key, struct buf *tx, struct buf *rx)
+static void raw_server(struct raw *r, mbedtls_x509_crt *crt, mbedtls_pk_context *key,
+		       struct buf *tx, struct buf *rx)
 {
 	memset(r, 0, sizeof(*r));
 	mbedtls_ssl_init(&r->ssl);
 	mbedtls_ssl_config_init(&r->conf);
 	mbedtls_entropy_init(&r->ent);
 	mbedtls_ctr_drbg_init(&r->drbg);
-	ck_assert_int_eq(mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func,
-					       &r->ent, NULL, 0), 0);
-	ck_assert_int_eq(mbedtls_ssl_config_defaults(&r->conf,
-		MBEDTLS_SSL_IS_SERVER, MBEDTLS_SSL_TRANSPORT_STREAM,
-		MBEDTLS_SSL_PRESET_DEFAULT), 0);
+	ck_assert_int_eq(mbedtls_ctr_drbg_seed(&r->drbg, mbedtls_entropy_func, &r->ent, NULL, 0),
+			 0);
+	ck_assert_int_eq(mbedtls_ssl_config_defaults(&r->conf, MBEDTLS_SSL_IS_SERVER,
+						     MBEDTLS_SSL_TRANSPORT_STREAM,
+						     MBEDTLS_SSL_PRESET_DEFAULT),
+			 0);
 	mbedtls_ssl_conf_rng(&r->conf, mbedtls_ctr_drbg_random, &r->drbg);
-	mbedtls_ssl_conf_renegotiation(&r->conf,
-				       MBEDTLS_SSL_RENEGOTIATION_ENABLED);
+	mbedtls_ssl_conf_renegotiation(&r->conf, MBEDTLS_SSL_RENEGOTIATION_ENABLED);
 	ck_assert_int_eq(mbedtls_ssl_conf_own_cert(&r->conf, crt, key), 0);
 	ck_assert_int_eq(mbedtls_ssl_setup(&r->ssl, &r->conf), 0);
 	r->tx = tx;
@@ -400,8 +396,7 @@ static void raw_free(struct raw *r)
 }
 
 /* Run raw client vs. our server; returns the raw handshake result. */
-static int raw_vs_server(struct raw *r, struct end *srv, struct buf *c2s,
-			 struct buf *s2c)
+static int raw_vs_server(struct raw *r, struct end *srv, struct buf *c2s, struct buf *s2c)
 {
 	int ret = MBEDTLS_ERR_SSL_WANT_READ;
 
@@ -426,12 +421,11 @@ static int raw_vs_server(struct raw *r, struct end *srv, struct buf *c2s,
  * Each size runs a full handshake and a resumed one. */
 START_TEST(handshake_every_chunk)
 {
-	static const size_t big[] = { 256, 511, 512, 1000, 1459, 1460, 2048,
-				      4096, 16383, 16384, 16406, 65536 };
+	static const size_t big[] = {256,  511,	 512,	1000,  1459,  1460,
+				     2048, 4096, 16383, 16384, 16406, 65536};
 	struct tls_config *s = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
 	struct tls_config *full = client_cfg(TLS_VERIFY_REQUIRED, tc.ca_pem, NAME);
-	struct tls_config *res = client_cfg_reuse(TLS_VERIFY_REQUIRED, tc.ca_pem,
-						  NAME, true);
+	struct tls_config *res = client_cfg_reuse(TLS_VERIFY_REQUIRED, tc.ca_pem, NAME, true);
 	size_t nbig = sizeof(big) / sizeof(big[0]);
 
 	for (size_t i = 0; i < 2 * (200 + nbig); i++) {
@@ -467,7 +461,7 @@ END_TEST
 /* Megabytes both ways, interleaved, at network-ish chunk sizes. */
 START_TEST(large_transfer)
 {
-	static const size_t chunks[] = { 1460, 9000, 65536 };
+	static const size_t chunks[] = {1460, 9000, 65536};
 	const size_t total = 8u << 20;
 	struct tls_config *s = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
 	struct tls_config *c = client_cfg(TLS_VERIFY_REQUIRED, tc.ca_pem, NAME);
@@ -488,8 +482,7 @@ START_TEST(large_transfer)
 
 			fill(tmp, n, off, 7);
 			while (done < n) {
-				ssize_t a = tls_conn_write(p.cli.c, tmp + done,
-							   n - done);
+				ssize_t a = tls_conn_write(p.cli.c, tmp + done, n - done);
 				uint8_t back[3000];
 				ssize_t b;
 
@@ -532,10 +525,8 @@ START_TEST(negotiated_parameters)
 	assert_established(&p);
 	ck_assert_str_eq(tls_conn_version(p.cli.c), "TLSv1.2");
 	ck_assert_str_eq(tls_conn_version(p.srv.c), "TLSv1.2");
-	ck_assert_str_eq(tls_conn_ciphersuite(p.cli.c),
-			 "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
-	ck_assert_str_eq(tls_conn_ciphersuite(p.srv.c),
-			 "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+	ck_assert_str_eq(tls_conn_ciphersuite(p.cli.c), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
+	ck_assert_str_eq(tls_conn_ciphersuite(p.srv.c), "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256");
 	ck_assert_str_eq(tls_conn_sni(p.srv.c), NAME);
 	ck_assert(!tls_conn_resumed(p.cli.c));
 	ck_assert(!tls_conn_peer_verified(p.srv.c)); /* server: no client auth */
@@ -559,8 +550,7 @@ START_TEST(rsa_certificate)
 	pair_pump(&p, 700);
 	assert_established(&p);
 	ck_assert(tls_conn_peer_verified(p.cli.c));
-	ck_assert_str_eq(tls_conn_ciphersuite(p.cli.c),
-			 "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256");
+	ck_assert_str_eq(tls_conn_ciphersuite(p.cli.c), "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256");
 	pair_close(&p);
 	tls_config_destroy(c);
 	tls_config_destroy(s);
@@ -573,33 +563,31 @@ START_TEST(verify_outcomes)
 {
 	static const struct {
 		int cert; /* 0 valid, 1 expired */
-		int ca;   /* 0 right CA, 1 other CA */
+		int ca;	  /* 0 right CA, 1 other CA */
 		const char *name;
 		enum tls_verify mode;
 		bool ok, verified;
 		const char *reason;
 	} t[] = {
-		{ 0, 0, NAME, TLS_VERIFY_REQUIRED, true, true, "" },
-		{ 0, 1, NAME, TLS_VERIFY_REQUIRED, false, false,
-		  "certificate not trusted" },
-		{ 0, 0, "other.test.example", TLS_VERIFY_REQUIRED, false, false,
-		  "certificate name mismatch" },
-		{ 1, 0, NAME, TLS_VERIFY_REQUIRED, false, false,
-		  "certificate expired" },
-		{ 0, 1, NAME, TLS_VERIFY_OPTIONAL, true, false,
-		  "certificate not trusted" },
-		{ 0, 0, "other.test.example", TLS_VERIFY_OPTIONAL, true, false,
-		  "certificate name mismatch" },
-		{ 0, 1, NAME, TLS_VERIFY_NONE, true, false, "" },
+		{0, 0, NAME, TLS_VERIFY_REQUIRED, true, true, ""},
+		{0, 1, NAME, TLS_VERIFY_REQUIRED, false, false, "certificate not trusted"},
+		{0, 0, "other.test.example", TLS_VERIFY_REQUIRED, false, false,
+		 "certificate name mismatch"},
+		{1, 0, NAME, TLS_VERIFY_REQUIRED, false, false, "certificate expired"},
+		{0, 1, NAME, TLS_VERIFY_OPTIONAL, true, false, "certificate not trusted"},
+		{0, 0, "other.test.example", TLS_VERIFY_OPTIONAL, true, false,
+		 "certificate name mismatch"},
+		{0, 1, NAME, TLS_VERIFY_NONE, true, false, ""},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct tls_config *s = server_cfg(
-			t[i].cert ? tc.expired_cert_pem : tc.ec_cert_pem,
-			tc.ec_key_pem);
+		struct tls_config *s =
+			server_cfg(t[i].cert ? tc.expired_cert_pem : tc.ec_cert_pem, tc.ec_key_pem);
 		struct tls_config *c = client_cfg(t[i].mode,
-			t[i].mode == TLS_VERIFY_NONE ? NULL
-			: t[i].ca ? tc.other_ca_pem : tc.ca_pem, NAME);
+						  t[i].mode == TLS_VERIFY_NONE ? NULL
+						  : t[i].ca		       ? tc.other_ca_pem
+									       : tc.ca_pem,
+						  NAME);
 		struct pair p;
 
 		pair_open(&p, c, s, t[i].name);
@@ -614,18 +602,15 @@ START_TEST(verify_outcomes)
 			/* the client's alert reached the server */
 			ck_assert_int_eq(tls_conn_state(p.srv.c), TLS_STATE_FAILED);
 			ck_assert_int_eq(tls_conn_error(p.srv.c), -ECONNABORTED);
-			ck_assert_msg(strncmp(tls_conn_reason(p.srv.c),
-					      "peer alert: ", 12) == 0,
+			ck_assert_msg(strncmp(tls_conn_reason(p.srv.c), "peer alert: ", 12) == 0,
 				      "server reason %s", tls_conn_reason(p.srv.c));
 			/* a failed connection refuses further use */
 			ck_assert_int_eq(tls_conn_write(p.cli.c, "x", 1), -EACCES);
 			ck_assert_int_eq(tls_conn_feed(p.cli.c, "x", 1), -EACCES);
 		}
-		ck_assert_msg(tls_conn_peer_verified(p.cli.c) == t[i].verified,
-			      "case %zu", i);
+		ck_assert_msg(tls_conn_peer_verified(p.cli.c) == t[i].verified, "case %zu", i);
 		ck_assert_msg(strcmp(tls_conn_reason(p.cli.c), t[i].reason) == 0,
-			      "case %zu: reason '%s'", i,
-			      tls_conn_reason(p.cli.c));
+			      "case %zu: reason '%s'", i, tls_conn_reason(p.cli.c));
 		pair_close(&p);
 		tls_config_destroy(c);
 		tls_config_destroy(s);
@@ -641,21 +626,19 @@ START_TEST(min_version_and_suites)
 		int err;
 		const char *negotiated;
 	} t[] = {
-		{ MBEDTLS_SSL_MINOR_VERSION_2, 0, -EPROTONOSUPPORT, NULL },
-		{ MBEDTLS_SSL_MINOR_VERSION_1, 0, -EPROTONOSUPPORT, NULL },
-		{ 3, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-		  -EPROTONOSUPPORT, NULL },
-		{ 3, MBEDTLS_TLS_RSA_WITH_AES_128_GCM_SHA256, -EPROTONOSUPPORT,
-		  NULL },
-		{ 3, MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0,
-		  "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256" },
-		{ 3, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, 0,
-		  "TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384" },
+		{MBEDTLS_SSL_MINOR_VERSION_2, 0, -EPROTONOSUPPORT, NULL},
+		{MBEDTLS_SSL_MINOR_VERSION_1, 0, -EPROTONOSUPPORT, NULL},
+		{3, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, -EPROTONOSUPPORT, NULL},
+		{3, MBEDTLS_TLS_RSA_WITH_AES_128_GCM_SHA256, -EPROTONOSUPPORT, NULL},
+		{3, MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, 0,
+		 "TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256"},
+		{3, MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, 0,
+		 "TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384"},
 	};
 	struct tls_config *s = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct buf c2s = { 0 }, s2c = { 0 };
+		struct buf c2s = {0}, s2c = {0};
 		struct end srv;
 		struct raw r;
 		int ret;
@@ -665,17 +648,14 @@ START_TEST(min_version_and_suites)
 		raw_client(&r, t[i].max_minor, t[i].suite, &c2s, &s2c);
 		ret = raw_vs_server(&r, &srv, &c2s, &s2c);
 		if (t[i].err != 0) {
-			ck_assert_msg(tls_conn_error(srv.c) == t[i].err,
-				      "case %zu: %d (%s)", i,
-				      tls_conn_error(srv.c),
-				      tls_conn_reason(srv.c));
+			ck_assert_msg(tls_conn_error(srv.c) == t[i].err, "case %zu: %d (%s)", i,
+				      tls_conn_error(srv.c), tls_conn_reason(srv.c));
 			ck_assert_int_ne(ret, 0);
 			ck_assert_str_ne(tls_conn_reason(srv.c), "");
 		} else {
 			ck_assert_int_eq(ret, 0);
 			ck_assert(tls_conn_established(srv.c));
-			ck_assert_str_eq(tls_conn_ciphersuite(srv.c),
-					 t[i].negotiated);
+			ck_assert_str_eq(tls_conn_ciphersuite(srv.c), t[i].negotiated);
 		}
 		raw_free(&r);
 		end_free(&srv);
@@ -688,7 +668,7 @@ END_TEST
 
 START_TEST(config_errors)
 {
-	struct tls_config_params p = { .role = TLS_SERVER };
+	struct tls_config_params p = {.role = TLS_SERVER};
 	char err[256], dir[] = "/tmp/tls-test-XXXXXX", path[300], key[300];
 	struct tls_config *cfg;
 
@@ -742,9 +722,8 @@ START_TEST(config_errors)
 	snprintf(path, sizeof(path), "%s/server.pem", dir);
 	snprintf(key, sizeof(key), "%s/server.key", dir);
 	{
-		struct cfg_tls t = { .certificate = path, .key = key,
-				     .min_version = CFG_TLS_1_2 };
-		struct cfg_upstream u = { .verify = true, .server_name = NAME };
+		struct cfg_tls t = {.certificate = path, .key = key, .min_version = CFG_TLS_1_2};
+		struct cfg_upstream u = {.verify = true, .server_name = NAME};
 		struct tls_config *c;
 		char ca[300];
 		struct pair pr;
@@ -773,8 +752,9 @@ START_TEST(config_errors)
 		ck_assert_ptr_null(tls_config_create_client(&u, err, sizeof(err)));
 		ck_assert_int_eq(errno, EINVAL);
 	}
-	static const char *const files[] = { "ca.pem", "other-ca.pem",
-		"server.pem", "server.key", "expired.pem", "rsa.pem", "rsa.key" };
+	static const char *const files[] = {"ca.pem",	  "other-ca.pem", "server.pem",
+					    "server.key", "expired.pem",  "rsa.pem",
+					    "rsa.key"};
 	for (size_t i = 0; i < 7; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		unlink(path);
@@ -879,8 +859,7 @@ START_TEST(close_notify_both_ways)
 		ck_assert_int_eq(tls_conn_write(p.srv.c, "last words", 10), 10);
 		ck_assert_int_eq(tls_conn_close(p.cli.c), 0);
 		flush_out(&p.cli, &p.c2s, 1 << 20);
-		ck_assert_int_eq(tls_conn_feed(p.srv.c, p.c2s.p + p.c2s.off,
-					       p.c2s.len - p.c2s.off),
+		ck_assert_int_eq(tls_conn_feed(p.srv.c, p.c2s.p + p.c2s.off, p.c2s.len - p.c2s.off),
 				 (ssize_t)(p.c2s.len - p.c2s.off));
 		p.c2s.off = p.c2s.len;
 		ck_assert_int_eq(tls_conn_state(p.srv.c), TLS_STATE_CLOSED);
@@ -905,16 +884,19 @@ START_TEST(garbage_input)
 {
 	struct tls_config *s = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
 	struct tls_config *c = client_cfg(TLS_VERIFY_NONE, NULL, NULL);
-#define J(s) { s, sizeof(s) - 1 }
+#define J(s)                     \
+	{                        \
+		s, sizeof(s) - 1 \
+	}
 	static const struct {
 		const char *d;
 		size_t n;
 	} junk[] = {
 		J("EHLO client.example\r\n"),
-		J("\x16\x03\x03\xff\xff"),              /* oversized record */
+		J("\x16\x03\x03\xff\xff"),		   /* oversized record */
 		J("\x17\x03\x03\x00\x10xxxxxxxxxxxxxxxx"), /* app data first */
-		J("\x80\x2e\x01\x03\x01"),              /* SSLv2 hello */
-		J("\x15\x03\x03\x00\x02\x02\x28"),      /* fatal alert */
+		J("\x80\x2e\x01\x03\x01"),		   /* SSLv2 hello */
+		J("\x15\x03\x03\x00\x02\x02\x28"),	   /* fatal alert */
 	};
 #undef J
 	uint8_t rnd[512];
@@ -1022,8 +1004,7 @@ START_TEST(corrupted_handshake)
 			e->corrupt_at = at;
 			pair_pump(&p, 512);
 			runs++;
-			if (tls_conn_established(p.cli.c) &&
-			    tls_conn_established(p.srv.c)) {
+			if (tls_conn_established(p.cli.c) && tls_conn_established(p.srv.c)) {
 				pair_close(&p);
 				continue;
 			}
@@ -1056,13 +1037,13 @@ START_TEST(session_resumption)
 		bool tickets, cache;
 		bool resumed;
 	} t[] = {
-		{ true, true, true },
-		{ false, true, true },  /* session-ID cache */
-		{ true, false, true },  /* tickets only */
-		{ false, false, false },
+		{true, true, true},
+		{false, true, true}, /* session-ID cache */
+		{true, false, true}, /* tickets only */
+		{false, false, false},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct tls_config_params sp = { .role = TLS_SERVER };
+		struct tls_config_params sp = {.role = TLS_SERVER};
 		struct tls_config *s, *c;
 		char err[256];
 
@@ -1083,7 +1064,7 @@ START_TEST(session_resumption)
 			assert_established(&p);
 			bool want = round > 0 && t[i].resumed;
 			ck_assert_msg(tls_conn_resumed(p.cli.c) == want &&
-				      tls_conn_resumed(p.srv.c) == want,
+					      tls_conn_resumed(p.srv.c) == want,
 				      "case %zu round %d", i, round);
 			/* a resumed session keeps the verification result */
 			ck_assert(tls_conn_peer_verified(p.cli.c));
@@ -1096,10 +1077,9 @@ START_TEST(session_resumption)
 		 * dropped after the full handshake, so B's session-ID cache
 		 * resumes the next time */
 		if (!t[i].tickets && t[i].cache) {
-			struct tls_config *a = server_cfg(tc.ec_cert_pem,
-							  tc.ec_key_pem);
-			struct tls_config *c3 = client_cfg_reuse(
-				TLS_VERIFY_REQUIRED, tc.ca_pem, NAME, true);
+			struct tls_config *a = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
+			struct tls_config *c3 =
+				client_cfg_reuse(TLS_VERIFY_REQUIRED, tc.ca_pem, NAME, true);
 
 			for (int round = 0; round < 3; round++) {
 				struct pair p;
@@ -1107,9 +1087,8 @@ START_TEST(session_resumption)
 				pair_open(&p, c3, round == 0 ? a : s, NULL);
 				pair_pump(&p, 1460);
 				assert_established(&p);
-				ck_assert_msg(tls_conn_resumed(p.srv.c) ==
-					      (round == 2), "stale ticket round %d",
-					      round);
+				ck_assert_msg(tls_conn_resumed(p.srv.c) == (round == 2),
+					      "stale ticket round %d", round);
 				pair_close(&p);
 			}
 			tls_config_destroy(c3);
@@ -1117,8 +1096,7 @@ START_TEST(session_resumption)
 		}
 		/* another server name is never offered the saved session */
 		{
-			struct tls_config *c2 = client_cfg_reuse(TLS_VERIFY_NONE,
-								 NULL, NULL, true);
+			struct tls_config *c2 = client_cfg_reuse(TLS_VERIFY_NONE, NULL, NULL, true);
 			struct pair p;
 
 			pair_open(&p, c2, s, "a.test.example");
@@ -1144,7 +1122,7 @@ START_TEST(renegotiation_refused)
 {
 	struct tls_config *s = server_cfg(tc.ec_cert_pem, tc.ec_key_pem);
 	struct tls_config *c = client_cfg(TLS_VERIFY_REQUIRED, tc.ca_pem, NAME);
-	struct buf c2s = { 0 }, s2c = { 0 };
+	struct buf c2s = {0}, s2c = {0};
 	unsigned char rb[64];
 	struct raw r;
 	struct end e;
@@ -1173,16 +1151,16 @@ START_TEST(renegotiation_refused)
 	{
 		mbedtls_x509_crt crt;
 		mbedtls_pk_context key;
-		struct buf s2c2 = { 0 }, c2s2 = { 0 };
+		struct buf s2c2 = {0}, c2s2 = {0};
 
 		mbedtls_x509_crt_init(&crt);
 		mbedtls_pk_init(&key);
-		ck_assert_int_eq(mbedtls_x509_crt_parse(&crt,
-			(const unsigned char *)tc.ec_cert_pem,
-			strlen(tc.ec_cert_pem) + 1), 0);
-		ck_assert_int_eq(mbedtls_pk_parse_key(&key,
-			(const unsigned char *)tc.ec_key_pem,
-			strlen(tc.ec_key_pem) + 1, NULL, 0), 0);
+		ck_assert_int_eq(mbedtls_x509_crt_parse(&crt, (const unsigned char *)tc.ec_cert_pem,
+							strlen(tc.ec_cert_pem) + 1),
+				 0);
+		ck_assert_int_eq(mbedtls_pk_parse_key(&key, (const unsigned char *)tc.ec_key_pem,
+						      strlen(tc.ec_key_pem) + 1, NULL, 0),
+				 0);
 		raw_server(&r, &crt, &key, &s2c2, &c2s2);
 		end_init(&e, tls_conn_create(c, NULL));
 		for (int i = 0; i < 20; i++) {
@@ -1196,8 +1174,7 @@ START_TEST(renegotiation_refused)
 		ck_assert(tls_conn_established(e.c));
 		ret = mbedtls_ssl_renegotiate(&r.ssl);
 		ck_assert(ret == MBEDTLS_ERR_SSL_WANT_READ || ret == 0);
-		ck_assert_int_eq(mbedtls_ssl_write(&r.ssl,
-			(const unsigned char *)"after", 5), 5);
+		ck_assert_int_eq(mbedtls_ssl_write(&r.ssl, (const unsigned char *)"after", 5), 5);
 		feed_in(&e, &s2c2, &c2s2, 1 << 20);
 		ck_assert_int_eq(e.err, 0);
 		ck_assert(tls_conn_established(e.c));
@@ -1243,8 +1220,7 @@ START_TEST(full_duplex_with_pending_output)
 	send_pattern(&p.srv, &p.s2c, 50000, 6, 1 << 20);
 	while (p.s2c.off < p.s2c.len) {
 		size_t k = p.s2c.len - p.s2c.off;
-		ssize_t r = tls_conn_feed(p.cli.c, p.s2c.p + p.s2c.off,
-					  k < 4096 ? k : 4096);
+		ssize_t r = tls_conn_feed(p.cli.c, p.s2c.p + p.s2c.off, k < 4096 ? k : 4096);
 
 		ck_assert_int_gt(r, 0);
 		p.s2c.off += (size_t)r;

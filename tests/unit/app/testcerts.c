@@ -49,8 +49,8 @@ static int tc_gen_rsa(mbedtls_pk_context *pk, struct tc_rng *r)
 	int ret = mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA));
 
 	if (ret == 0)
-		ret = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), mbedtls_ctr_drbg_random,
-					  &r->drbg, 2048, 65537);
+		ret = mbedtls_rsa_gen_key(mbedtls_pk_rsa(*pk), mbedtls_ctr_drbg_random, &r->drbg,
+					  2048, 65537);
 	return ret;
 }
 
@@ -72,9 +72,8 @@ static char *tc_key_pem(mbedtls_pk_context *pk)
  * otherwise a TLS server leaf with SAN dNSName = name.
  */
 static char *tc_cert(mbedtls_pk_context *subject_key, const char *subject,
-		     mbedtls_pk_context *issuer_key, const char *issuer,
-		     const char *name, bool ca, int serial, const char *from,
-		     const char *to, struct tc_rng *r)
+		     mbedtls_pk_context *issuer_key, const char *issuer, const char *name, bool ca,
+		     int serial, const char *from, const char *to, struct tc_rng *r)
 {
 	mbedtls_x509write_cert w;
 	mbedtls_mpi sn;
@@ -105,10 +104,10 @@ static char *tc_cert(mbedtls_pk_context *subject_key, const char *subject,
 	if (!ret)
 		ret = mbedtls_x509write_crt_set_authority_key_identifier(&w);
 	if (!ret)
-		ret = mbedtls_x509write_crt_set_key_usage(&w,
+		ret = mbedtls_x509write_crt_set_key_usage(
+			&w,
 			ca ? MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN
-			   : MBEDTLS_X509_KU_DIGITAL_SIGNATURE |
-				     MBEDTLS_X509_KU_KEY_ENCIPHERMENT);
+			   : MBEDTLS_X509_KU_DIGITAL_SIGNATURE | MBEDTLS_X509_KU_KEY_ENCIPHERMENT);
 	if (!ret && !ca) {
 		/* GeneralNames ::= SEQUENCE { dNSName [2] IA5String } */
 		if (nl == 0 || nl > 120) {
@@ -120,15 +119,15 @@ static char *tc_cert(mbedtls_pk_context *subject_key, const char *subject,
 		san[2] = 0x82;
 		san[3] = (unsigned char)nl;
 		memcpy(san + 4, name, nl);
-		ret = mbedtls_x509write_crt_set_extension(&w, MBEDTLS_OID_SUBJECT_ALT_NAME,
+		ret = mbedtls_x509write_crt_set_extension(
+			&w, MBEDTLS_OID_SUBJECT_ALT_NAME,
 			MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san, nl + 4);
 	}
 	if (ret)
 		goto out;
 	buf = malloc(TC_PEM_MAX);
-	if (buf != NULL &&
-	    mbedtls_x509write_crt_pem(&w, (unsigned char *)buf, TC_PEM_MAX,
-				      mbedtls_ctr_drbg_random, &r->drbg) != 0) {
+	if (buf != NULL && mbedtls_x509write_crt_pem(&w, (unsigned char *)buf, TC_PEM_MAX,
+						     mbedtls_ctr_drbg_random, &r->drbg) != 0) {
 		free(buf);
 		buf = NULL;
 	}
@@ -138,8 +137,7 @@ out:
 	return buf;
 }
 
-int testcerts_generate(struct testcerts *tc, const char *server_name,
-		       bool with_rsa)
+int testcerts_generate(struct testcerts *tc, const char *server_name, bool with_rsa)
 {
 	static const char ca_dn[] = "CN=smtpdlp test CA,O=smtpdlp tests";
 	static const char other_dn[] = "CN=unrelated test CA,O=elsewhere";
@@ -166,23 +164,20 @@ int testcerts_generate(struct testcerts *tc, const char *server_name,
 	if (with_rsa && tc_gen_rsa(&rsa, &r))
 		goto out;
 	ret = -ENOMEM;
-	tc->ca_pem = tc_cert(&ca, ca_dn, &ca, ca_dn, NULL, true, 1,
-			     TC_VALID_FROM, TC_VALID_TO, &r);
-	tc->other_ca_pem = tc_cert(&other, other_dn, &other, other_dn, NULL,
-				   true, 1, TC_VALID_FROM, TC_VALID_TO, &r);
-	tc->ec_cert_pem = tc_cert(&ec, subject, &ca, ca_dn, server_name, false,
-				  2, TC_VALID_FROM, TC_VALID_TO, &r);
+	tc->ca_pem = tc_cert(&ca, ca_dn, &ca, ca_dn, NULL, true, 1, TC_VALID_FROM, TC_VALID_TO, &r);
+	tc->other_ca_pem = tc_cert(&other, other_dn, &other, other_dn, NULL, true, 1, TC_VALID_FROM,
+				   TC_VALID_TO, &r);
+	tc->ec_cert_pem = tc_cert(&ec, subject, &ca, ca_dn, server_name, false, 2, TC_VALID_FROM,
+				  TC_VALID_TO, &r);
 	tc->ec_key_pem = tc_key_pem(&ec);
-	tc->expired_cert_pem = tc_cert(&ec, subject, &ca, ca_dn, server_name,
-				       false, 3, TC_EXPIRED_FROM, TC_EXPIRED_TO,
-				       &r);
-	if (!tc->ca_pem || !tc->other_ca_pem || !tc->ec_cert_pem ||
-	    !tc->ec_key_pem || !tc->expired_cert_pem)
+	tc->expired_cert_pem = tc_cert(&ec, subject, &ca, ca_dn, server_name, false, 3,
+				       TC_EXPIRED_FROM, TC_EXPIRED_TO, &r);
+	if (!tc->ca_pem || !tc->other_ca_pem || !tc->ec_cert_pem || !tc->ec_key_pem ||
+	    !tc->expired_cert_pem)
 		goto out;
 	if (with_rsa) {
-		tc->rsa_cert_pem = tc_cert(&rsa, subject, &ca, ca_dn,
-					   server_name, false, 4, TC_VALID_FROM,
-					   TC_VALID_TO, &r);
+		tc->rsa_cert_pem = tc_cert(&rsa, subject, &ca, ca_dn, server_name, false, 4,
+					   TC_VALID_FROM, TC_VALID_TO, &r);
 		tc->rsa_key_pem = tc_key_pem(&rsa);
 		if (!tc->rsa_cert_pem || !tc->rsa_key_pem)
 			goto out;
@@ -200,8 +195,7 @@ out:
 	return ret;
 }
 
-static int tc_write_one(const char *dir, const char *file, const char *pem,
-			int mode)
+static int tc_write_one(const char *dir, const char *file, const char *pem, int mode)
 {
 	char path[4096];
 	size_t len;

@@ -14,12 +14,12 @@
 #include <stdbool.h>
 
 struct testcerts {
-	char *ca_pem;           /* trust anchor that signed the server certs */
-	char *other_ca_pem;     /* an unrelated CA, for "wrong CA" tests */
-	char *ec_cert_pem;      /* ECDSA P-256 leaf for server_name */
-	char *ec_key_pem;       /* its private key (PEM, unencrypted) */
+	char *ca_pem;		/* trust anchor that signed the server certs */
+	char *other_ca_pem;	/* an unrelated CA, for "wrong CA" tests */
+	char *ec_cert_pem;	/* ECDSA P-256 leaf for server_name */
+	char *ec_key_pem;	/* its private key (PEM, unencrypted) */
 	char *expired_cert_pem; /* same key and name, expired in 2011 */
-	char *rsa_cert_pem;     /* RSA-2048 leaf (NULL unless with_rsa) */
+	char *rsa_cert_pem;	/* RSA-2048 leaf (NULL unless with_rsa) */
 	char *rsa_key_pem;
 };
 
@@ -29,8 +29,7 @@ struct testcerts {
  * RSA key generation costs about a second, hence the flag.
  * Returns 0 or a negative errno (-ENOMEM, -EIO on an mbedTLS failure).
  */
-int testcerts_generate(struct testcerts *tc, const char *server_name,
-		       bool with_rsa);
+int testcerts_generate(struct testcerts *tc, const char *server_name, bool with_rsa);
 
 /*
  * Write ca.pem, other-ca.pem, server.pem, server.key, expired.pem (and
