@@ -175,15 +175,96 @@ static const struct html_entity html_entities[] = {
 	{ "Prime", 8243 },
 };
 
-/* Block-level tags: a newline in the text. */
-static const char *const html_blocks[] = {
-	"p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
-	"h6", "table", "ul", "ol", "hr", "blockquote", "pre", "dl", "dt", "dd",
-	"section", "article", "header", "footer", "nav", "aside", "address",
-	"center", "form", "fieldset", "tbody", "thead", "tfoot", "caption",
-	"title", "option", "body", "html", "head", "main", "figure",
-	"figcaption", "legend", "textarea", "select", "button", "img", NULL,
-};
+/* Block-level tags: a newline in the text. Dispatched on the first letter
+ * so that a tag costs a couple of short compares, not a scan of the list. */
+static bool ht_is_block(const char *tag, size_t n)
+{
+	const char *const *list;
+
+	switch (tag[0]) {
+	case 'a': {
+		static const char *const l[] = { "article", "aside", "address", NULL };
+		list = l;
+		break;
+	}
+	case 'b': {
+		static const char *const l[] = { "br", "blockquote", "body", "button", NULL };
+		list = l;
+		break;
+	}
+	case 'c': {
+		static const char *const l[] = { "center", "caption", NULL };
+		list = l;
+		break;
+	}
+	case 'd': {
+		static const char *const l[] = { "div", "dl", "dt", "dd", NULL };
+		list = l;
+		break;
+	}
+	case 'f': {
+		static const char *const l[] = { "footer", "form", "fieldset", "figure", "figcaption", NULL };
+		list = l;
+		break;
+	}
+	case 'h': {
+		static const char *const l[] = { "h1", "h2", "h3", "h4", "h5", "h6", "hr", "header", "html", "head", NULL };
+		list = l;
+		break;
+	}
+	case 'i': {
+		static const char *const l[] = { "img", NULL };
+		list = l;
+		break;
+	}
+	case 'l': {
+		static const char *const l[] = { "li", "legend", NULL };
+		list = l;
+		break;
+	}
+	case 'm': {
+		static const char *const l[] = { "main", NULL };
+		list = l;
+		break;
+	}
+	case 'n': {
+		static const char *const l[] = { "nav", NULL };
+		list = l;
+		break;
+	}
+	case 'o': {
+		static const char *const l[] = { "ol", "option", NULL };
+		list = l;
+		break;
+	}
+	case 'p': {
+		static const char *const l[] = { "p", "pre", NULL };
+		list = l;
+		break;
+	}
+	case 's': {
+		static const char *const l[] = { "section", "select", NULL };
+		list = l;
+		break;
+	}
+	case 't': {
+		static const char *const l[] = { "tr", "td", "th", "table", "tbody", "thead", "tfoot", "title", "textarea", NULL };
+		list = l;
+		break;
+	}
+	case 'u': {
+		static const char *const l[] = { "ul", NULL };
+		list = l;
+		break;
+	}
+	default:
+		return false;
+	}
+	for (; *list; list++)
+		if (strncmp(*list, tag, n) == 0 && (*list)[n] == '\0')
+			return true;
+	return false;
+}
 
 static const char *const html_raw_tags[] = { NULL, "script", "style" };
 
@@ -261,9 +342,9 @@ static bool ht_entity(const struct html_text *h, uint32_t *cp)
 		return true;
 	}
 	for (size_t k = 0; k < sizeof(html_entities) / sizeof(html_entities[0]); k++) {
-		if (html_entities[k].name[0] == e[0] &&
-		    strlen(html_entities[k].name) == n &&
-		    memcmp(html_entities[k].name, e, n) == 0) {
+		const char *name = html_entities[k].name;
+		if (name[0] == e[0] && strncmp(name, e, n) == 0 &&
+		    name[n] == '\0') {
 			*cp = html_entities[k].cp;
 			return true;
 		}
@@ -291,15 +372,13 @@ static uint8_t *ht_entity_end(struct html_text *h, uint8_t *o, bool semicolon)
 
 static uint8_t *ht_tag_end(struct html_text *h, uint8_t *o)
 {
-	h->tag[h->ntag < HTML_TAG_NAME_MAX ? h->ntag : HTML_TAG_NAME_MAX - 1] = '\0';
+	size_t n = h->ntag < HTML_TAG_NAME_MAX ? h->ntag : HTML_TAG_NAME_MAX - 1;
+
+	h->tag[n] = '\0';
 	h->state = HT_TEXT;
-	for (const char *const *b = html_blocks; *b; b++) {
-		if (strcmp(h->tag, *b) == 0) {
-			*o++ = '\n';
-			break;
-		}
-	}
-	if (!h->closing) {
+	if (ht_is_block(h->tag, n))
+		*o++ = '\n';
+	if (!h->closing && (h->tag[0] == 's')) {
 		for (unsigned r = 1; r <= 2; r++) {
 			if (strcmp(h->tag, html_raw_tags[r]) == 0) {
 				h->raw = r;

@@ -745,13 +745,17 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
 				P->name_len = P->hlen;
 				P->have_hdr = true;
 				P->hs = HS_VALUE;
+			} else if (P->hlen >= MIME_FIELD_NAME_MAX ||
+				   P->hblock >= P->lim.max_header_bytes) {
+				/* a field name cannot be this long: a body
+				 * line (bounded by the replay buffer) */
+				hdr_not_header(P);
+				return p;
 			} else if (c == ' ' || c == '\t') {
 				hdr_line_byte(P);
 				P->hbuf[P->hlen++] = c;
 				P->hs = HS_NAME_WS;
-			} else if (P->hs == HS_NAME && c > 32 && c < 127 &&
-				   P->hlen < MIME_FIELD_NAME_MAX &&
-				   P->hblock < P->lim.max_header_bytes) {
+			} else if (P->hs == HS_NAME && c > 32 && c < 127) {
 				hdr_line_byte(P);
 				P->hbuf[P->hlen++] = c;
 			} else {
