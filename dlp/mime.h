@@ -20,6 +20,31 @@
  * Limits hit and malformed input set anomaly bits (enum dlp_anomaly in
  * dlp.h); the parser never aborts on bad input. Content past a limit is
  * skipped, never scanned partially without the flag.
+ *
+ * Conventions of this implementation (dlp/mime.c):
+ *  - Paths and depths: the top-level message's headers reach header() with
+ *    path "" and depth 0. Children of a multipart at path P are P.1, P.2,
+ *    ... ("1", "2", ... at the top); each child's headers come with its own
+ *    path and depth + 1. A message/rfc822 part at path P, depth d: its own
+ *    headers at (P, d), the nested message's headers at (P, d + 1), and the
+ *    nested parts below P. A non-multipart message body is the leaf P.1
+ *    ("1" for a single-part message, depth 0), as IMAP numbers sections.
+ *  - part_begin()/part_end() are called for leaf parts only; containers are
+ *    seen through header(). Every entity (message, multipart, leaf, nested
+ *    message) counts against max_parts; past it the rest of the message is
+ *    ignored (DLP_ANOM_PARTS). An entity deeper than max_depth is not
+ *    descended into (DLP_ANOM_DEPTH).
+ *  - text/ * parts: text() gets UTF-8 (is_text = true); NUL bytes are
+ *    dropped (DLP_ANOM_NUL) since readers do not see them; text/html is
+ *    reduced to text; a uuencoded block inside a text/plain body is decoded
+ *    and its bytes passed as they are. image/ *, audio/ * and video/ * bodies
+ *    are not decoded (part events and names still reported). Every other
+ *    type passes its transfer-decoded bytes as they are (is_text = false).
+ *  - Zero fields of struct mime_limits take the configuration defaults
+ *    (depth 20, parts 1000, header block 256 KiB, line 64 KiB, decoded
+ *    32 MiB). text() is called with len > 0, in chunks of up to 64 KiB.
+ *  - A header line that cannot be a header (no colon in a field name) ends
+ *    the header block and is body (DLP_ANOM_BAD_HEADER).
  */
 #ifndef SMTPDLP_MIME_H
 #define SMTPDLP_MIME_H
