@@ -21,7 +21,7 @@ struct aq_field {
 	const char *name;
 	const char *column; /* column of table incidents */
 	enum aq_ftype type;
-	bool nocase;        /* addresses: ASCII case-insensitive eq/in */
+	bool nocase; /* addresses: ASCII case-insensitive eq/in */
 };
 
 /* Keep in sync with the schema in app/incident.c. */
@@ -58,8 +58,8 @@ static const struct {
 	enum aq_op op;
 	const char *sql;
 } aq_ops[] = {
-	{"eq", OP_EQ, "="}, {"ne", OP_NE, "IS NOT"}, {"like", OP_LIKE, "LIKE"},
-	{"lt", OP_LT, "<"}, {"le", OP_LE, "<="},     {"gt", OP_GT, ">"},
+	{"eq", OP_EQ, "="},  {"ne", OP_NE, "IS NOT"}, {"like", OP_LIKE, "LIKE"},
+	{"lt", OP_LT, "<"},  {"le", OP_LE, "<="},     {"gt", OP_GT, ">"},
 	{"ge", OP_GE, ">="}, {"in", OP_IN, "IN"},
 };
 
@@ -85,9 +85,8 @@ struct aq_parser {
 	size_t reasonlen;
 };
 
-__attribute__((format(printf, 3, 4))) static enum aq_status aq_fail(struct aq_parser *p,
-								   enum aq_status st,
-								   const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static enum aq_status
+aq_fail(struct aq_parser *p, enum aq_status st, const char *fmt, ...)
 {
 	if (p->st != AQ_OK)
 		return p->st; /* keep the first error */
@@ -147,8 +146,8 @@ static struct aq_param *aq_new_param(struct aq_parser *p)
 
 static bool aq_bare_char(unsigned char c)
 {
-	return isalnum(c) || c == '_' || c == '.' || c == '@' || c == '+' || c == ':' ||
-	       c == '/' || c == '-';
+	return isalnum(c) || c == '_' || c == '.' || c == '@' || c == '+' || c == ':' || c == '/' ||
+	       c == '-';
 }
 
 /* Advance to the next token. */
@@ -166,12 +165,28 @@ static void aq_next(struct aq_parser *p)
 	}
 	char c = p->s[p->pos];
 	switch (c) {
-	case '(': p->tok = T_LPAREN; p->pos++; return;
-	case ')': p->tok = T_RPAREN; p->pos++; return;
-	case '[': p->tok = T_LBRACK; p->pos++; return;
-	case ']': p->tok = T_RBRACK; p->pos++; return;
-	case ',': p->tok = T_COMMA; p->pos++; return;
-	default: break;
+	case '(':
+		p->tok = T_LPAREN;
+		p->pos++;
+		return;
+	case ')':
+		p->tok = T_RPAREN;
+		p->pos++;
+		return;
+	case '[':
+		p->tok = T_LBRACK;
+		p->pos++;
+		return;
+	case ']':
+		p->tok = T_RBRACK;
+		p->pos++;
+		return;
+	case ',':
+		p->tok = T_COMMA;
+		p->pos++;
+		return;
+	default:
+		break;
 	}
 	if (c == '\'' || c == '"') {
 		char q = c;
@@ -186,8 +201,8 @@ static void aq_next(struct aq_parser *p)
 		for (;;) {
 			if (i >= p->len) {
 				free(buf);
-				aq_fail(p, AQ_ERR_SYNTAX, "at offset %zu: unterminated quoted value",
-					p->tok_pos);
+				aq_fail(p, AQ_ERR_SYNTAX,
+					"at offset %zu: unterminated quoted value", p->tok_pos);
 				p->tok = T_END;
 				return;
 			}
@@ -246,14 +261,22 @@ static bool aq_is_word(const struct aq_parser *p, const char *w)
 static const char *aq_tok_desc(const struct aq_parser *p)
 {
 	switch (p->tok) {
-	case T_END: return "end of query";
-	case T_LPAREN: return "'('";
-	case T_RPAREN: return "')'";
-	case T_LBRACK: return "'['";
-	case T_RBRACK: return "']'";
-	case T_COMMA: return "','";
-	case T_WORD: return "a word";
-	case T_STRING: return "a quoted value";
+	case T_END:
+		return "end of query";
+	case T_LPAREN:
+		return "'('";
+	case T_RPAREN:
+		return "')'";
+	case T_LBRACK:
+		return "'['";
+	case T_RBRACK:
+		return "']'";
+	case T_COMMA:
+		return "','";
+	case T_WORD:
+		return "a word";
+	case T_STRING:
+		return "a quoted value";
 	}
 	return "?";
 }
@@ -273,7 +296,10 @@ static int aq_parse_int(const char *s, int64_t *out)
 
 static int aq_parse_bool(const char *s, int64_t *out)
 {
-	static const struct { const char *w; int v; } tab[] = {
+	static const struct {
+		const char *w;
+		int v;
+	} tab[] = {
 		{"true", 1}, {"yes", 1}, {"1", 1}, {"false", 0}, {"no", 0}, {"0", 0},
 	};
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
@@ -375,7 +401,8 @@ static void aq_comparison(struct aq_parser *p)
 			}
 	if (op == OP_NONE) {
 		aq_fail(p, AQ_ERR_SYNTAX,
-			"at offset %zu: expected an operator (eq ne in like lt le gt ge) after '%s'",
+			"at offset %zu: expected an operator (eq ne in like lt le gt ge) after "
+			"'%s'",
 			p->tok_pos, f->name);
 		return;
 	}
@@ -430,8 +457,9 @@ static void aq_comparison(struct aq_parser *p)
 				aq_next(p);
 				break;
 			}
-			aq_fail(p, AQ_ERR_SYNTAX, "at offset %zu: expected ',' or ']' in list, got %s",
-				p->tok_pos, aq_tok_desc(p));
+			aq_fail(p, AQ_ERR_SYNTAX,
+				"at offset %zu: expected ',' or ']' in list, got %s", p->tok_pos,
+				aq_tok_desc(p));
 		}
 		aq_emit(p, ")");
 	} else {
@@ -600,13 +628,20 @@ void alert_query_free(struct alert_query *q)
 const char *alert_query_status_name(enum aq_status st)
 {
 	switch (st) {
-	case AQ_OK: return "ok";
-	case AQ_ERR_SYNTAX: return "syntax";
-	case AQ_ERR_FIELD: return "field";
-	case AQ_ERR_OPERATOR: return "operator";
-	case AQ_ERR_VALUE: return "value";
-	case AQ_ERR_LIMIT: return "limit";
-	case AQ_ERR_NOMEM: return "nomem";
+	case AQ_OK:
+		return "ok";
+	case AQ_ERR_SYNTAX:
+		return "syntax";
+	case AQ_ERR_FIELD:
+		return "field";
+	case AQ_ERR_OPERATOR:
+		return "operator";
+	case AQ_ERR_VALUE:
+		return "value";
+	case AQ_ERR_LIMIT:
+		return "limit";
+	case AQ_ERR_NOMEM:
+		return "nomem";
 	}
 	return "unknown";
 }

@@ -51,17 +51,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AQ_MAX_TEXT   8192 /* bytes of query text */
-#define AQ_MAX_DEPTH  32   /* nesting of parentheses / not */
-#define AQ_MAX_PARAMS 512  /* bound values */
+#define AQ_MAX_TEXT 8192  /* bytes of query text */
+#define AQ_MAX_DEPTH 32	  /* nesting of parentheses / not */
+#define AQ_MAX_PARAMS 512 /* bound values */
 
 enum aq_status {
 	AQ_OK = 0,
-	AQ_ERR_SYNTAX,   /* unexpected token, unbalanced parentheses, bad quote */
-	AQ_ERR_FIELD,    /* unknown field */
+	AQ_ERR_SYNTAX,	 /* unexpected token, unbalanced parentheses, bad quote */
+	AQ_ERR_FIELD,	 /* unknown field */
 	AQ_ERR_OPERATOR, /* operator not valid for that field */
-	AQ_ERR_VALUE,    /* value not valid for that field (e.g. not a number) */
-	AQ_ERR_LIMIT,    /* too long, too deep, too many values */
+	AQ_ERR_VALUE,	 /* value not valid for that field (e.g. not a number) */
+	AQ_ERR_LIMIT,	 /* too long, too deep, too many values */
 	AQ_ERR_NOMEM,
 };
 

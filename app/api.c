@@ -93,8 +93,7 @@ bool api_tls_supported(void)
 	return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
-static void api_digest(const struct api *a, const char *tok, size_t len,
-		       uint8_t out[API_DIGEST])
+static void api_digest(const struct api *a, const char *tok, size_t len, uint8_t out[API_DIGEST])
 {
 	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
 	if (mbedtls_md_hmac(md, a->key, sizeof(a->key), (const unsigned char *)tok, len, out) != 0)
@@ -284,12 +283,26 @@ static char *api_jp_string(struct api_jp *j)
 		char e = *j->s++;
 		uint32_t cp;
 		switch (e) {
-		case '"': case '\\': case '/': d[k++] = e; break;
-		case 'b': d[k++] = '\b'; break;
-		case 'f': d[k++] = '\f'; break;
-		case 'n': d[k++] = '\n'; break;
-		case 'r': d[k++] = '\r'; break;
-		case 't': d[k++] = '\t'; break;
+		case '"':
+		case '\\':
+		case '/':
+			d[k++] = e;
+			break;
+		case 'b':
+			d[k++] = '\b';
+			break;
+		case 'f':
+			d[k++] = '\f';
+			break;
+		case 'n':
+			d[k++] = '\n';
+			break;
+		case 'r':
+			d[k++] = '\r';
+			break;
+		case 't':
+			d[k++] = '\t';
+			break;
 		case 'u':
 			if (api_jp_hex4(j, &cp) != 0) {
 				j->err = "bad \\u escape";
@@ -299,7 +312,8 @@ static char *api_jp_string(struct api_jp *j)
 				uint32_t lo;
 				if (j->end - j->s >= 6 && j->s[0] == '\\' && j->s[1] == 'u') {
 					j->s += 2;
-					if (api_jp_hex4(j, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff) {
+					if (api_jp_hex4(j, &lo) != 0 || lo < 0xdc00 ||
+					    lo > 0xdfff) {
 						j->err = "bad surrogate pair";
 						goto bad;
 					}
@@ -563,8 +577,9 @@ static int api_walk_cb(void *arg, const struct incident *inc)
 /* ---------------------------------------------------------- alerts */
 
 static const char *const api_alert_types[] = {
-	"anomaly", "Compromised Credential", "policy", "Legal Hold", "malsite", "Malware",
-	"DLP", "Security Assessment", "watchlist", "quarantine", "Remediation", "uba", "ctep",
+	"anomaly", "Compromised Credential", "policy",	  "Legal Hold", "malsite",     "Malware",
+	"DLP",	   "Security Assessment",    "watchlist", "quarantine", "Remediation", "uba",
+	"ctep",
 };
 
 static int api_int_param(const struct api_req *r, const char *key, int64_t min, int64_t max,
@@ -578,8 +593,8 @@ static int api_int_param(const struct api_req *r, const char *key, int64_t min, 
 	long long x = strtoll(v, &end, 10);
 	if (*v == '\0' || *end != '\0' || errno || x < min || x > max) {
 		char msg[128];
-		snprintf(msg, sizeof(msg), "%s must be an integer in %" PRId64 "..%" PRId64, key, min,
-			 max);
+		snprintf(msg, sizeof(msg), "%s must be an integer in %" PRId64 "..%" PRId64, key,
+			 min, max);
 		api_error(rs, MHD_HTTP_BAD_REQUEST, msg);
 		return -1;
 	}
@@ -626,7 +641,8 @@ static int api_alert_filter(struct api *a, const struct api_req *r, struct incid
 	if (has_et < 0)
 		return -1;
 	if (has_tp && (has_st || has_et)) {
-		api_error(rs, MHD_HTTP_BAD_REQUEST, "use timeperiod or starttime/endtime, not both");
+		api_error(rs, MHD_HTTP_BAD_REQUEST,
+			  "use timeperiod or starttime/endtime, not both");
 		return -1;
 	}
 	if (has_st && has_et && st > et) {
@@ -728,7 +744,8 @@ static void api_alerts_iter(struct api *a, const struct api_req *r, struct incid
 			long long epoch = strtoll(op, &end, 10);
 			if (*end != '\0' || errno || epoch <= 0) {
 				api_error(rs, MHD_HTTP_BAD_REQUEST,
-					  "operation must be next, head, tail, resend or an epoch time");
+					  "operation must be next, head, tail, resend or an epoch "
+					  "time");
 				return;
 			}
 			last.end = epoch; /* the newest incident before it */
@@ -742,8 +759,10 @@ static void api_alerts_iter(struct api *a, const struct api_req *r, struct incid
 		c->prev = id;
 		if (op[0] == 't') {
 			struct api_buf b = {0};
-			api_buf_printf(&b, "{\"ok\":1,\"result\":[],\"wait_time\":5,"
-					   "\"timestamp_hwm\":%lld}", (long long)time(NULL));
+			api_buf_printf(&b,
+				       "{\"ok\":1,\"result\":[],\"wait_time\":5,"
+				       "\"timestamp_hwm\":%lld}",
+				       (long long)time(NULL));
 			api_resp_json(rs, MHD_HTTP_OK, &b);
 			return;
 		}
@@ -787,7 +806,8 @@ static void api_alerts(struct api *a, const struct api_req *r, bool v2, struct a
 		return;
 	}
 	struct api_buf b = {0};
-	api_buf_puts(&b, v2 ? "{\"ok\":1,\"result\":[" : "{\"status\":\"success\",\"msg\":\"\",\"data\":[");
+	api_buf_puts(&b, v2 ? "{\"ok\":1,\"result\":["
+			    : "{\"status\":\"success\",\"msg\":\"\",\"data\":[");
 	struct api_walk w = {.b = &b};
 	int64_t n = none ? 0 : incident_reader_query(a->reader, &f, api_walk_cb, &w);
 	alert_query_free(&q);
@@ -798,7 +818,8 @@ static void api_alerts(struct api *a, const struct api_req *r, bool v2, struct a
 	}
 	api_buf_puts(&b, "]");
 	if (v2)
-		api_buf_printf(&b, ",\"wait_time\":0,\"timestamp_hwm\":%lld", (long long)time(NULL));
+		api_buf_printf(&b, ",\"wait_time\":0,\"timestamp_hwm\":%lld",
+			       (long long)time(NULL));
 	api_buf_puts(&b, "}");
 	api_resp_json(rs, MHD_HTTP_OK, &b);
 }
@@ -843,13 +864,14 @@ static void api_incident(struct api *a, const struct api_req *r, const char *met
 		if (!ok) {
 			api_error(rs, MHD_HTTP_BAD_REQUEST, "acked must be true or false");
 		} else if (a->p.store == NULL) {
-			api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE, "incident store not writable here");
+			api_error(rs, MHD_HTTP_SERVICE_UNAVAILABLE,
+				  "incident store not writable here");
 		} else if ((rc = incident_store_ack(a->p.store, inc->id, acked)) != 0) {
 			api_errno(rs, rc, "incident");
 		} else {
 			api_success_open(&b);
-			api_buf_printf(&b, "{\"dlp_incident_id\":%" PRId64 ",\"acked\":%s}}", inc->id,
-				       acked ? "true" : "false");
+			api_buf_printf(&b, "{\"dlp_incident_id\":%" PRId64 ",\"acked\":%s}}",
+				       inc->id, acked ? "true" : "false");
 			api_resp_json(rs, MHD_HTTP_OK, &b);
 		}
 	} else if (strcmp(sub, "forensics") == 0 || strcmp(sub, "matches") == 0) {
@@ -1005,7 +1027,8 @@ static void api_quarantine(struct api *a, const char *method, const char *id, co
 					  "the relay did not take the message; try again");
 			return;
 		}
-		api_buf_puts(&b, "{\"status\":\"success\",\"msg\":\"release queued\",\"data\":{\"id\":");
+		api_buf_puts(
+			&b, "{\"status\":\"success\",\"msg\":\"release queued\",\"data\":{\"id\":");
 		api_json_cstr(&b, id);
 		api_buf_puts(&b, ",\"state\":\"releasing\"}}");
 		api_resp_json(rs, MHD_HTTP_ACCEPTED, &b);
@@ -1167,9 +1190,8 @@ static void api_dispatch(struct api *a, struct MHD_Connection *c, const char *ur
 }
 
 static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const char *url,
-				   const char *method, const char *version,
-				   const char *upload_data, size_t *upload_data_size,
-				   void **con_cls)
+				   const char *method, const char *version, const char *upload_data,
+				   size_t *upload_data_size, void **con_cls)
 {
 	struct api *a = cls;
 	struct api_req *r = *con_cls;
@@ -1216,7 +1238,8 @@ static enum MHD_Result api_handler(void *cls, struct MHD_Connection *c, const ch
 			free(rs.body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rs.ctype ? rs.ctype : "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				rs.ctype ? rs.ctype : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (rs.disposition[0])
@@ -1267,8 +1290,9 @@ struct api *api_start(const struct api_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	if (tls && !api_tls_supported()) {
-		snprintf(err, errlen, "api: HTTPS is configured but this libmicrohttpd has no TLS "
-				      "support; refusing to serve the API over plain HTTP");
+		snprintf(err, errlen,
+			 "api: HTTPS is configured but this libmicrohttpd has no TLS "
+			 "support; refusing to serve the API over plain HTTP");
 		return NULL;
 	}
 	struct sockaddr_storage ss;
@@ -1336,9 +1360,10 @@ struct api *api_start(const struct api_params *p, char *err, size_t errlen)
 	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, api_handler, a, MHD_OPTION_ARRAY, opts,
 				  MHD_OPTION_END);
 	if (a->mhd == NULL) {
-		snprintf(err, errlen, "api: cannot serve on %s port %u%s (address in use, or bad TLS "
-				      "certificate/key)", p->listen_address, p->port,
-			 tls ? " over HTTPS" : "");
+		snprintf(err, errlen,
+			 "api: cannot serve on %s port %u%s (address in use, or bad TLS "
+			 "certificate/key)",
+			 p->listen_address, p->port, tls ? " over HTTPS" : "");
 		goto fail;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_LISTEN_FD);

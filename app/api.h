@@ -85,23 +85,23 @@ struct stats_block;
 #define API_MAX_BODY (64 * 1024)
 
 struct api_params {
-	const char *listen_address;   /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
-	uint16_t port;                /* 0 = ephemeral (tests; see api_port()) */
-	const char *token;            /* required, non-empty; copied as a digest only */
-	const char *tls_cert_file;    /* PEM; both or neither */
+	const char *listen_address; /* IPv4 or IPv6 literal, e.g. "127.0.0.1" */
+	uint16_t port;		    /* 0 = ephemeral (tests; see api_port()) */
+	const char *token;	    /* required, non-empty; copied as a digest only */
+	const char *tls_cert_file;  /* PEM; both or neither */
 	const char *tls_key_file;
-	const char *database;         /* incidents database path (read-only here) */
-	struct incident_store *store; /* acks; NULL → 503 on ack */
+	const char *database;		     /* incidents database path (read-only here) */
+	struct incident_store *store;	     /* acks; NULL → 503 on ack */
 	struct forensics_store *forensics;   /* NULL → 404 on downloads */
 	struct quarantine_store *quarantine; /* NULL → 503 on quarantine calls */
-	quarantine_relay_fn relay;    /* release: hands the message to the relay path */
+	quarantine_relay_fn relay;	     /* release: hands the message to the relay path */
 	void *relay_arg;
-	struct stats *stats;          /* NULL → 503 on /api/v1/stats and /metrics */
+	struct stats *stats;		 /* NULL → 503 on /api/v1/stats and /metrics */
 	struct stats_block *stats_block; /* the API thread's counters, or NULL */
-	size_t max_limit;             /* 0 = API_MAX_LIMIT */
-	size_t max_body;              /* 0 = API_MAX_BODY */
-	unsigned max_connections;     /* 0 = 64 */
-	unsigned timeout_s;           /* idle connection timeout, 0 = 30 */
+	size_t max_limit;		 /* 0 = API_MAX_LIMIT */
+	size_t max_body;		 /* 0 = API_MAX_BODY */
+	unsigned max_connections;	 /* 0 = 64 */
+	unsigned timeout_s;		 /* idle connection timeout, 0 = 30 */
 };
 
 struct api;

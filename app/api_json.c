@@ -99,11 +99,17 @@ static size_t api_utf8_len(const unsigned char *s, size_t n)
 	size_t len;
 	uint32_t cp, min;
 	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2; cp = c & 0x1f; min = 0x80;
+		len = 2;
+		cp = c & 0x1f;
+		min = 0x80;
 	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3; cp = c & 0x0f; min = 0x800;
+		len = 3;
+		cp = c & 0x0f;
+		min = 0x800;
 	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4; cp = c & 0x07; min = 0x10000;
+		len = 4;
+		cp = c & 0x07;
+		min = 0x10000;
 	} else {
 		return 0;
 	}

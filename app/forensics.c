@@ -172,8 +172,7 @@ static int fx_scan(struct forensics_store *fs)
 	return rc;
 }
 
-struct forensics_store *forensics_open(const struct forensics_params *p, char *err,
-				       size_t errlen)
+struct forensics_store *forensics_open(const struct forensics_params *p, char *err, size_t errlen)
 {
 	char dummy[1];
 	if (err == NULL || errlen == 0) {
@@ -345,8 +344,7 @@ int forensics_delete(struct forensics_store *fs, const char *uid)
 	return rc;
 }
 
-int forensics_open_message(struct forensics_store *fs, const char *uid, int *fd,
-			   uint64_t *size)
+int forensics_open_message(struct forensics_store *fs, const char *uid, int *fd, uint64_t *size)
 {
 	if (!fx_uid_ok(uid))
 		return -EINVAL;
@@ -367,8 +365,7 @@ int forensics_open_message(struct forensics_store *fs, const char *uid, int *fd,
 	return 0;
 }
 
-int forensics_read_matches(struct forensics_store *fs, const char *uid, char **json,
-			   size_t *len)
+int forensics_read_matches(struct forensics_store *fs, const char *uid, char **json, size_t *len)
 {
 	*json = NULL;
 	if (!fx_uid_ok(uid))

@@ -48,14 +48,13 @@ void forensics_md5_hex(const void *p, size_t n, char hex[33]);
 struct forensics_store;
 
 struct forensics_params {
-	const char *directory;   /* created (one level) if missing */
-	uint64_t max_bytes;      /* total of .eml + .json; 0 = unbounded */
+	const char *directory;	 /* created (one level) if missing */
+	uint64_t max_bytes;	 /* total of .eml + .json; 0 = unbounded */
 	unsigned retention_days; /* 0 = no age limit */
 };
 
 /* NULL with a message in err (EINVAL for a missing directory name). */
-struct forensics_store *forensics_open(const struct forensics_params *p, char *err,
-				       size_t errlen);
+struct forensics_store *forensics_open(const struct forensics_params *p, char *err, size_t errlen);
 void forensics_close(struct forensics_store *fs); /* NULL is a no-op; keeps files */
 
 /*
@@ -78,13 +77,11 @@ int forensics_delete(struct forensics_store *fs, const char *uid);
 
 /* Open the stored message for reading (e.g. MHD_create_response_from_fd).
  * The caller owns *fd. 0, -ENOENT, -EINVAL, -errno. */
-int forensics_open_message(struct forensics_store *fs, const char *uid, int *fd,
-			   uint64_t *size);
+int forensics_open_message(struct forensics_store *fs, const char *uid, int *fd, uint64_t *size);
 
 /* Read the match list (malloc'd, NUL-terminated; the caller frees it).
  * 0, -ENOENT, -EINVAL, -ENOMEM, -errno. */
-int forensics_read_matches(struct forensics_store *fs, const char *uid, char **json,
-			   size_t *len);
+int forensics_read_matches(struct forensics_store *fs, const char *uid, char **json, size_t *len);
 
 /* Current totals. */
 uint64_t forensics_bytes(struct forensics_store *fs);

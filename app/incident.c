@@ -27,11 +27,16 @@
 const char *incident_action_name(enum cfg_action a)
 {
 	switch (a) {
-	case CFG_ACTION_ALLOW: return "allow";
-	case CFG_ACTION_ALERT: return "alert";
-	case CFG_ACTION_ADD_HEADER: return "add-header";
-	case CFG_ACTION_BLOCK: return "block";
-	case CFG_ACTION_QUARANTINE: return "quarantine";
+	case CFG_ACTION_ALLOW:
+		return "allow";
+	case CFG_ACTION_ALERT:
+		return "alert";
+	case CFG_ACTION_ADD_HEADER:
+		return "add-header";
+	case CFG_ACTION_BLOCK:
+		return "block";
+	case CFG_ACTION_QUARANTINE:
+		return "quarantine";
 	}
 	return "unknown";
 }
@@ -39,11 +44,16 @@ const char *incident_action_name(enum cfg_action a)
 const char *incident_severity_name(enum cfg_severity s)
 {
 	switch (s) {
-	case CFG_SEV_NONE: return "none";
-	case CFG_SEV_LOW: return "low";
-	case CFG_SEV_MEDIUM: return "medium";
-	case CFG_SEV_HIGH: return "high";
-	case CFG_SEV_CRITICAL: return "critical";
+	case CFG_SEV_NONE:
+		return "none";
+	case CFG_SEV_LOW:
+		return "low";
+	case CFG_SEV_MEDIUM:
+		return "medium";
+	case CFG_SEV_HIGH:
+		return "high";
+	case CFG_SEV_CRITICAL:
+		return "critical";
 	}
 	return "unknown";
 }
@@ -51,9 +61,9 @@ const char *incident_severity_name(enum cfg_severity s)
 /* The anomaly names of dlp/dlp.h, kept here so the management side does not
  * need the DLP engine linked (it only reads verdicts). */
 static const char *const incident_anomaly_names[] = {
-	"depth", "parts", "header-size", "line-length", "scan-limit", "bad-base64",
-	"bad-qp", "bad-boundary", "bad-charset", "bad-utf8", "nul", "bad-header",
-	"bad-archive", "scan-error",
+	"depth",      "parts",	    "header-size",  "line-length", "scan-limit",
+	"bad-base64", "bad-qp",	    "bad-boundary", "bad-charset", "bad-utf8",
+	"nul",	      "bad-header", "bad-archive",  "scan-error",
 };
 
 /* ------------------------------------------------------------ record */
@@ -113,8 +123,10 @@ static char *incident_details(const struct dlp_verdict *v)
 		api_buf_puts(&b, ",");
 		api_json_key(&b, "severity");
 		api_json_cstr(&b, incident_severity_name(r->severity));
-		api_buf_printf(&b, ",\"count\":%" PRIu32 ",\"unique_count\":%" PRIu32
-			       ",\"score\":%" PRId64 "}", r->count, r->unique_count, r->score);
+		api_buf_printf(&b,
+			       ",\"count\":%" PRIu32 ",\"unique_count\":%" PRIu32
+			       ",\"score\":%" PRId64 "}",
+			       r->count, r->unique_count, r->score);
 	}
 	api_buf_puts(&b, "],\"entities\":[");
 	for (size_t i = 0; i < v->n_entities; i++) {
@@ -122,8 +134,9 @@ static char *incident_details(const struct dlp_verdict *v)
 		api_buf_puts(&b, i ? ",{" : "{");
 		api_json_key(&b, "name");
 		api_json_cstr(&b, e->name);
-		api_buf_printf(&b, ",\"count\":%" PRIu32 ",\"unique_count\":%" PRIu32
-			       ",\"matches\":[", e->count, e->unique_count);
+		api_buf_printf(&b,
+			       ",\"count\":%" PRIu32 ",\"unique_count\":%" PRIu32 ",\"matches\":[",
+			       e->count, e->unique_count);
 		for (size_t k = 0; k < e->n_matches; k++) {
 			const struct dlp_match *m = &e->matches[k];
 			api_buf_puts(&b, k ? ",{" : "{");
@@ -187,7 +200,11 @@ struct incident *incident_create(const struct dlp_verdict *v, const struct incid
 		rule = &v->rules[0];
 
 	bool ok = true;
-#define DUP(dst, src) do { if ((src) != NULL && ((dst) = strdup(src)) == NULL) ok = false; } while (0)
+#define DUP(dst, src)                                               \
+	do {                                                        \
+		if ((src) != NULL && ((dst) = strdup(src)) == NULL) \
+			ok = false;                                 \
+	} while (0)
 	DUP(inc->queue_id, m->queue_id);
 	DUP(inc->policy, v->policy);
 	DUP(inc->profile, v->profile);
@@ -300,10 +317,10 @@ static const char incident_schema[] =
 	"CREATE INDEX IF NOT EXISTS incident_rcpts_rcpt ON incident_rcpts(rcpt COLLATE NOCASE);";
 
 /* Columns read back, in the order incident_row() expects. */
-#define INCIDENT_COLUMNS                                                                  \
-	"id, uid, ts, received_ms, queue_id, policy, action, from_user, dlp_profile,"     \
-	" dlp_rule, dlp_rule_severity, dlp_rule_count, dlp_unique_count,"                 \
-	" dlp_is_unique_count, object, md5, file_size, upstream_reply, anomalies,"        \
+#define INCIDENT_COLUMNS                                                              \
+	"id, uid, ts, received_ms, queue_id, policy, action, from_user, dlp_profile," \
+	" dlp_rule, dlp_rule_severity, dlp_rule_count, dlp_unique_count,"             \
+	" dlp_is_unique_count, object, md5, file_size, upstream_reply, anomalies,"    \
 	" client_addr, forensics, quarantine_id, notify_sender, details, acked"
 
 static void incident_err(char *err, size_t errlen, const char *what, sqlite3 *db)
@@ -361,8 +378,10 @@ struct incident_store *incident_store_open(const char *path, char *err, size_t e
 	}
 	char pragma[64];
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", INCIDENT_SCHEMA_VERSION);
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-			 "PRAGMA foreign_keys = ON;", NULL, NULL, NULL) != SQLITE_OK ||
+	if (sqlite3_exec(s->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			 "PRAGMA foreign_keys = ON;",
+			 NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, incident_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
@@ -371,15 +390,18 @@ struct incident_store *incident_store_open(const char *path, char *err, size_t e
 		goto fail;
 	}
 	if (sqlite3_prepare_v2(s->db,
-		"INSERT INTO incidents (uid, ts, received_ms, queue_id, policy, action, from_user,"
-		" to_user, dlp_profile, dlp_rule, dlp_rule_severity, dlp_rule_count,"
-		" dlp_unique_count, dlp_is_unique_count, object, md5, file_size, upstream_reply,"
-		" anomalies, client_addr, forensics, quarantine_id, notify_sender, details, acked)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-		-1, &s->ins, NULL) != SQLITE_OK ||
+			       "INSERT INTO incidents (uid, ts, received_ms, queue_id, policy, "
+			       "action, from_user,"
+			       " to_user, dlp_profile, dlp_rule, dlp_rule_severity, dlp_rule_count,"
+			       " dlp_unique_count, dlp_is_unique_count, object, md5, file_size, "
+			       "upstream_reply,"
+			       " anomalies, client_addr, forensics, quarantine_id, notify_sender, "
+			       "details, acked)"
+			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			       -1, &s->ins, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db,
-		"INSERT INTO incident_rcpts (incident_id, pos, rcpt) VALUES (?,?,?)", -1,
-		&s->ins_rcpt, NULL) != SQLITE_OK ||
+			       "INSERT INTO incident_rcpts (incident_id, pos, rcpt) VALUES (?,?,?)",
+			       -1, &s->ins_rcpt, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "UPDATE incidents SET acked = ? WHERE id = ?", -1, &s->ack,
 			       NULL) != SQLITE_OK) {
 		incident_err(err, errlen, path, s->db);
@@ -588,8 +610,8 @@ struct incident_reader *incident_reader_open(const char *path, char *err, size_t
 		goto fail;
 	}
 	if (sqlite3_prepare_v2(r->db,
-		"SELECT rcpt FROM incident_rcpts WHERE incident_id = ? ORDER BY pos", -1,
-		&r->rcpts, NULL) != SQLITE_OK) {
+			       "SELECT rcpt FROM incident_rcpts WHERE incident_id = ? ORDER BY pos",
+			       -1, &r->rcpts, NULL) != SQLITE_OK) {
 		incident_err(err, errlen, path, r->db);
 		goto fail;
 	}

@@ -45,31 +45,31 @@ struct alert_query;
 
 /* One incident. Every string is owned by the struct (incident_free()). */
 struct incident {
-	int64_t id;            /* "dlp_incident_id": row id, 0 until stored */
+	int64_t id;			/* "dlp_incident_id": row id, 0 until stored */
 	char uid[INCIDENT_UID_LEN + 1]; /* "_id": random hex, set by incident_create() */
-	int64_t timestamp;     /* epoch seconds of end of data */
-	uint64_t received_ms;  /* end of data, ms since the epoch */
-	char *queue_id;        /* the proxy's queue id */
-	char *policy;          /* matched policy, or NULL */
-	char *profile;         /* "dlp_profile" */
-	char *action;          /* action taken: "alert", "add-header", "block",
-				* "quarantine", "allow", "tempfail" */
-	char *severity;        /* "dlp_rule_severity": low/medium/high/critical/none */
-	char *from_user;       /* envelope sender ("" for <>) */
-	char **rcpts;          /* "smtp_to" */
+	int64_t timestamp;		/* epoch seconds of end of data */
+	uint64_t received_ms;		/* end of data, ms since the epoch */
+	char *queue_id;			/* the proxy's queue id */
+	char *policy;			/* matched policy, or NULL */
+	char *profile;			/* "dlp_profile" */
+	char *action;			/* action taken: "alert", "add-header", "block",
+					 * "quarantine", "allow", "tempfail" */
+	char *severity;			/* "dlp_rule_severity": low/medium/high/critical/none */
+	char *from_user;		/* envelope sender ("" for <>) */
+	char **rcpts;			/* "smtp_to" */
 	size_t n_rcpts;
-	char *subject;         /* "object": decoded subject (any bytes), or NULL */
-	char *rule;            /* "dlp_rule": the rule that reached `severity` */
+	char *subject;	       /* "object": decoded subject (any bytes), or NULL */
+	char *rule;	       /* "dlp_rule": the rule that reached `severity` */
 	uint32_t rule_count;   /* "dlp_rule_count" */
 	uint32_t unique_count; /* "dlp_unique_count" */
 	bool is_unique_count;  /* "dlp_is_unique_count": the rule counts unique */
-	char *details;         /* JSON: {"rules":[...],"entities":[...],"anomalies":[...]} */
-	char md5[33];          /* hex md5 of the message as received, "" unknown */
-	uint64_t size;         /* "file_size": message bytes */
+	char *details;	       /* JSON: {"rules":[...],"entities":[...],"anomalies":[...]} */
+	char md5[33];	       /* hex md5 of the message as received, "" unknown */
+	uint64_t size;	       /* "file_size": message bytes */
 	char *upstream_reply;  /* final upstream reply line, or NULL (blocked) */
 	uint32_t anomalies;    /* enum dlp_anomaly bits */
 	char *client_addr;     /* sender MTA address, or NULL */
-	bool forensics;        /* a forensic copy is stored under uid */
+	bool forensics;	       /* a forensic copy is stored under uid */
 	char *quarantine_id;   /* quarantine item id, or NULL */
 	bool notify_sender;
 	bool acked;
@@ -83,15 +83,15 @@ struct incident_meta {
 	const char *mail_from;
 	const char *const *rcpts;
 	size_t n_rcpts;
-	uint64_t received_ms;       /* 0 = now */
-	const char *action_taken;   /* NULL = the verdict's action */
+	uint64_t received_ms;	  /* 0 = now */
+	const char *action_taken; /* NULL = the verdict's action */
 	const char *upstream_reply;
-	const char *md5;            /* 32 hex chars */
-	uint64_t size;              /* 0 = verdict->raw_bytes */
+	const char *md5; /* 32 hex chars */
+	uint64_t size;	 /* 0 = verdict->raw_bytes */
 	const char *client_addr;
 	const char *quarantine_id;
 	bool forensics;
-	const struct cfg *cfg;      /* optional: rule count modes for dlp_is_unique_count */
+	const struct cfg *cfg; /* optional: rule count modes for dlp_is_unique_count */
 };
 
 /* Build an incident from a verdict (borrowed; may be freed afterwards).
@@ -136,19 +136,19 @@ void incident_reader_close(struct incident_reader *r); /* NULL is a no-op */
 
 struct incident_filter {
 	const struct alert_query *query; /* compiled alerts query, or NULL */
-	int64_t start, end;    /* timestamp >= start and < end; 0 = unbounded */
-	int acked;             /* -1 any, 0 not acked, 1 acked */
-	const char *action;    /* only this action taken, or NULL */
-	int64_t after_id;      /* only id > after_id (iterators); 0 = any */
-	bool oldest_first;     /* order by id ascending instead of newest first */
-	size_t limit;          /* 0 = no limit */
+	int64_t start, end;		 /* timestamp >= start and < end; 0 = unbounded */
+	int acked;			 /* -1 any, 0 not acked, 1 acked */
+	const char *action;		 /* only this action taken, or NULL */
+	int64_t after_id;		 /* only id > after_id (iterators); 0 = any */
+	bool oldest_first;		 /* order by id ascending instead of newest first */
+	size_t limit;			 /* 0 = no limit */
 	size_t skip;
 };
 
 /* Call cb for each matching incident, newest first (timestamp, then id,
- * descending) or, with oldest_first, in id order. The incident passed is only valid during the call. A
- * non-zero return from cb stops the walk and is returned. Otherwise returns
- * the number of incidents visited, or a negative errno (-EIO). */
+ * descending) or, with oldest_first, in id order. The incident passed is only valid during the
+ * call. A non-zero return from cb stops the walk and is returned. Otherwise returns the number of
+ * incidents visited, or a negative errno (-EIO). */
 int64_t incident_reader_query(struct incident_reader *r, const struct incident_filter *f,
 			      int (*cb)(void *arg, const struct incident *inc), void *arg);
 

@@ -41,11 +41,17 @@ static size_t notify_utf8_len(const unsigned char *s, size_t n)
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2; cp = c & 0x1f; min = 0x80;
+		len = 2;
+		cp = c & 0x1f;
+		min = 0x80;
 	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3; cp = c & 0x0f; min = 0x800;
+		len = 3;
+		cp = c & 0x0f;
+		min = 0x800;
 	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4; cp = c & 0x07; min = 0x10000;
+		len = 4;
+		cp = c & 0x07;
+		min = 0x10000;
 	} else {
 		return 0;
 	}
@@ -177,8 +183,8 @@ static bool notify_addr_ok(const char *a)
 	if (a == NULL || a[0] == '\0' || strcmp(a, "<>") == 0 || strlen(a) > 320)
 		return false;
 	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
-		if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '"' ||
-		    *p == '(' || *p == ')' || *p == ',' || *p == ';' || *p == '\\')
+		if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '"' || *p == '(' ||
+		    *p == ')' || *p == ',' || *p == ';' || *p == '\\')
 			return false;
 	return strchr(a, '@') != NULL;
 }
@@ -204,8 +210,8 @@ static void notify_subject(struct api_buf *b, const char *s, size_t n)
 	while (i < n) {
 		size_t take = 0;
 		while (i + take < n) {
-			size_t l = notify_utf8_len((const unsigned char *)s + i + take,
-						   n - i - take);
+			size_t l =
+				notify_utf8_len((const unsigned char *)s + i + take, n - i - take);
 			if (l == 0)
 				l = 1; /* cannot happen: input was cleaned */
 			if (take + l > 42)
@@ -240,7 +246,8 @@ static void notify_qp(struct api_buf *b, const char *s, size_t n)
 		}
 		char enc[3];
 		size_t el;
-		bool at_eol = i + 1 == n || s[i + 1] == '\n' || (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
+		bool at_eol = i + 1 == n || s[i + 1] == '\n' ||
+			      (s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n');
 		if ((c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_eol)) {
 			enc[0] = (char)c;
 			el = 1;
@@ -320,17 +327,22 @@ int notify_build(const struct notify_params *p, const struct notify_event *ev, c
 	return *out ? 0 : -ENOMEM;
 }
 
-int notify_build_for_incident(const struct notify_params *p, const struct incident *inc,
-			      char **out, size_t *len)
+int notify_build_for_incident(const struct notify_params *p, const struct incident *inc, char **out,
+			      size_t *len)
 {
 	if (inc == NULL) {
 		*out = NULL;
 		return -EINVAL;
 	}
 	struct notify_event ev = {
-		.sender = inc->from_user, .policy = inc->policy, .subject = inc->subject,
-		.rcpts = (const char *const *)inc->rcpts, .n_rcpts = inc->n_rcpts,
-		.time = inc->timestamp, .queue_id = inc->queue_id, .action = inc->action,
+		.sender = inc->from_user,
+		.policy = inc->policy,
+		.subject = inc->subject,
+		.rcpts = (const char *const *)inc->rcpts,
+		.n_rcpts = inc->n_rcpts,
+		.time = inc->timestamp,
+		.queue_id = inc->queue_id,
+		.action = inc->action,
 	};
 	return notify_build(p, &ev, out, len);
 }
@@ -349,7 +361,8 @@ char *notify_load_template(const char *path, char *err, size_t errlen)
 	}
 	struct stat st;
 	if (fstat(fileno(f), &st) != 0 || st.st_size > NOTIFY_MAX_TEMPLATE) {
-		snprintf(err, errlen, "%s: template larger than %d bytes", path, NOTIFY_MAX_TEMPLATE);
+		snprintf(err, errlen, "%s: template larger than %d bytes", path,
+			 NOTIFY_MAX_TEMPLATE);
 		fclose(f);
 		return NULL;
 	}

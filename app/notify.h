@@ -40,21 +40,21 @@ struct incident;
 #define NOTIFY_MAX_TEMPLATE (64 * 1024)
 
 struct notify_params {
-	const char *from;          /* From: address; NULL = "postmaster@<hostname>" */
-	const char *subject_tmpl;  /* NULL = NOTIFY_DEFAULT_SUBJECT */
-	const char *body_tmpl;     /* NULL = the built-in text (notify.c) */
-	const char *hostname;      /* appliance.hostname, for Message-ID and {hostname} */
+	const char *from;	  /* From: address; NULL = "postmaster@<hostname>" */
+	const char *subject_tmpl; /* NULL = NOTIFY_DEFAULT_SUBJECT */
+	const char *body_tmpl;	  /* NULL = the built-in text (notify.c) */
+	const char *hostname;	  /* appliance.hostname, for Message-ID and {hostname} */
 };
 
 struct notify_event {
-	const char *sender;        /* envelope sender: the notice's recipient */
+	const char *sender; /* envelope sender: the notice's recipient */
 	const char *policy;
-	const char *subject;       /* decoded subject of the flagged message, or NULL */
+	const char *subject; /* decoded subject of the flagged message, or NULL */
 	const char *const *rcpts;
 	size_t n_rcpts;
-	int64_t time;              /* epoch seconds of the flagged message */
+	int64_t time; /* epoch seconds of the flagged message */
 	const char *queue_id;
-	const char *action;        /* "block", "add-header", ... */
+	const char *action; /* "block", "add-header", ... */
 };
 
 /*
@@ -68,8 +68,8 @@ int notify_build(const struct notify_params *p, const struct notify_event *ev, c
 
 /* The same for an incident (uses its from_user, policy, subject, rcpts,
  * timestamp, queue_id and action). */
-int notify_build_for_incident(const struct notify_params *p, const struct incident *inc,
-			      char **out, size_t *len);
+int notify_build_for_incident(const struct notify_params *p, const struct incident *inc, char **out,
+			      size_t *len);
 
 /* Read a template file (UTF-8 text, at most NOTIFY_MAX_TEMPLATE bytes) for
  * the config loader. NULL with a reason in err. */

@@ -31,7 +31,7 @@ struct quarantine_store {
 	struct incident_queue *q; /* async: struct qs_pending * */
 	atomic_uint_fast64_t pending_bytes;
 	pthread_mutex_t lock;
-	size_t count;   /* under lock */
+	size_t count;	/* under lock */
 	uint64_t bytes; /* under lock: .eml sizes */
 };
 
@@ -132,7 +132,8 @@ static char *qs_dec(const char *s)
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n && qs_hex((unsigned char)s[i + 1]) >= 0 &&
 		    qs_hex((unsigned char)s[i + 2]) >= 0) {
-			int v = qs_hex((unsigned char)s[i + 1]) * 16 + qs_hex((unsigned char)s[i + 2]);
+			int v = qs_hex((unsigned char)s[i + 1]) * 16 +
+				qs_hex((unsigned char)s[i + 2]);
 			if (v == 0) { /* NUL never written; refuse to truncate */
 				free(out);
 				return NULL;
@@ -208,7 +209,10 @@ static struct quarantine_entry *qs_read_meta(const struct quarantine_store *qs, 
 				e->n_rcpts++;
 			continue;
 		}
-		static const struct { const char *k; size_t off; } keys[] = {
+		static const struct {
+			const char *k;
+			size_t off;
+		} keys[] = {
 			{"queue_id", offsetof(struct quarantine_entry, queue_id)},
 			{"mail_from", offsetof(struct quarantine_entry, mail_from)},
 			{"helo", offsetof(struct quarantine_entry, helo)},
@@ -343,10 +347,17 @@ static void qs_rec_from_item(struct qs_rec *r, const struct quarantine_item *it)
 {
 	const struct dlp_verdict *v = it->verdict;
 	*r = (struct qs_rec){
-		.queue_id = it->queue_id, .mail_from = it->mail_from, .helo = it->client_helo,
-		.rcpts = it->rcpts, .n_rcpts = it->n_rcpts, .received_ms = it->received_ms,
-		.iov = it->iov, .n_iov = it->n_iov, .size = it->size,
-		.policy = v ? v->policy : NULL, .profile = v ? v->profile : NULL,
+		.queue_id = it->queue_id,
+		.mail_from = it->mail_from,
+		.helo = it->client_helo,
+		.rcpts = it->rcpts,
+		.n_rcpts = it->n_rcpts,
+		.received_ms = it->received_ms,
+		.iov = it->iov,
+		.n_iov = it->n_iov,
+		.size = it->size,
+		.policy = v ? v->policy : NULL,
+		.profile = v ? v->profile : NULL,
 		.severity = v ? incident_severity_name(v->severity) : NULL,
 		.subject = v ? v->subject : NULL,
 	};
@@ -448,11 +459,19 @@ unsigned quarantine_store_drain(struct quarantine_store *qs, unsigned max, unsig
 			break;
 		struct iovec iov = {p->msg, p->size};
 		struct qs_rec r = {
-			.queue_id = p->queue_id, .mail_from = p->mail_from, .helo = p->helo,
-			.policy = p->policy, .profile = p->profile, .severity = p->severity,
-			.subject = p->subject, .rcpts = (const char *const *)p->rcpts,
-			.n_rcpts = p->n_rcpts, .received_ms = p->received_ms, .iov = &iov,
-			.n_iov = 1, .size = p->size,
+			.queue_id = p->queue_id,
+			.mail_from = p->mail_from,
+			.helo = p->helo,
+			.policy = p->policy,
+			.profile = p->profile,
+			.severity = p->severity,
+			.subject = p->subject,
+			.rcpts = (const char *const *)p->rcpts,
+			.n_rcpts = p->n_rcpts,
+			.received_ms = p->received_ms,
+			.iov = &iov,
+			.n_iov = 1,
+			.size = p->size,
 		};
 		if (qs_write(qs, &r, false, NULL) == 0)
 			n++;
@@ -503,8 +522,8 @@ static int qs_scan(struct quarantine_store *qs)
 	return 0;
 }
 
-struct quarantine_store *quarantine_store_open(const struct quarantine_store_params *p,
-					       char *err, size_t errlen)
+struct quarantine_store *quarantine_store_open(const struct quarantine_store_params *p, char *err,
+					       size_t errlen)
 {
 	char dummy[1];
 	if (err == NULL || errlen == 0) {
@@ -636,8 +655,8 @@ int quarantine_store_list(struct quarantine_store *qs,
 	return rc ? rc : total;
 }
 
-int quarantine_store_get(struct quarantine_store *qs, const char *id,
-			 struct quarantine_entry **e, int *fd)
+int quarantine_store_get(struct quarantine_store *qs, const char *id, struct quarantine_entry **e,
+			 int *fd)
 {
 	*e = NULL;
 	if (fd)
@@ -688,8 +707,8 @@ static int qs_read_all(int fd, char **buf, size_t *len)
 	return 0;
 }
 
-int quarantine_store_release(struct quarantine_store *qs, const char *id,
-			     quarantine_relay_fn relay, void *arg)
+int quarantine_store_release(struct quarantine_store *qs, const char *id, quarantine_relay_fn relay,
+			     void *arg)
 {
 	if (!qs_id_ok(id))
 		return -EINVAL;

@@ -49,17 +49,17 @@
 struct quarantine_store;
 
 struct quarantine_store_params {
-	const char *directory;      /* created (one level) if missing */
-	bool sync;                  /* see above */
+	const char *directory;	    /* created (one level) if missing */
+	bool sync;		    /* see above */
 	unsigned queue_capacity;    /* async: items pending, default 1024 */
 	uint64_t max_pending_bytes; /* async: bytes pending, default 256 MiB */
-	uint64_t max_bytes;         /* total kept on disk, 0 = unbounded: put()
+	uint64_t max_bytes;	    /* total kept on disk, 0 = unbounded: put()
 				     * fails with -ENOSPC beyond it */
 };
 
 /* NULL with a message in err. */
-struct quarantine_store *quarantine_store_open(const struct quarantine_store_params *p,
-					       char *err, size_t errlen);
+struct quarantine_store *quarantine_store_open(const struct quarantine_store_params *p, char *err,
+					       size_t errlen);
 /* Writes nothing more; pending async items are written first. NULL no-op. */
 void quarantine_store_close(struct quarantine_store *qs);
 
@@ -83,7 +83,7 @@ struct quarantine_entry {
 	char **rcpts;
 	size_t n_rcpts;
 	char *helo;
-	char *policy;   /* NULL if no verdict */
+	char *policy; /* NULL if no verdict */
 	char *profile;
 	char *severity;
 	char *subject;
@@ -102,18 +102,18 @@ int quarantine_store_list(struct quarantine_store *qs,
 
 /* Metadata (*e, caller frees) and optionally an fd open on the message
  * (caller closes). 0, -ENOENT, -EINVAL (malformed id), -errno. */
-int quarantine_store_get(struct quarantine_store *qs, const char *id,
-			 struct quarantine_entry **e, int *fd);
+int quarantine_store_get(struct quarantine_store *qs, const char *id, struct quarantine_entry **e,
+			 int *fd);
 
 /* Relay function: take the message for relaying. msg/len are valid during
  * the call only. Returns 0 when taken, or a negative errno. */
-typedef int (*quarantine_relay_fn)(void *arg, const struct quarantine_entry *e,
-				   const void *msg, size_t len);
+typedef int (*quarantine_relay_fn)(void *arg, const struct quarantine_entry *e, const void *msg,
+				   size_t len);
 
 /* 0 (taken: now releasing), -ENOENT, -EINVAL, -EBUSY (already releasing),
  * the relay function's error (item stays held), -errno. */
-int quarantine_store_release(struct quarantine_store *qs, const char *id,
-			     quarantine_relay_fn relay, void *arg);
+int quarantine_store_release(struct quarantine_store *qs, const char *id, quarantine_relay_fn relay,
+			     void *arg);
 
 /* The upstream's answer for a release: ok deletes the item, !ok puts it
  * back on hold. 0, -ENOENT (not releasing). */

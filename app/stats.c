@@ -28,69 +28,95 @@ struct stats_desc {
 static const struct stats_desc stats_desc[STATS_COUNT] = {
 	[STATS_TCP_ACCEPTED] = {"tcp", "accepted", false, "TCP passive opens completed"},
 	[STATS_TCP_CONNECTED] = {"tcp", "connected", false, "TCP active opens completed"},
-	[STATS_TCP_CONNECT_FAILED] = {"tcp", "connect_failed", false, "TCP active opens that failed"},
+	[STATS_TCP_CONNECT_FAILED] = {"tcp", "connect_failed", false,
+				      "TCP active opens that failed"},
 	[STATS_TCP_CLOSED] = {"tcp", "closed", false, "TCP connections closed"},
 	[STATS_TCP_RESET_SENT] = {"tcp", "reset_sent", false, "RST segments sent"},
 	[STATS_TCP_RESET_RECEIVED] = {"tcp", "reset_received", false, "RST segments accepted"},
 	[STATS_TCP_RETRANSMITS] = {"tcp", "retransmits", false, "segments retransmitted"},
 	[STATS_TCP_SYN_COOKIES_SENT] = {"tcp", "syn_cookies_sent", false, "SYN cookies sent"},
-	[STATS_TCP_SYN_COOKIES_VALID] = {"tcp", "syn_cookies_valid", false, "SYN cookies validated"},
+	[STATS_TCP_SYN_COOKIES_VALID] = {"tcp", "syn_cookies_valid", false,
+					 "SYN cookies validated"},
 	[STATS_TCP_BAD_SEGMENTS] = {"tcp", "bad_segments", false, "segments dropped as invalid"},
-	[STATS_TCP_SOURCE_LIMITED] = {"tcp", "source_limited", false, "connections refused by the per-source limit"},
-	[STATS_TCP_TIMEOUTS] = {"tcp", "timeouts", false, "connections closed by idle or total timeouts"},
+	[STATS_TCP_SOURCE_LIMITED] = {"tcp", "source_limited", false,
+				      "connections refused by the per-source limit"},
+	[STATS_TCP_TIMEOUTS] = {"tcp", "timeouts", false,
+				"connections closed by idle or total timeouts"},
 	[STATS_TCP_ACTIVE] = {"tcp", "active", true, "open TCP connections"},
 	[STATS_TLS_HANDSHAKES] = {"tls", "handshakes", false, "inbound TLS handshakes completed"},
-	[STATS_TLS_HANDSHAKE_FAILURES] = {"tls", "handshake_failures", false, "inbound TLS handshakes failed"},
+	[STATS_TLS_HANDSHAKE_FAILURES] = {"tls", "handshake_failures", false,
+					  "inbound TLS handshakes failed"},
 	[STATS_TLS_STARTTLS] = {"tls", "starttls", false, "STARTTLS commands accepted"},
 	[STATS_TLS_IMPLICIT] = {"tls", "implicit", false, "implicit TLS connections"},
 	[STATS_TLS_RESUMED] = {"tls", "resumed", false, "TLS sessions resumed"},
-	[STATS_TLS_UPSTREAM_HANDSHAKES] = {"tls", "upstream_handshakes", false, "upstream TLS handshakes completed"},
-	[STATS_TLS_UPSTREAM_FAILURES] = {"tls", "upstream_failures", false, "upstream TLS handshakes or verifications failed"},
+	[STATS_TLS_UPSTREAM_HANDSHAKES] = {"tls", "upstream_handshakes", false,
+					   "upstream TLS handshakes completed"},
+	[STATS_TLS_UPSTREAM_FAILURES] = {"tls", "upstream_failures", false,
+					 "upstream TLS handshakes or verifications failed"},
 	[STATS_SMTP_SESSIONS] = {"smtp", "sessions", false, "SMTP sessions started"},
-	[STATS_SMTP_SESSIONS_ACTIVE] = {"smtp", "sessions_active", true, "SMTP sessions in progress"},
+	[STATS_SMTP_SESSIONS_ACTIVE] = {"smtp", "sessions_active", true,
+					"SMTP sessions in progress"},
 	[STATS_SMTP_MESSAGES] = {"smtp", "messages", false, "messages received to end of data"},
-	[STATS_SMTP_MESSAGES_RELAYED] = {"smtp", "messages_relayed", false, "messages accepted by the upstream MTA"},
+	[STATS_SMTP_MESSAGES_RELAYED] = {"smtp", "messages_relayed", false,
+					 "messages accepted by the upstream MTA"},
 	[STATS_SMTP_BYTES] = {"smtp", "bytes", false, "message bytes received"},
 	[STATS_SMTP_RECIPIENTS] = {"smtp", "recipients", false, "recipients accepted"},
 	[STATS_SMTP_REPLIES_4XX] = {"smtp", "replies_4xx", false, "4xx replies sent to senders"},
 	[STATS_SMTP_REPLIES_5XX] = {"smtp", "replies_5xx", false, "5xx replies sent to senders"},
 	[STATS_SMTP_OVERSIZE] = {"smtp", "oversize", false, "messages refused as too large"},
-	[STATS_SMTP_TOO_MANY_RECIPIENTS] = {"smtp", "too_many_recipients", false, "recipients refused over the limit"},
-	[STATS_SMTP_LINE_TOO_LONG] = {"smtp", "line_too_long", false, "over-long command or text lines"},
+	[STATS_SMTP_TOO_MANY_RECIPIENTS] = {"smtp", "too_many_recipients", false,
+					    "recipients refused over the limit"},
+	[STATS_SMTP_LINE_TOO_LONG] = {"smtp", "line_too_long", false,
+				      "over-long command or text lines"},
 	[STATS_SMTP_BARE_LF] = {"smtp", "bare_lf", false, "bare LF seen"},
-	[STATS_SMTP_SMUGGLING] = {"smtp", "smuggling", false, "end-of-data smuggling variants seen"},
+	[STATS_SMTP_SMUGGLING] = {"smtp", "smuggling", false,
+				  "end-of-data smuggling variants seen"},
 	[STATS_SMTP_PROTOCOL_ERRORS] = {"smtp", "protocol_errors", false, "SMTP protocol errors"},
-	[STATS_SMTP_UPSTREAM_FAILURES] = {"smtp", "upstream_failures", false, "upstream unreachable or temporary failures"},
+	[STATS_SMTP_UPSTREAM_FAILURES] = {"smtp", "upstream_failures", false,
+					  "upstream unreachable or temporary failures"},
 	[STATS_DLP_MESSAGES] = {"dlp", "messages", false, "messages scanned"},
 	[STATS_DLP_BYTES_DECODED] = {"dlp", "bytes_decoded", false, "decoded bytes scanned"},
 	[STATS_DLP_MATCHES] = {"dlp", "matches", false, "entity matches"},
 	[STATS_DLP_RULES_TRIGGERED] = {"dlp", "rules_triggered", false, "rules triggered"},
-	[STATS_DLP_POLICIES_MATCHED] = {"dlp", "policies_matched", false, "messages that matched a policy"},
+	[STATS_DLP_POLICIES_MATCHED] = {"dlp", "policies_matched", false,
+					"messages that matched a policy"},
 	[STATS_DLP_ANOMALIES] = {"dlp", "anomalies", false, "messages with decoding anomalies"},
 	[STATS_DLP_UNSCANNABLE] = {"dlp", "unscannable", false, "messages not fully scannable"},
 	[STATS_DLP_ERRORS] = {"dlp", "errors", false, "scan errors"},
 	[STATS_ACTION_ALLOW] = {"actions", "allow", false, "messages allowed"},
 	[STATS_ACTION_ALERT] = {"actions", "alert", false, "messages alerted"},
-	[STATS_ACTION_ADD_HEADER] = {"actions", "add_header", false, "messages with a policy header added"},
+	[STATS_ACTION_ADD_HEADER] = {"actions", "add_header", false,
+				     "messages with a policy header added"},
 	[STATS_ACTION_BLOCK] = {"actions", "block", false, "messages blocked"},
 	[STATS_ACTION_QUARANTINE] = {"actions", "quarantine", false, "messages quarantined"},
 	[STATS_ACTION_TEMPFAIL] = {"actions", "tempfail", false, "messages temporarily failed"},
 	[STATS_ACTION_NOTIFY_SENDER] = {"actions", "notify_sender", false, "sender notices sent"},
-	[STATS_INCIDENTS_RECORDED] = {"management", "incidents_recorded", false, "incidents stored"},
-	[STATS_INCIDENTS_DROPPED] = {"management", "incidents_dropped", false, "incidents lost (queue full or store error)"},
-	[STATS_FORENSICS_STORED] = {"management", "forensics_stored", false, "forensic copies stored"},
-	[STATS_FORENSICS_EVICTED] = {"management", "forensics_evicted", false, "forensic copies evicted"},
-	[STATS_QUARANTINE_HELD] = {"management", "quarantine_held", false, "messages put in quarantine"},
-	[STATS_QUARANTINE_RELEASED] = {"management", "quarantine_released", false, "quarantined messages released"},
+	[STATS_INCIDENTS_RECORDED] = {"management", "incidents_recorded", false,
+				      "incidents stored"},
+	[STATS_INCIDENTS_DROPPED] = {"management", "incidents_dropped", false,
+				     "incidents lost (queue full or store error)"},
+	[STATS_FORENSICS_STORED] = {"management", "forensics_stored", false,
+				    "forensic copies stored"},
+	[STATS_FORENSICS_EVICTED] = {"management", "forensics_evicted", false,
+				     "forensic copies evicted"},
+	[STATS_QUARANTINE_HELD] = {"management", "quarantine_held", false,
+				   "messages put in quarantine"},
+	[STATS_QUARANTINE_RELEASED] = {"management", "quarantine_released", false,
+				       "quarantined messages released"},
 	[STATS_API_REQUESTS] = {"management", "api_requests", false, "API requests"},
-	[STATS_API_UNAUTHORIZED] = {"management", "api_unauthorized", false, "API requests refused with 401"},
+	[STATS_API_UNAUTHORIZED] = {"management", "api_unauthorized", false,
+				    "API requests refused with 401"},
 };
 
 static const char *const stats_port_names[STATS_PORT_COUNT] = {
-	[STATS_PORT_RX_PACKETS] = "rx_packets", [STATS_PORT_RX_BYTES] = "rx_bytes",
-	[STATS_PORT_TX_PACKETS] = "tx_packets", [STATS_PORT_TX_BYTES] = "tx_bytes",
-	[STATS_PORT_RX_DROPPED] = "rx_dropped", [STATS_PORT_TX_DROPPED] = "tx_dropped",
-	[STATS_PORT_ARP] = "arp", [STATS_PORT_ICMP] = "icmp",
+	[STATS_PORT_RX_PACKETS] = "rx_packets",
+	[STATS_PORT_RX_BYTES] = "rx_bytes",
+	[STATS_PORT_TX_PACKETS] = "tx_packets",
+	[STATS_PORT_TX_BYTES] = "tx_bytes",
+	[STATS_PORT_RX_DROPPED] = "rx_dropped",
+	[STATS_PORT_TX_DROPPED] = "tx_dropped",
+	[STATS_PORT_ARP] = "arp",
+	[STATS_PORT_ICMP] = "icmp",
 };
 
 const char *stats_group(enum stats_id id)
@@ -166,7 +192,8 @@ void stats_read(const struct stats *s, struct stats_totals *out)
 			out->c[i] += __atomic_load_n(&blk->c[i], __ATOMIC_RELAXED);
 		for (unsigned p = 0; p < s->n_ports; p++)
 			for (unsigned i = 0; i < STATS_PORT_COUNT; i++)
-				out->port[p][i] += __atomic_load_n(&blk->port[p][i], __ATOMIC_RELAXED);
+				out->port[p][i] +=
+					__atomic_load_n(&blk->port[p][i], __ATOMIC_RELAXED);
 	}
 }
 
@@ -249,9 +276,14 @@ char *stats_render_prometheus(const struct stats *s, size_t *len)
 		return NULL;
 	stats_read(s, &t);
 	static const char *const port_help[STATS_PORT_COUNT] = {
-		"frames received", "bytes received", "frames sent", "bytes sent",
-		"frames dropped on receive", "frames dropped on transmit",
-		"ARP frames handled", "ICMP messages handled",
+		"frames received",
+		"bytes received",
+		"frames sent",
+		"bytes sent",
+		"frames dropped on receive",
+		"frames dropped on transmit",
+		"ARP frames handled",
+		"ICMP messages handled",
 	};
 	for (unsigned i = 0; i < STATS_PORT_COUNT; i++) {
 		fprintf(f, "# HELP smtpdlp_port_%s_total %s\n", stats_port_names[i], port_help[i]);
@@ -269,7 +301,8 @@ char *stats_render_prometheus(const struct stats *s, size_t *len)
 		fprintf(f, "# TYPE smtpdlp_%s_%s%s %s\n", d->group, d->name, suffix,
 			d->gauge ? "gauge" : "counter");
 		if (d->gauge)
-			fprintf(f, "smtpdlp_%s_%s %lld\n", d->group, d->name, (long long)(int64_t)t.c[i]);
+			fprintf(f, "smtpdlp_%s_%s %lld\n", d->group, d->name,
+				(long long)(int64_t)t.c[i]);
 		else
 			fprintf(f, "smtpdlp_%s_%s_total %llu\n", d->group, d->name,
 				(unsigned long long)t.c[i]);

@@ -26,8 +26,8 @@
 /* Global (not per port) counters. Names in stats.c (stats_name()). */
 enum stats_id {
 	/* tcp */
-	STATS_TCP_ACCEPTED = 0,      /* passive opens completed */
-	STATS_TCP_CONNECTED,         /* active opens (upstream) completed */
+	STATS_TCP_ACCEPTED = 0, /* passive opens completed */
+	STATS_TCP_CONNECTED,	/* active opens (upstream) completed */
 	STATS_TCP_CONNECT_FAILED,
 	STATS_TCP_CLOSED,
 	STATS_TCP_RESET_SENT,
@@ -35,12 +35,12 @@ enum stats_id {
 	STATS_TCP_RETRANSMITS,
 	STATS_TCP_SYN_COOKIES_SENT,
 	STATS_TCP_SYN_COOKIES_VALID,
-	STATS_TCP_BAD_SEGMENTS,      /* checksum, RFC 5961 challenge cases */
-	STATS_TCP_SOURCE_LIMITED,    /* refused by the per-source limit */
-	STATS_TCP_TIMEOUTS,          /* idle / total timeouts */
-	STATS_TCP_ACTIVE,            /* gauge: open connections */
+	STATS_TCP_BAD_SEGMENTS,	  /* checksum, RFC 5961 challenge cases */
+	STATS_TCP_SOURCE_LIMITED, /* refused by the per-source limit */
+	STATS_TCP_TIMEOUTS,	  /* idle / total timeouts */
+	STATS_TCP_ACTIVE,	  /* gauge: open connections */
 	/* tls */
-	STATS_TLS_HANDSHAKES,        /* inbound, completed */
+	STATS_TLS_HANDSHAKES, /* inbound, completed */
 	STATS_TLS_HANDSHAKE_FAILURES,
 	STATS_TLS_STARTTLS,
 	STATS_TLS_IMPLICIT,
@@ -50,11 +50,11 @@ enum stats_id {
 	/* smtp */
 	STATS_SMTP_SESSIONS,
 	STATS_SMTP_SESSIONS_ACTIVE,  /* gauge */
-	STATS_SMTP_MESSAGES,         /* end of data reached */
+	STATS_SMTP_MESSAGES,	     /* end of data reached */
 	STATS_SMTP_MESSAGES_RELAYED, /* upstream said 2xx */
-	STATS_SMTP_BYTES,            /* message bytes received */
+	STATS_SMTP_BYTES,	     /* message bytes received */
 	STATS_SMTP_RECIPIENTS,
-	STATS_SMTP_REPLIES_4XX,      /* sent to the sender */
+	STATS_SMTP_REPLIES_4XX, /* sent to the sender */
 	STATS_SMTP_REPLIES_5XX,
 	STATS_SMTP_OVERSIZE,
 	STATS_SMTP_TOO_MANY_RECIPIENTS,
@@ -69,7 +69,7 @@ enum stats_id {
 	STATS_DLP_MATCHES,
 	STATS_DLP_RULES_TRIGGERED,
 	STATS_DLP_POLICIES_MATCHED,
-	STATS_DLP_ANOMALIES,         /* messages with any anomaly bit */
+	STATS_DLP_ANOMALIES, /* messages with any anomaly bit */
 	STATS_DLP_UNSCANNABLE,
 	STATS_DLP_ERRORS,
 	/* actions taken */
@@ -82,7 +82,7 @@ enum stats_id {
 	STATS_ACTION_NOTIFY_SENDER,
 	/* management */
 	STATS_INCIDENTS_RECORDED,
-	STATS_INCIDENTS_DROPPED,     /* hand-off queue full or store error */
+	STATS_INCIDENTS_DROPPED, /* hand-off queue full or store error */
 	STATS_FORENSICS_STORED,
 	STATS_FORENSICS_EVICTED,
 	STATS_QUARANTINE_HELD,
@@ -98,8 +98,8 @@ enum stats_port_id {
 	STATS_PORT_RX_BYTES,
 	STATS_PORT_TX_PACKETS,
 	STATS_PORT_TX_BYTES,
-	STATS_PORT_RX_DROPPED,   /* no mbuf / ring full */
-	STATS_PORT_TX_DROPPED,   /* NIC did not take them */
+	STATS_PORT_RX_DROPPED, /* no mbuf / ring full */
+	STATS_PORT_TX_DROPPED, /* NIC did not take them */
 	STATS_PORT_ARP,
 	STATS_PORT_ICMP,
 	STATS_PORT_COUNT
@@ -114,9 +114,9 @@ struct stats_block {
 struct stats;
 
 struct stats_params {
-	unsigned n_blocks;            /* writers: lcores + control, <= STATS_MAX_BLOCKS */
+	unsigned n_blocks;	       /* writers: lcores + control, <= STATS_MAX_BLOCKS */
 	const char *const *port_names; /* n_ports names ("inside"); copied */
-	unsigned n_ports;             /* <= STATS_MAX_PORTS */
+	unsigned n_ports;	       /* <= STATS_MAX_PORTS */
 };
 
 /* Create a registry with zeroed blocks. NULL + errno (EINVAL, ENOMEM). */
@@ -143,8 +143,8 @@ static inline void stats_sub(struct stats_block *b, enum stats_id id, uint64_t n
 	__atomic_store_n(&b->c[id], b->c[id] - n, __ATOMIC_RELAXED);
 }
 
-static inline void stats_port_add(struct stats_block *b, unsigned port,
-				  enum stats_port_id id, uint64_t n)
+static inline void stats_port_add(struct stats_block *b, unsigned port, enum stats_port_id id,
+				  uint64_t n)
 {
 	if (port < STATS_MAX_PORTS)
 		__atomic_store_n(&b->port[port][id], b->port[port][id] + n, __ATOMIC_RELAXED);

@@ -43,7 +43,8 @@ static const struct ok_case ok_cases[] = {
 	{"file_size gt 1000 and dlp_rule_count ge '2'", "(file_size > ?) AND (dlp_rule_count >= ?)",
 	 "#1000|#2"},
 	{"dlp_incident_id in [1, 2,3]", "(id IN (?,?,?))", "#1|#2|#3"},
-	{"from_user eq 'Alice@Corp.Example'", "(from_user COLLATE NOCASE = ?)", "Alice@Corp.Example"},
+	{"from_user eq 'Alice@Corp.Example'", "(from_user COLLATE NOCASE = ?)",
+	 "Alice@Corp.Example"},
 	{"smtp_to eq 'bob@ext.example'",
 	 "(EXISTS (SELECT 1 FROM incident_rcpts r WHERE r.incident_id = incidents.id AND "
 	 "r.rcpt COLLATE NOCASE = ?))",
@@ -57,7 +58,8 @@ static const struct ok_case ok_cases[] = {
 	 "r.rcpt LIKE ? ESCAPE '\\'))",
 	 "%ext.example%"},
 	{"object eq 'it''s'", "(object = ?)", "it's"},
-	{"object eq 'x); DROP TABLE incidents; --'", "(object = ?)", "x); DROP TABLE incidents; --"},
+	{"object eq 'x); DROP TABLE incidents; --'", "(object = ?)",
+	 "x); DROP TABLE incidents; --"},
 	{"_id eq 'abc' and acked eq 'no'", "(uid = ?) AND (acked = ?)", "abc|#0"},
 	{"timestamp ge 1700000000 and timestamp lt 1800000000", "(ts >= ?) AND (ts < ?)",
 	 "#1700000000|#1800000000"},
@@ -83,14 +85,19 @@ static sqlite3 *schema_db(void)
 {
 	sqlite3 *db;
 	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db,
-		"CREATE TABLE incidents(id INTEGER PRIMARY KEY, uid TEXT, ts INTEGER, type TEXT,"
-		" alert_type TEXT, policy TEXT, action TEXT, from_user TEXT, to_user TEXT,"
-		" dlp_profile TEXT, dlp_rule TEXT, dlp_rule_severity TEXT, dlp_rule_count INTEGER,"
-		" dlp_unique_count INTEGER, object TEXT, object_type TEXT, md5 TEXT,"
-		" file_size INTEGER, acked INTEGER, queue_id TEXT, upstream_reply TEXT);"
-		"CREATE TABLE incident_rcpts(incident_id INTEGER, rcpt TEXT);",
-		NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(
+		sqlite3_exec(
+			db,
+			"CREATE TABLE incidents(id INTEGER PRIMARY KEY, uid TEXT, ts INTEGER, type "
+			"TEXT,"
+			" alert_type TEXT, policy TEXT, action TEXT, from_user TEXT, to_user TEXT,"
+			" dlp_profile TEXT, dlp_rule TEXT, dlp_rule_severity TEXT, dlp_rule_count "
+			"INTEGER,"
+			" dlp_unique_count INTEGER, object TEXT, object_type TEXT, md5 TEXT,"
+			" file_size INTEGER, acked INTEGER, queue_id TEXT, upstream_reply TEXT);"
+			"CREATE TABLE incident_rcpts(incident_id INTEGER, rcpt TEXT);",
+			NULL, NULL, NULL),
+		SQLITE_OK);
 	return db;
 }
 

@@ -58,23 +58,36 @@ static int relay_fn(void *arg, const struct quarantine_entry *e, const void *msg
 	return 0;
 }
 
-static struct incident *mk_incident(const char *policy, enum cfg_action action,
-				    const char *subject, const char *rcpt, int64_t age_s)
+static struct incident *mk_incident(const char *policy, enum cfg_action action, const char *subject,
+				    const char *rcpt, int64_t age_s)
 {
 	struct dlp_rule_result rule = {.name = "Customer entitlement email",
-				       .severity = CFG_SEV_LOW, .count = 4, .unique_count = 3};
+				       .severity = CFG_SEV_LOW,
+				       .count = 4,
+				       .unique_count = 3};
 	struct dlp_match m = {.term = "Account Manager", .part = "1", .offset = 9};
-	struct dlp_entity_result ent = {.name = "customer-entitlement", .count = 4,
-					.unique_count = 3, .matches = &m, .n_matches = 1};
+	struct dlp_entity_result ent = {.name = "customer-entitlement",
+					.count = 4,
+					.unique_count = 3,
+					.matches = &m,
+					.n_matches = 1};
 	char *rcpts[] = {(char *)rcpt};
-	struct dlp_verdict v = {.action = action, .policy = (char *)policy,
-				.profile = "Customer data", .severity = CFG_SEV_LOW,
-				.rules = &rule, .n_rules = 1, .entities = &ent, .n_entities = 1,
-				.from = "alice@corp.example", .rcpts = rcpts, .n_rcpts = 1,
-				.subject = (char *)subject, .raw_bytes = sizeof(fx_msg) - 1};
-	struct incident_meta meta = {
-		.queue_id = "4Xyz", .received_ms = (uint64_t)(time(NULL) - age_s) * 1000,
-		.upstream_reply = "250 2.0.0 Ok: queued as 4Xyz"};
+	struct dlp_verdict v = {.action = action,
+				.policy = (char *)policy,
+				.profile = "Customer data",
+				.severity = CFG_SEV_LOW,
+				.rules = &rule,
+				.n_rules = 1,
+				.entities = &ent,
+				.n_entities = 1,
+				.from = "alice@corp.example",
+				.rcpts = rcpts,
+				.n_rcpts = 1,
+				.subject = (char *)subject,
+				.raw_bytes = sizeof(fx_msg) - 1};
+	struct incident_meta meta = {.queue_id = "4Xyz",
+				     .received_ms = (uint64_t)(time(NULL) - age_s) * 1000,
+				     .upstream_reply = "250 2.0.0 Ok: queued as 4Xyz"};
 	struct incident *inc = incident_create(&v, &meta);
 	ck_assert_ptr_nonnull(inc);
 	return inc;
@@ -106,7 +119,8 @@ static void setup(void)
 			    "bob@ext.example", 60),
 		mk_incident("Customer email Hold", CFG_ACTION_ADD_HEADER,
 			    "Bad \xff\xfe subject \"quoted\"\n", "carol@ext.example", 50),
-		mk_incident("Block card numbers", CFG_ACTION_BLOCK, "cards", "dave@ext.example", 40),
+		mk_incident("Block card numbers", CFG_ACTION_BLOCK, "cards", "dave@ext.example",
+			    40),
 		mk_incident("Quarantine secrets", CFG_ACTION_QUARANTINE, "secret",
 			    "erin@ext.example", 30),
 		mk_incident("Customer email Hold", CFG_ACTION_ADD_HEADER, "old", "old@ext.example",
@@ -114,8 +128,7 @@ static void setup(void)
 	};
 	char md5[33];
 	struct iovec iov = {(void *)fx_msg, sizeof(fx_msg) - 1};
-	ck_assert_int_eq(forensics_put(fx, incs[0]->uid, &iov, 1, incs[0]->details, md5, NULL),
-			 0);
+	ck_assert_int_eq(forensics_put(fx, incs[0]->uid, &iov, 1, incs[0]->details, md5, NULL), 0);
 	incs[0]->forensics = true;
 	memcpy(incs[0]->md5, md5, sizeof(md5));
 	strcpy(uid1, incs[0]->uid);
@@ -124,9 +137,14 @@ static void setup(void)
 		incident_free(incs[i]);
 
 	const char *const rc[] = {"erin@ext.example"};
-	struct quarantine_item it = {.queue_id = "Q4", .mail_from = "alice@corp.example",
-				     .rcpts = rc, .n_rcpts = 1, .iov = &iov, .n_iov = 1,
-				     .size = sizeof(fx_msg) - 1, .received_ms = 1000};
+	struct quarantine_item it = {.queue_id = "Q4",
+				     .mail_from = "alice@corp.example",
+				     .rcpts = rc,
+				     .n_rcpts = 1,
+				     .iov = &iov,
+				     .n_iov = 1,
+				     .size = sizeof(fx_msg) - 1,
+				     .received_ms = 1000};
 	ck_assert_int_eq(quarantine_store_put(qs, &it, qid), 0);
 
 	static const char *const ports[] = {"inside", "outside"};
@@ -136,10 +154,18 @@ static void setup(void)
 	stats_add(stats_block(st, 0), STATS_SMTP_MESSAGES, 42);
 
 	memset(&relayed, 0, sizeof(relayed));
-	struct api_params p = {.listen_address = "127.0.0.1", .port = 0, .token = TOKEN,
-			       .database = dbpath, .store = store, .forensics = fx,
-			       .quarantine = qs, .relay = relay_fn, .relay_arg = &relayed,
-			       .stats = st, .stats_block = stats_block(st, 1), .max_body = 4096};
+	struct api_params p = {.listen_address = "127.0.0.1",
+			       .port = 0,
+			       .token = TOKEN,
+			       .database = dbpath,
+			       .store = store,
+			       .forensics = fx,
+			       .quarantine = qs,
+			       .relay = relay_fn,
+			       .relay_arg = &relayed,
+			       .stats = st,
+			       .stats_block = stats_block(st, 1),
+			       .max_body = 4096};
 	api = api_start(&p, err, sizeof(err));
 	ck_assert_msg(api != NULL, "%s", err);
 	ck_assert_uint_ne(api_port(api), 0);
@@ -182,8 +208,8 @@ static struct http_resp http(const char *method, const char *path, const char *h
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	struct api_buf req = {0};
-	api_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s",
-		       method, path, headers ? headers : "");
+	api_buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s", method,
+		       path, headers ? headers : "");
 	if (body)
 		api_buf_printf(&req, "Content-Length: %zu\r\n\r\n%s", strlen(body), body);
 	else
@@ -229,11 +255,12 @@ static int count(const char *hay, const char *needle)
 START_TEST(test_seed_request)
 {
 	/* Exactly the seed's payload (Tines): URL-encoded query inside JSON. */
-	const char *body = "{\n  \"token\": \"" TOKEN "\",\n  \"type\": \"policy\",\n"
-			   "  \"query\": \"(policy%20in%20%5B%20'Customer%20email%20Hold'%20%5D)\",\n"
-			   "  \"timeperiod\": \"3600\"\n}";
-	struct http_resp r = http("POST", "/api/v1/alerts",
-				  "Content-Type: application/json\r\n", body);
+	const char *body =
+		"{\n  \"token\": \"" TOKEN "\",\n  \"type\": \"policy\",\n"
+		"  \"query\": \"(policy%20in%20%5B%20'Customer%20email%20Hold'%20%5D)\",\n"
+		"  \"timeperiod\": \"3600\"\n}";
+	struct http_resp r =
+		http("POST", "/api/v1/alerts", "Content-Type: application/json\r\n", body);
 	ck_assert_msg(r.status == 200, "%d %s", r.status, r.body);
 	ck_assert_ptr_nonnull(strstr(r.head, "Content-Type: application/json"));
 	ck_assert(strncmp(r.body, "{\"status\":\"success\",\"msg\":\"\",\"data\":[{", 38) == 0);
@@ -244,13 +271,23 @@ START_TEST(test_seed_request)
 	char *first = strstr(r.body, "\"dlp_incident_id\":2,");
 	ck_assert(first && second && first < second);
 	static const char *const fields[] = {
-		"\"alert_type\":\"DLP\"", "\"type\":\"policy\"", "\"action\":\"add-header\"",
-		"\"from_user\":\"alice@corp.example\"", "\"to_user\":\"bob@ext.example\"",
-		"\"smtp_to\":[\"bob@ext.example\"]", "\"dlp_profile\":\"Customer data\"",
-		"\"dlp_rule\":\"Customer entitlement email\"", "\"dlp_rule_severity\":\"low\"",
-		"\"dlp_rule_count\":4", "\"dlp_unique_count\":3", "\"dlp_is_unique_count\":false",
-		"\"object\":\"Entitlement\"", "\"object_type\":\"Email\"", "\"acked\":false",
-		"\"file_size\":", "\"timestamp\":",
+		"\"alert_type\":\"DLP\"",
+		"\"type\":\"policy\"",
+		"\"action\":\"add-header\"",
+		"\"from_user\":\"alice@corp.example\"",
+		"\"to_user\":\"bob@ext.example\"",
+		"\"smtp_to\":[\"bob@ext.example\"]",
+		"\"dlp_profile\":\"Customer data\"",
+		"\"dlp_rule\":\"Customer entitlement email\"",
+		"\"dlp_rule_severity\":\"low\"",
+		"\"dlp_rule_count\":4",
+		"\"dlp_unique_count\":3",
+		"\"dlp_is_unique_count\":false",
+		"\"object\":\"Entitlement\"",
+		"\"object_type\":\"Email\"",
+		"\"acked\":false",
+		"\"file_size\":",
+		"\"timestamp\":",
 	};
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		ck_assert_msg(strstr(r.body, fields[i]) != NULL, "missing %s", fields[i]);
@@ -258,7 +295,8 @@ START_TEST(test_seed_request)
 	snprintf(md5, sizeof(md5), "\"md5\":\"");
 	ck_assert_ptr_nonnull(strstr(r.body, md5));
 	/* invalid UTF-8 replaced, quotes and newline escaped */
-	ck_assert_ptr_nonnull(strstr(r.body, "\"object\":\"Bad \\ufffd\\ufffd subject \\\"quoted\\\"\\n\""));
+	ck_assert_ptr_nonnull(
+		strstr(r.body, "\"object\":\"Bad \\ufffd\\ufffd subject \\\"quoted\\\"\\n\""));
 	for (size_t i = 0; i < r.body_len; i++)
 		ck_assert_int_lt((unsigned char)r.body[i], 0xf8);
 	http_free(&r);
@@ -273,12 +311,14 @@ struct auth_case {
 static const struct auth_case auth_cases[] = {
 	{"GET", "/api/v1/alerts", NULL, NULL, 401},
 	{"GET", "/api/v1/alerts?token=wrong", NULL, NULL, 401},
-	{"GET", "/api/v1/alerts?token=s3cret", NULL, NULL, 401},                  /* prefix */
-	{"GET", "/api/v1/alerts?token=" TOKEN "x", NULL, NULL, 401},              /* longer */
+	{"GET", "/api/v1/alerts?token=s3cret", NULL, NULL, 401},     /* prefix */
+	{"GET", "/api/v1/alerts?token=" TOKEN "x", NULL, NULL, 401}, /* longer */
 	{"GET", "/api/v1/alerts?token=", NULL, NULL, 401},
-	{"POST", "/api/v1/alerts", "Content-Type: application/json\r\n", "{\"token\":\"nope\"}", 401},
+	{"POST", "/api/v1/alerts", "Content-Type: application/json\r\n", "{\"token\":\"nope\"}",
+	 401},
 	{"GET", "/api/v1/alerts?token=" TOKEN, NULL, NULL, 200},
-	{"POST", "/api/v1/alerts", "Content-Type: application/json\r\n", "{\"token\":\"" TOKEN "\"}", 200},
+	{"POST", "/api/v1/alerts", "Content-Type: application/json\r\n",
+	 "{\"token\":\"" TOKEN "\"}", 200},
 	{"POST", "/api/v1/alerts", "Content-Type: application/x-www-form-urlencoded\r\n",
 	 "token=" TOKEN "&type=policy", 200},
 	{"GET", "/api/v2/events/data/alert", "Netskope-Api-Token: " TOKEN "\r\n", NULL, 200},
@@ -306,8 +346,8 @@ END_TEST
 struct param_case {
 	const char *query; /* appended to /api/v1/alerts?token=...& */
 	int status;
-	const char *want;  /* substring of the body */
-	int n_alerts;      /* for 200 */
+	const char *want; /* substring of the body */
+	int n_alerts;	  /* for 200 */
 };
 
 static const struct param_case param_cases[] = {
@@ -361,17 +401,21 @@ static const struct {
 	int status;
 	const char *want;
 } body_cases[] = {
-	{"application/json", "{\"token\":\"" TOKEN "\",\"limit\":1}", 200, "\"dlp_incident_id\":4,"},
+	{"application/json", "{\"token\":\"" TOKEN "\",\"limit\":1}", 200,
+	 "\"dlp_incident_id\":4,"},
 	{"application/json", "{\"token\":\"" TOKEN "\",\"limit\":", 400, "malformed JSON body"},
-	{"application/json", "{\"token\":\"" TOKEN "\",\"x\":{\"a\":1}}", 400, "malformed JSON body"},
+	{"application/json", "{\"token\":\"" TOKEN "\",\"x\":{\"a\":1}}", 400,
+	 "malformed JSON body"},
 	{"application/json", "[1,2]", 401, "Invalid token"},
-	{"application/json", "{\"token\":\"" TOKEN "\",\"query\":\"policy eq \\u0027Block card numbers\\u0027\"}",
-	 200, "\"dlp_incident_id\":3,"},
-	{"application/json", "{\"token\":\"" TOKEN "\",\"acked\":false,\"skip\":4,\"type\":null}", 200,
-	 "\"dlp_incident_id\":5,"},
+	{"application/json",
+	 "{\"token\":\"" TOKEN "\",\"query\":\"policy eq \\u0027Block card numbers\\u0027\"}", 200,
+	 "\"dlp_incident_id\":3,"},
+	{"application/json", "{\"token\":\"" TOKEN "\",\"acked\":false,\"skip\":4,\"type\":null}",
+	 200, "\"dlp_incident_id\":5,"},
 	{"text/plain", " {\"token\":\"" TOKEN "\",\"limit\":\"1\"}", 200, "\"dlp_incident_id\":4,"},
 	{"application/x-www-form-urlencoded",
-	 "token=" TOKEN "&query=policy%20in%20%5B%20%27Customer%20email%20Hold%27%20%5D&timeperiod=3600",
+	 "token=" TOKEN
+	 "&query=policy%20in%20%5B%20%27Customer%20email%20Hold%27%20%5D&timeperiod=3600",
 	 200, "\"dlp_incident_id\":2,"},
 };
 
@@ -415,7 +459,7 @@ START_TEST(test_v2_iterator)
 	char epoch_op[64];
 	snprintf(epoch_op, sizeof(epoch_op), "index=t1&operation=%lld", (long long)time(NULL) - 45);
 	static const struct {
-		const char *q;     /* after /api/v2/events/data/alert? */
+		const char *q;	   /* after /api/v2/events/data/alert? */
 		bool add_incident; /* insert one more before the request */
 		int status;
 		const char *ids;
@@ -432,15 +476,17 @@ START_TEST(test_v2_iterator)
 		{"index=t1&operation=tail", false, 200, ""},
 		{"index=t1", true, 200, "7"},
 		{NULL, false, 200, "3,4,5,6,7"}, /* epoch: after the newest older than now-45 (2) */
-		{"index=t1&query=policy%20eq%20'Quarantine%20secrets'&operation=head", false, 200, "4"},
+		{"index=t1&query=policy%20eq%20'Quarantine%20secrets'&operation=head", false, 200,
+		 "4"},
 		{"index=t1&operation=sideways", false, 400, NULL},
 		{"index=bad%20name", false, 400, NULL},
 		{"index=t1&operation=-5", false, 400, NULL},
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (steps[i].add_incident) {
-			struct incident *inc = mk_incident("Customer email Hold", CFG_ACTION_ADD_HEADER,
-							   "new", "new@ext.example", 0);
+			struct incident *inc =
+				mk_incident("Customer email Hold", CFG_ACTION_ADD_HEADER, "new",
+					    "new@ext.example", 0);
 			ck_assert_int_eq(incident_store_insert(store, &inc, 1), 0);
 			incident_free(inc);
 		}
@@ -452,11 +498,11 @@ START_TEST(test_v2_iterator)
 		if (steps[i].ids) {
 			char ids[128];
 			ids_of(r.body, ids, sizeof(ids));
-			ck_assert_msg(strcmp(ids, steps[i].ids) == 0, "step %zu: got %s want %s", i, ids,
-				      steps[i].ids);
+			ck_assert_msg(strcmp(ids, steps[i].ids) == 0, "step %zu: got %s want %s", i,
+				      ids, steps[i].ids);
 			ck_assert(strncmp(r.body, "{\"ok\":1,\"result\":[", 18) == 0);
 			ck_assert_msg(strstr(r.body, steps[i].ids[0] ? "\"wait_time\":0"
-							     : "\"wait_time\":5") != NULL,
+								     : "\"wait_time\":5") != NULL,
 				      "step %zu: %s", i, r.body);
 		}
 		http_free(&r);
@@ -469,10 +515,12 @@ START_TEST(test_incident_detail_forensics_ack)
 	char path[160];
 	struct http_resp r = http("GET", "/api/v1/incidents/1?token=" TOKEN, NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_ptr_nonnull(strstr(r.body, "\"details\":{\"rules\":[{\"name\":\"Customer entitlement email\""));
+	ck_assert_ptr_nonnull(
+		strstr(r.body, "\"details\":{\"rules\":[{\"name\":\"Customer entitlement email\""));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"term\":\"Account Manager\""));
 	ck_assert_ptr_nonnull(strstr(r.body, "\"forensics\":true"));
-	ck_assert_ptr_nonnull(strstr(r.body, "\"upstream_reply\":\"250 2.0.0 Ok: queued as 4Xyz\""));
+	ck_assert_ptr_nonnull(
+		strstr(r.body, "\"upstream_reply\":\"250 2.0.0 Ok: queued as 4Xyz\""));
 	http_free(&r);
 
 	snprintf(path, sizeof(path), "/api/v1/incidents/%s?token=" TOKEN, uid1);
@@ -495,7 +543,11 @@ START_TEST(test_incident_detail_forensics_ack)
 	ck_assert_ptr_nonnull(strstr(r.body, "\"data\":{\"rules\":["));
 	http_free(&r);
 
-	static const struct { const char *m, *p; int status; const char *want; } cases[] = {
+	static const struct {
+		const char *m, *p;
+		int status;
+		const char *want;
+	} cases[] = {
 		{"GET", "/api/v1/incidents/2/forensics", 404, "no forensic copy"},
 		{"GET", "/api/v1/incidents/999", 404, "incident not found"},
 		{"GET", "/api/v1/incidents/abc", 400, "malformed incident id"},
@@ -519,7 +571,8 @@ START_TEST(test_incident_detail_forensics_ack)
 	r = http("POST", "/api/v1/incidents/1/ack", "Content-Type: application/json\r\n",
 		 "{\"token\":\"" TOKEN "\"}");
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(r.body, "{\"status\":\"success\",\"msg\":\"\",\"data\":{\"dlp_incident_id\":1,\"acked\":true}}");
+	ck_assert_str_eq(r.body, "{\"status\":\"success\",\"msg\":\"\",\"data\":{\"dlp_incident_"
+				 "id\":1,\"acked\":true}}");
 	http_free(&r);
 	r = http("GET", "/api/v1/alerts?token=" TOKEN "&acked=true", NULL, NULL);
 	ck_assert_int_eq(count(r.body, "\"_id\":"), 1);
@@ -591,7 +644,8 @@ START_TEST(test_quarantine_endpoints)
 	r = http("GET", "/api/v1/quarantine/zzzz?token=" TOKEN, NULL, NULL);
 	ck_assert_int_eq(r.status, 400);
 	http_free(&r);
-	r = http("GET", "/api/v1/quarantine/..%2F..%2Fetc%2Fpasswd/message?token=" TOKEN, NULL, NULL);
+	r = http("GET", "/api/v1/quarantine/..%2F..%2Fetc%2Fpasswd/message?token=" TOKEN, NULL,
+		 NULL);
 	ck_assert_msg(r.status == 400 || r.status == 404, "%d", r.status);
 	ck_assert_ptr_null(strstr(r.body, "root:"));
 	http_free(&r);
@@ -605,7 +659,9 @@ START_TEST(test_stats_metrics_limits)
 {
 	struct http_resp r = http("GET", "/api/v1/stats?token=" TOKEN, NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert(strncmp(r.body, "{\"status\":\"success\",\"msg\":\"\",\"data\":{\"ports\":{\"inside\":{", 56) == 0);
+	ck_assert(strncmp(r.body,
+			  "{\"status\":\"success\",\"msg\":\"\",\"data\":{\"ports\":{\"inside\":{",
+			  56) == 0);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"messages\":42,"));
 	http_free(&r);
 	r = http("GET", "/metrics", "Authorization: Bearer " TOKEN "\r\n", NULL);
@@ -650,15 +706,19 @@ START_TEST(test_start_errors)
 		 "/nonexistent/c.pem"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct api_params p = {.listen_address = cases[i].addr, .token = cases[i].token,
-				       .tls_cert_file = cases[i].cert, .tls_key_file = cases[i].key,
+		struct api_params p = {.listen_address = cases[i].addr,
+				       .token = cases[i].token,
+				       .tls_cert_file = cases[i].cert,
+				       .tls_key_file = cases[i].key,
 				       .database = cases[i].db};
 		ck_assert_ptr_null(api_start(&p, err, sizeof(err)));
 		ck_assert_msg(strstr(err, cases[i].want) != NULL, "%zu: %s", i, err);
 	}
 	/* the port is taken */
-	struct api_params p = {.listen_address = "127.0.0.1", .port = api_port(api),
-			       .token = "t", .database = dbpath};
+	struct api_params p = {.listen_address = "127.0.0.1",
+			       .port = api_port(api),
+			       .token = "t",
+			       .database = dbpath};
 	ck_assert_ptr_null(api_start(&p, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "cannot serve"));
 	api_stop(NULL);
@@ -673,10 +733,14 @@ START_TEST(test_https)
 	snprintf(key, sizeof(key), "%s/api.key", dir);
 	snprintf(cmd, sizeof(cmd),
 		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
-		 "-subj /CN=127.0.0.1 -keyout %s -out %s >/dev/null 2>&1", key, cert);
+		 "-subj /CN=127.0.0.1 -keyout %s -out %s >/dev/null 2>&1",
+		 key, cert);
 	ck_assert_int_eq(system(cmd), 0);
-	struct api_params p = {.listen_address = "127.0.0.1", .token = TOKEN,
-			       .tls_cert_file = cert, .tls_key_file = key, .database = dbpath,
+	struct api_params p = {.listen_address = "127.0.0.1",
+			       .token = TOKEN,
+			       .tls_cert_file = cert,
+			       .tls_key_file = key,
+			       .database = dbpath,
 			       .stats = st};
 	struct api *tls = api_start(&p, err, sizeof(err));
 	ck_assert_msg(tls != NULL, "%s", err);
@@ -694,7 +758,8 @@ START_TEST(test_https)
 	/* plain HTTP to the HTTPS port gets no HTTP answer */
 	snprintf(cmd, sizeof(cmd),
 		 "curl -s --max-time 5 http://127.0.0.1:%u/api/v1/stats?token=" TOKEN
-		 " >/dev/null 2>&1", api_port(tls));
+		 " >/dev/null 2>&1",
+		 api_port(tls));
 	ck_assert_int_ne(system(cmd), 0);
 	api_stop(tls);
 }
@@ -713,7 +778,8 @@ static void *producer_main(void *arg)
 {
 	struct producer *p = arg;
 	for (int i = 0; i < p->n; i++) {
-		struct incident *inc = mk_incident("Load", CFG_ACTION_ALERT, "load", "x@ext.example", 1);
+		struct incident *inc =
+			mk_incident("Load", CFG_ACTION_ALERT, "load", "x@ext.example", 1);
 		while (incident_queue_push(p->q, inc) != 0)
 			sched_yield();
 	}
@@ -737,8 +803,10 @@ START_TEST(test_pipeline_threads)
 		ck_assert_uint_eq(dropped, 0);
 		stored += n;
 		if (n == 0 || polls < 5) {
-			struct http_resp r = http("GET", "/api/v1/alerts?token=" TOKEN
-						  "&query=policy%20eq%20'Load'&limit=5000", NULL, NULL);
+			struct http_resp r = http("GET",
+						  "/api/v1/alerts?token=" TOKEN
+						  "&query=policy%20eq%20'Load'&limit=5000",
+						  NULL, NULL);
 			ck_assert_int_eq(r.status, 200);
 			ck_assert_int_le(count(r.body, "\"_id\":"), stored);
 			http_free(&r);
@@ -749,8 +817,9 @@ START_TEST(test_pipeline_threads)
 		pthread_join(th[i], NULL);
 	ck_assert_ptr_null(incident_queue_pop(q));
 	incident_queue_destroy(q);
-	struct http_resp r = http("GET", "/api/v1/alerts?token=" TOKEN
-				  "&query=policy%20eq%20'Load'&limit=5000", NULL, NULL);
+	struct http_resp r =
+		http("GET", "/api/v1/alerts?token=" TOKEN "&query=policy%20eq%20'Load'&limit=5000",
+		     NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_eq(count(r.body, "\"_id\":"), NP * N);
 	http_free(&r);
@@ -769,10 +838,10 @@ static const struct {
 	{"a\0b", 3, "\"a\\u0000b\""},
 	{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
 	{"\xff", 1, "\"\\ufffd\""},
-	{"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},             /* overlong '/' */
-	{"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},    /* surrogate */
+	{"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},			     /* overlong '/' */
+	{"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},	     /* surrogate */
 	{"\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* > U+10FFFF */
-	{"\xe2\x82", 2, "\"\\ufffd\\ufffd\""},                /* truncated */
+	{"\xe2\x82", 2, "\"\\ufffd\\ufffd\""},			     /* truncated */
 	{"x\xe2\x82\xacy\x80", 6, "\"x\xe2\x82\xacy\\ufffd\""},
 };
 

@@ -117,9 +117,12 @@ START_TEST(test_put_read)
 	ck_assert_int_eq(stat(p, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 
-	static const struct { const char *uid; int rc; } bad[] = {
-		{"../etc/passwd", -EINVAL}, {"", -EINVAL}, {"AA01", -EINVAL}, {"aa02", -ENOENT},
-		{"aa01/x", -EINVAL},
+	static const struct {
+		const char *uid;
+		int rc;
+	} bad[] = {
+		{"../etc/passwd", -EINVAL}, {"", -EINVAL},	 {"AA01", -EINVAL},
+		{"aa02", -ENOENT},	    {"aa01/x", -EINVAL},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_int_eq(forensics_open_message(fs, bad[i].uid, &fd, &size), bad[i].rc);
@@ -148,11 +151,8 @@ START_TEST(test_eviction_oldest_first)
 		unsigned evicted;
 		const char *present; /* after the put */
 	} steps[] = {
-		{"01", 0, "01"},
-		{"02", 0, "01 02"},
-		{"03", 0, "01 02 03"},
-		{"04", 1, "02 03 04"},
-		{"05", 1, "03 04 05"},
+		{"01", 0, "01"},       {"02", 0, "01 02"},    {"03", 0, "01 02 03"},
+		{"04", 1, "02 03 04"}, {"05", 1, "03 04 05"},
 	};
 	static const char *const all[] = {"01", "02", "03", "04", "05"};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {

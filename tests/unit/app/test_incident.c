@@ -27,27 +27,38 @@ struct fake {
 	char *rcpts[3];
 };
 
-static void fake_init(struct fake *f, const char *policy, enum cfg_action action,
-		      const char *from, const char *rcpt0, const char *rcpt1, const char *subject)
+static void fake_init(struct fake *f, const char *policy, enum cfg_action action, const char *from,
+		      const char *rcpt0, const char *rcpt1, const char *subject)
 {
 	memset(f, 0, sizeof(*f));
-	f->rules[0] = (struct dlp_rule_result){.name = "Other rule", .severity = CFG_SEV_LOW,
-					       .count = 1, .unique_count = 1};
+	f->rules[0] = (struct dlp_rule_result){
+		.name = "Other rule", .severity = CFG_SEV_LOW, .count = 1, .unique_count = 1};
 	f->rules[1] = (struct dlp_rule_result){.name = "Customer entitlement email",
-					       .severity = CFG_SEV_MEDIUM, .count = 7,
+					       .severity = CFG_SEV_MEDIUM,
+					       .count = 7,
 					       .unique_count = 3};
 	f->match = (struct dlp_match){.term = "Account Manager", .part = "1", .offset = 42};
-	f->ent = (struct dlp_entity_result){.name = "customer-entitlement", .count = 7,
-					    .unique_count = 3, .matches = &f->match,
+	f->ent = (struct dlp_entity_result){.name = "customer-entitlement",
+					    .count = 7,
+					    .unique_count = 3,
+					    .matches = &f->match,
 					    .n_matches = 1};
 	f->rcpts[0] = (char *)rcpt0;
 	f->rcpts[1] = (char *)rcpt1;
-	f->v = (struct dlp_verdict){
-		.action = action, .policy = (char *)policy, .profile = "Customer data",
-		.severity = CFG_SEV_MEDIUM, .rules = f->rules, .n_rules = 2,
-		.entities = &f->ent, .n_entities = 1,
-		.anomalies = (1u << 5) | (1u << 9), .from = (char *)from, .rcpts = f->rcpts,
-		.n_rcpts = rcpt1 ? 2 : 1, .subject = (char *)subject, .raw_bytes = 1234};
+	f->v = (struct dlp_verdict){.action = action,
+				    .policy = (char *)policy,
+				    .profile = "Customer data",
+				    .severity = CFG_SEV_MEDIUM,
+				    .rules = f->rules,
+				    .n_rules = 2,
+				    .entities = &f->ent,
+				    .n_entities = 1,
+				    .anomalies = (1u << 5) | (1u << 9),
+				    .from = (char *)from,
+				    .rcpts = f->rcpts,
+				    .n_rcpts = rcpt1 ? 2 : 1,
+				    .subject = (char *)subject,
+				    .raw_bytes = 1234};
 }
 
 static char dir[64];
@@ -72,11 +83,14 @@ START_TEST(test_create_from_verdict)
 	struct fake f;
 	fake_init(&f, "Customer email Hold", CFG_ACTION_ADD_HEADER, "alice@corp.example",
 		  "bob@ext.example", "carol@corp.example", "Q3 \xff entitlement");
-	struct cfg_rule rules[] = {{.name = "Customer entitlement email", .count = CFG_COUNT_UNIQUE}};
+	struct cfg_rule rules[] = {
+		{.name = "Customer entitlement email", .count = CFG_COUNT_UNIQUE}};
 	struct cfg cfg = {.dlp = {.rules = rules, .n_rules = 1}};
-	struct incident_meta m = {.queue_id = "Q1", .received_ms = 1700000000123ull,
+	struct incident_meta m = {.queue_id = "Q1",
+				  .received_ms = 1700000000123ull,
 				  .upstream_reply = "250 2.0.0 Ok: queued as ABC",
-				  .md5 = "0123456789abcdef0123456789abcdef", .cfg = &cfg,
+				  .md5 = "0123456789abcdef0123456789abcdef",
+				  .cfg = &cfg,
 				  .forensics = true};
 	struct incident *inc = incident_create(&f.v, &m);
 	ck_assert_ptr_nonnull(inc);
@@ -84,14 +98,16 @@ START_TEST(test_create_from_verdict)
 	ck_assert_int_eq(inc->timestamp, 1700000000);
 	ck_assert_str_eq(inc->action, "add-header");
 	ck_assert_str_eq(inc->severity, "medium");
-	ck_assert_str_eq(inc->rule, "Customer entitlement email"); /* the one at the verdict's severity */
+	ck_assert_str_eq(inc->rule,
+			 "Customer entitlement email"); /* the one at the verdict's severity */
 	ck_assert_uint_eq(inc->rule_count, 7);
 	ck_assert_uint_eq(inc->unique_count, 3);
 	ck_assert(inc->is_unique_count);
 	ck_assert_uint_eq(inc->size, 1234);
 	ck_assert_uint_eq(inc->n_rcpts, 2);
 	ck_assert_str_eq(inc->rcpts[1], "carol@corp.example");
-	ck_assert_str_eq(inc->details,
+	ck_assert_str_eq(
+		inc->details,
 		"{\"rules\":[{\"name\":\"Other rule\",\"severity\":\"low\",\"count\":1,"
 		"\"unique_count\":1,\"score\":0},{\"name\":\"Customer entitlement email\","
 		"\"severity\":\"medium\",\"count\":7,\"unique_count\":3,\"score\":0}],"
@@ -139,8 +155,8 @@ static const struct row_case rows[] = {
 	 "x@corp.example", "Renewal \xc3\xa9t\xe9", 2000},
 	{"Block card numbers", CFG_ACTION_BLOCK, "mallory@corp.example", "Bob@Ext.Example", NULL,
 	 "cards", 3000},
-	{"Quarantine secrets", CFG_ACTION_QUARANTINE, "alice@corp.example", "zed@ext.example",
-	 NULL, NULL, 4000},
+	{"Quarantine secrets", CFG_ACTION_QUARANTINE, "alice@corp.example", "zed@ext.example", NULL,
+	 NULL, 4000},
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -197,7 +213,7 @@ static const struct query_case queries[] = {
 	{"", 0, 0, -1, NULL, 2, 1, "3,2"},
 	{"smtp_to eq 'bob@ext.example'", 0, 0, -1, NULL, 0, 0, "3,1"}, /* case-insensitive */
 	{"smtp_to eq 'x@corp.example'", 0, 0, -1, NULL, 0, 0, "2"},
-	{"to_user eq 'x@corp.example'", 0, 0, -1, NULL, 0, 0, ""},     /* to_user = first rcpt */
+	{"to_user eq 'x@corp.example'", 0, 0, -1, NULL, 0, 0, ""}, /* to_user = first rcpt */
 	{"smtp_to like 'ext.example'", 0, 0, -1, NULL, 0, 0, "4,3,1"},
 	{"object like 'renewal'", 0, 0, -1, NULL, 0, 0, "2"},
 	{"object like 'Ent%'", 0, 0, -1, NULL, 0, 0, "1"},
@@ -206,8 +222,8 @@ static const struct query_case queries[] = {
 	{"", 0, 0, -1, "quarantine", 0, 0, "4"},
 	{"", 0, 0, 1, NULL, 0, 0, ""},
 	{"dlp_incident_id in [1,3] and file_size eq 1234", 0, 0, 0, NULL, 0, 0, "3,1"},
-	{"alert_type eq 'DLP' and type eq 'policy' and object_type eq 'Email'", 0, 0, -1, NULL,
-	 1, 0, "4"},
+	{"alert_type eq 'DLP' and type eq 'policy' and object_type eq 'Email'", 0, 0, -1, NULL, 1,
+	 0, "4"},
 	{"dlp_rule eq 'Customer entitlement email' and dlp_rule_count ge 7", 0, 0, -1, NULL, 0, 3,
 	 "1"},
 };
@@ -221,11 +237,16 @@ START_TEST(test_store_query_table)
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 		const struct query_case *qc = &queries[i];
 		struct alert_query q;
-		ck_assert_int_eq(alert_query_compile(qc->query, strlen(qc->query), &q, err,
-						     sizeof(err)), AQ_OK);
-		struct incident_filter f = {.query = &q, .start = qc->start, .end = qc->end,
-					    .acked = qc->acked, .action = qc->action,
-					    .limit = qc->limit, .skip = qc->skip};
+		ck_assert_int_eq(
+			alert_query_compile(qc->query, strlen(qc->query), &q, err, sizeof(err)),
+			AQ_OK);
+		struct incident_filter f = {.query = &q,
+					    .start = qc->start,
+					    .end = qc->end,
+					    .acked = qc->acked,
+					    .action = qc->action,
+					    .limit = qc->limit,
+					    .skip = qc->skip};
 		struct collect c = {0};
 		int64_t n = incident_reader_query(r, &f, collect_cb, &c);
 		ck_assert_int_eq(n, c.n);
@@ -260,9 +281,15 @@ START_TEST(test_get_ack_purge)
 	ck_assert_int_eq(inc->id, 2);
 	ck_assert(!inc->acked);
 	incident_free(inc);
-	static const struct { const char *key; int rc; } gets[] = {
-		{"99", -ENOENT}, {"", -EINVAL}, {"1 or 1=1", -EINVAL},
-		{"abcdefabcdefabcdefabcdef", -ENOENT}, {"ABCDEFABCDEFABCDEFABCDEF", -EINVAL},
+	static const struct {
+		const char *key;
+		int rc;
+	} gets[] = {
+		{"99", -ENOENT},
+		{"", -EINVAL},
+		{"1 or 1=1", -EINVAL},
+		{"abcdefabcdefabcdefabcdef", -ENOENT},
+		{"ABCDEFABCDEFABCDEFABCDEF", -EINVAL},
 	};
 	for (size_t i = 0; i < sizeof(gets) / sizeof(gets[0]); i++) {
 		ck_assert_int_eq(incident_reader_get(r, gets[i].key, &inc), gets[i].rc);
@@ -285,8 +312,9 @@ START_TEST(test_get_ack_purge)
 	sqlite3 *db;
 	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
 	sqlite3_stmt *st;
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM incident_rcpts", -1, &st,
-					    NULL), SQLITE_OK);
+	ck_assert_int_eq(
+		sqlite3_prepare_v2(db, "SELECT count(*) FROM incident_rcpts", -1, &st, NULL),
+		SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
 	ck_assert_int_eq(sqlite3_column_int(st, 0), 2);
 	sqlite3_finalize(st);

@@ -89,7 +89,8 @@ static char *decode_words(const char *v)
 		ck_assert_uint_le((size_t)(e - p) + 12, 75); /* encoded-word length */
 		size_t olen;
 		ck_assert_int_eq(mbedtls_base64_decode((unsigned char *)out + k, strlen(v), &olen,
-						       (const unsigned char *)p, (size_t)(e - p)), 0);
+						       (const unsigned char *)p, (size_t)(e - p)),
+				 0);
 		k += olen;
 		p = e + 2;
 	}
@@ -124,15 +125,16 @@ static char *decode_qp(const char *s)
 }
 
 struct case_ {
-	const char *subject_in;   /* flagged message's subject */
+	const char *subject_in;	  /* flagged message's subject */
 	const char *subject_tmpl; /* NULL = default */
 	const char *body_tmpl;
 	const char *want_subject; /* decoded */
-	const char *want_body;    /* decoded, LF line ends */
+	const char *want_body;	  /* decoded, LF line ends */
 };
 
 static const struct case_ cases[] = {
-	{"Q3 entitlement", NULL, "P={policy} S={subject} R={recipients} T={time} F={sender} "
+	{"Q3 entitlement", NULL,
+	 "P={policy} S={subject} R={recipients} T={time} F={sender} "
 	 "Q={queue_id} A={action} H={hostname} U={unknown} {brace\n",
 	 "Policy violation: Customer email Hold",
 	 "P=Customer email Hold S=Q3 entitlement R=bob@ext.example, carol@ext.example "
@@ -149,35 +151,46 @@ static const struct case_ cases[] = {
 	/* a long ASCII subject is folded into encoded words */
 	{"x", "{policy} {policy} {policy} {policy} {policy}", "ok",
 	 "Customer email Hold Customer email Hold Customer email Hold Customer email Hold "
-	 "Customer email Hold", "ok"},
+	 "Customer email Hold",
+	 "ok"},
 	/* something that looks like an encoded word is not left raw */
-	{"=?UTF-8?B?ZXZpbA==?=", "{subject}", "{subject}", "=?UTF-8?B?ZXZpbA==?=",
-	 "=?UTF-8?B?ZXZpbA==?="},
+	{"=?UTF-8?B?ZXZpbA==?=", "{subject}", "{subject}",
+	 "=?UTF-8?B?ZXZpbA==?=", "=?UTF-8?B?ZXZpbA==?="},
 	/* long body lines, trailing spaces, '=' and tabs survive QP exactly */
 	{"s", NULL,
 	 "a=b \t\nline with trailing space \n"
-	 "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890\n",
+	 "01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678"
+	 "90\n",
 	 "Policy violation: Customer email Hold",
 	 "a=b \t\nline with trailing space \n"
-	 "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890\n"},
+	 "01234567890123456789012345678901234567890123456789012345678901234567890123456789012345678"
+	 "90\n"},
 	{NULL, "{subject}", "{subject}", "(no subject)", "(no subject)"},
 };
 
 START_TEST(test_table)
 {
 	const struct case_ *c = &cases[_i];
-	struct notify_params p = {.subject_tmpl = c->subject_tmpl, .body_tmpl = c->body_tmpl,
+	struct notify_params p = {.subject_tmpl = c->subject_tmpl,
+				  .body_tmpl = c->body_tmpl,
 				  .hostname = "dlp-gw1.corp.example"};
-	struct notify_event ev = {.sender = "alice@corp.example", .policy = "Customer email Hold",
-				  .subject = c->subject_in, .rcpts = rcpts, .n_rcpts = 2,
-				  .time = 1700000000, .queue_id = "4Xyz", .action = "add-header"};
+	struct notify_event ev = {.sender = "alice@corp.example",
+				  .policy = "Customer email Hold",
+				  .subject = c->subject_in,
+				  .rcpts = rcpts,
+				  .n_rcpts = 2,
+				  .time = 1700000000,
+				  .queue_id = "4Xyz",
+				  .action = "add-header"};
 	char *m;
 	size_t len;
 	ck_assert_int_eq(notify_build(&p, &ev, &m, &len), 0);
 	ck_assert_uint_eq(strlen(m), len);
 	char *head, *body;
 	split_message(m, len, &head, &body);
-	static const struct { const char *name, *value; } fixed[] = {
+	static const struct {
+		const char *name, *value;
+	} fixed[] = {
 		{"From", "<postmaster@dlp-gw1.corp.example>"},
 		{"To", "<alice@corp.example>"},
 		{"MIME-Version", "1.0"},
@@ -252,13 +265,17 @@ END_TEST
 START_TEST(test_for_incident)
 {
 	char *rc[] = {"bob@ext.example"};
-	struct dlp_verdict v = {.action = CFG_ACTION_BLOCK, .policy = "Block card numbers",
-				.from = "mallory@corp.example", .rcpts = rc, .n_rcpts = 1,
+	struct dlp_verdict v = {.action = CFG_ACTION_BLOCK,
+				.policy = "Block card numbers",
+				.from = "mallory@corp.example",
+				.rcpts = rc,
+				.n_rcpts = 1,
 				.subject = "cards"};
 	struct incident_meta meta = {.queue_id = "QQ1", .received_ms = 1700000000000ull};
 	struct incident *inc = incident_create(&v, &meta);
 	ck_assert_ptr_nonnull(inc);
-	struct notify_params p = {.hostname = "gw.example", .subject_tmpl = "{action}: {subject}",
+	struct notify_params p = {.hostname = "gw.example",
+				  .subject_tmpl = "{action}: {subject}",
 				  .body_tmpl = "{policy}|{recipients}|{queue_id}|{time}\n"};
 	char *m;
 	size_t len;

@@ -35,7 +35,8 @@ static void teardown(void)
 static struct quarantine_store *open_qs(bool sync, unsigned cap, uint64_t max_pending,
 					uint64_t max_bytes)
 {
-	struct quarantine_store_params p = {.directory = sub, .sync = sync,
+	struct quarantine_store_params p = {.directory = sub,
+					    .sync = sync,
 					    .queue_capacity = cap,
 					    .max_pending_bytes = max_pending,
 					    .max_bytes = max_bytes};
@@ -47,8 +48,11 @@ static struct quarantine_store *open_qs(bool sync, unsigned cap, uint64_t max_pe
 
 static const char *const rcpts[] = {"bob@ext.example", "we ird%\n@x"};
 static struct dlp_verdict verdict = {
-	.action = CFG_ACTION_QUARANTINE, .policy = "Quarantine secrets", .profile = "Secrets",
-	.severity = CFG_SEV_HIGH, .subject = "Plan \xff\r\nBcc: evil",
+	.action = CFG_ACTION_QUARANTINE,
+	.policy = "Quarantine secrets",
+	.profile = "Secrets",
+	.severity = CFG_SEV_HIGH,
+	.subject = "Plan \xff\r\nBcc: evil",
 };
 
 static struct quarantine_item mk_item(const char *qid, const char *msg, struct iovec iov[2],
@@ -57,10 +61,16 @@ static struct quarantine_item mk_item(const char *qid, const char *msg, struct i
 	size_t n = strlen(msg);
 	iov[0] = (struct iovec){(void *)msg, n / 3};
 	iov[1] = (struct iovec){(void *)(msg + n / 3), n - n / 3};
-	return (struct quarantine_item){
-		.queue_id = qid, .mail_from = "alice@corp.example", .rcpts = rcpts, .n_rcpts = 2,
-		.client_helo = "mx.corp.example", .verdict = &verdict, .iov = iov, .n_iov = 2,
-		.size = n, .received_ms = ms};
+	return (struct quarantine_item){.queue_id = qid,
+					.mail_from = "alice@corp.example",
+					.rcpts = rcpts,
+					.n_rcpts = 2,
+					.client_helo = "mx.corp.example",
+					.verdict = &verdict,
+					.iov = iov,
+					.n_iov = 2,
+					.size = n,
+					.received_ms = ms};
 }
 
 struct seen {
@@ -205,8 +215,8 @@ START_TEST(test_release_delete)
 	ck_assert_uint_eq(quarantine_store_count(qs), 0);
 	ck_assert_uint_eq(quarantine_store_bytes(qs), 0);
 
-	static const char *const bad[] = {"", "../../etc/passwd", "ABCDEFABCDEFABCDEFABCDEF",
-					  "abc", "abcdefabcdefabcdefabcdef0"};
+	static const char *const bad[] = {"", "../../etc/passwd", "ABCDEFABCDEFABCDEFABCDEF", "abc",
+					  "abcdefabcdefabcdefabcdef0"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_int_eq(quarantine_store_get(qs, bad[i], &e, NULL), -EINVAL);
 		ck_assert_int_eq(quarantine_store_delete(qs, bad[i]), -EINVAL);
