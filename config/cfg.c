@@ -973,12 +973,12 @@ static int load_tcp(struct ld *ld, const cs_t *root)
 	    (rc = get_enum(ld, g, "syn_cookies", sc, scv, &v, NULL)) < 0)
 		return rc;
 	t->syn_cookies = (enum cfg_syn_cookies)v;
+	/* The per-source cap cannot exceed the total (range names the total). */
 	if ((rc = get_uint(ld, g, "max_per_source", 1, t->max_connections, &t->max_per_source)) < 0 ||
 	    (rc = get_uint(ld, g, "syn_backlog", 1, 1u << 20, &t->syn_backlog)) < 0)
 		return rc;
 	if (t->max_per_source > t->max_connections)
-		return fail_child(ld, g, "max_per_source", "must not exceed max_connections (%u)",
-				  t->max_connections);
+		t->max_per_source = t->max_connections; /* default 256 above a small total */
 	return 0;
 }
 
@@ -1133,7 +1133,8 @@ static int load_upstream(struct ld *ld, const cs_t *g)
 	}
 	if (u->verify) {
 		if (u->tls == CFG_UP_TLS_NONE)
-			return fail_child(ld, g, "verify", "needs tls \"opportunistic\" or \"required\"");
+			return fail(ld, member(g, "verify"),
+				    "needs tls \"opportunistic\" or \"required\"");
 		if (u->ca_file == NULL)
 			return fail_child(ld, g, "ca_file", "is required when verify = true");
 		if ((rc = check_readable(ld, wca, u->ca_file)) < 0)
@@ -1187,8 +1188,8 @@ static int load_smtp(struct ld *ld, const cs_t *root)
 		for (size_t i = 0; i < s->n_listen; i++)
 			starttls |= s->listen[i].tls != CFG_LISTEN_PLAIN;
 		if (!starttls && s->n_listen > 0)
-			return fail_child(ld, g, "require_tls",
-					  "needs a listener with tls \"starttls\" or \"implicit\"");
+			return fail(ld, member(g, "require_tls"),
+				    "needs a listener with tls \"starttls\" or \"implicit\"");
 	}
 	if ((rc = get_string(ld, g, "block_reply", false, &v, &w)) < 0)
 		return rc;

@@ -465,6 +465,17 @@ START_TEST(test_file_errors)
 END_TEST
 
 /* Entity names with spaces or operator words are fine (quoted in rules). */
+/* A small total caps the per-source default. */
+START_TEST(test_tcp_small_total)
+{
+	struct cfg *c = load_ok(D P "tcp: { max_connections = 100; };\n");
+
+	ck_assert_uint_eq(c->tcp.max_connections, 100);
+	ck_assert_uint_eq(c->tcp.max_per_source, 100);
+	cfg_free(c);
+}
+END_TEST
+
 START_TEST(test_entity_names)
 {
 	struct cfg *c = load_ok(
@@ -1032,6 +1043,19 @@ static const struct bad_case bad_cases[] = {
 	{ D P "notify: { template_file = \"bad_notice.txt\"; };\n",
 	  "t.conf:5: notify.template_file: bad_notice.txt is not UTF-8 text" },
 	{ D P "notify: { form = \"a@b.example\"; };\n", "t.conf:5: notify.form: unknown setting" },
+	{ DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
+	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; tls = \"none\";\n"
+	  "  verify = true; ca_file = \"cert.pem\"; }; };\n",
+	  "t.conf:9: smtp.upstream.verify: needs tls \"opportunistic\" or \"required\"" },
+	{ DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
+	  " require_tls = true;\n upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	  "t.conf:8: smtp.require_tls: needs a listener with tls \"starttls\" or \"implicit\"" },
+	{ D P "smtp: { listen = ( { address = \"192.0.2.10\"; tcp_port = 25; } ); };\n",
+	  "t.conf:5: smtp.upstream: is required" },
+	{ D P "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n ports = ( { name = \"in\"; "
+	  "device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
+	  "smtp: { listen = ( { address = \"192.0.2.10\"; tcp_port = 25; } ); };\n",
+	  "t.conf:7: smtp.listen.[0].port: is required" },
 };
 
 START_TEST(test_bad)
@@ -1121,6 +1145,7 @@ int main(void)
 	tcase_add_test(good, test_values);
 	tcase_add_test(good, test_relative_and_include);
 	tcase_add_test(good, test_file_errors);
+	tcase_add_test(good, test_tcp_small_total);
 	tcase_add_test(good, test_entity_names);
 	tcase_add_test(good, test_names);
 	tcase_add_loop_test(bad, test_bad, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
