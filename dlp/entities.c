@@ -76,13 +76,13 @@ static bool confirm_term(const struct dlp_pat *p, const struct dlp_term *t,
 		/* walk the phrase backwards: whitespace runs for spaces */
 		uint64_t pos = to, lo = wlo(w);
 		for (size_t i = t->len; i-- > 0;) {
-			if (pos <= lo) {
-				pos = lo; /* out of window: start approximate */
-				break;
-			}
+			if (pos <= lo)
+				return false; /* start of the part, or the phrase does not
+					       * fit in the look-back window */
 			int c = (unsigned char)t->text[i];
 			if (c == ' ') {
-				/* \s and U+00A0 (NBSP, C2 A0), as in the pattern */
+				/* a run of \s and U+00A0 (NBSP, C2 A0), at least one */
+				uint64_t before = pos;
 				for (;;) {
 					if (pos > lo && is_space(wbyte(w, pos - 1)))
 						pos--;
@@ -92,6 +92,8 @@ static bool confirm_term(const struct dlp_pat *p, const struct dlp_term *t,
 					else
 						break;
 				}
+				if (pos == before)
+					return false;
 			} else {
 				int b = wbyte(w, pos - 1);
 				if (t->case_sensitive ? b != c : lower(b) != lower(c))
@@ -341,22 +343,18 @@ static size_t normalise_term(const char *s, size_t len, char *out)
 	return n;
 }
 
-/* Hyperscan expression for a normalised term: alnum bytes as is, spaces as
- * a run of \s or NBSP, everything else \xHH (so no byte is a metacharacter). */
+/* Hyperscan literal for one word of a term: alnum bytes as is, everything
+ * else \xHH (so no byte is a metacharacter). */
 static char *term_expr(const char *t, size_t len)
 {
-	char *e = malloc(len * 18 + 1);
+	char *e = malloc(len * 4 + 1);
 	size_t n = 0;
 
 	if (!e)
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)t[i];
-		if (c == ' ') {
-			static const char ws[] = "(?:\\s|\\xc2\\xa0)+";
-			memcpy(e + n, ws, sizeof(ws) - 1);
-			n += sizeof(ws) - 1;
-		} else if (is_alnum(c)) {
+		if (is_alnum(c)) {
 			e[n++] = (char)c;
 		} else {
 			n += (size_t)sprintf(e + n, "\\x%02x", c);
@@ -458,12 +456,18 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 		t->case_sensitive = !ci;
 		t->word_start = is_word_byte((unsigned char)nt[0]);
 		t->word_end = is_word_byte((unsigned char)nt[n - 1]);
-		char *ex = term_expr(nt, n);
+		/* Phrases are found by their last word (a literal) and verified
+		 * backwards over the window: a database of pure literals compiles
+		 * ~15x faster than one with \s+ between words (100k terms: 6 s
+		 * instead of 94 s here) and scans faster too. */
+		const char *last = memrchr(nt, ' ', n);
+		bool phrase = last != NULL;
+		size_t lw = phrase ? (size_t)(last + 1 - nt) : 0;
+		char *ex = term_expr(nt + lw, n - lw);
 		if (!ex) {
 			free(tab);
 			return -ENOMEM;
 		}
-		bool phrase = memchr(nt, ' ', n) != NULL;
 		struct dlp_pat m = { .entity = ei, .term = ti,
 				     .kind = phrase ? DLP_PK_PHRASE : DLP_PK_WORD,
 				     .len = (uint8_t)n, .lookahead = 1 };

@@ -3,10 +3,11 @@
  * entities.h — internal to dlp/: how entities become Hyperscan patterns and
  * how a raw Hyperscan match is confirmed into an entity match.
  *
- * Dictionary terms compile to literals (phrases: words joined by runs of
- * \s or U+00A0 NBSP),
- * without \b; word boundaries are checked on confirmation against the
- * look-back window (one byte before the start, one after the end).
+ * Dictionary terms compile to caseless literals without \b: a single word
+ * as itself, a phrase as its last word. Confirmation against the look-back
+ * window checks the word boundaries (one byte before the start, one after
+ * the end) and, for a phrase, walks it backwards from the end allowing any
+ * run of whitespace (\s or U+00A0 NBSP) between its words.
  * Identifiers compile to cheap candidate patterns whose end offsets are
  * re-parsed in the window (the value is bounded: <= 80 bytes) and validated.
  * Custom regexes use HS_FLAG_SOM_LEFTMOST to get the value.
@@ -30,7 +31,7 @@
 
 enum dlp_pat_kind {
 	DLP_PK_WORD = 0, /* dictionary term, fixed length */
-	DLP_PK_PHRASE,   /* dictionary term with \s+ between words */
+	DLP_PK_PHRASE,   /* dictionary phrase, matched by its last word */
 	DLP_PK_CARD,
 	DLP_PK_SSN,      /* fixed length 11 or 9 */
 	DLP_PK_IBAN,

@@ -147,6 +147,34 @@ START_TEST(test_buffer_edge)
 }
 END_TEST
 
+/* A phrase is verified backwards over the look-back window: whitespace
+ * runs inside it match when the phrase spans at most 1 KiB (longer spans
+ * only while they are still in the 33 KiB scan buffer); a phrase spread
+ * over 70 KB of whitespace is not found. */
+START_TEST(test_long_whitespace_run)
+{
+	static const size_t runs[] = { 1, 500, 900, 70000 };
+	size_t hl = strlen(hdr);
+	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+		size_t len = hl + runs[k] + 64;
+		char *m = malloc(len);
+		memcpy(m, hdr, hl);
+		size_t n = hl;
+		memcpy(m + n, "x Account", 9);
+		n += 9;
+		for (size_t i = 0; i < runs[k]; i++)
+			m[n++] = i % 7 == 6 ? '\n' : ' ';
+		memcpy(m + n, "Manager y\r\n", 11);
+		n += 11;
+		struct dlp_verdict *v = tscan(sc, NULL, NULL, m, n, hl + 3);
+		ck_assert_msg(count_of(v, "d", false) == (runs[k] < 1000 ? 1u : 0u), "run %zu",
+			      runs[k]);
+		dlp_verdict_free(v);
+		free(m);
+	}
+}
+END_TEST
+
 /* 100,000 word-like terms compile into one database and scan. */
 START_TEST(test_100k_terms)
 {
@@ -226,6 +254,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_every_split, 0, N(cases));
 	tcase_add_test(tc, test_match_records);
 	tcase_add_test(tc, test_buffer_edge);
+	tcase_add_test(tc, test_long_whitespace_run);
 	tcase_add_test(tc, test_duplicate_terms);
 	suite_add_tcase(s, tc);
 	TCase *big = tcase_create("big");
