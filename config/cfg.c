@@ -834,6 +834,74 @@ static int load_lcores(struct ld *ld, const cs_t *g, const char *key, unsigned *
 	return 0;
 }
 
+/*
+ * The lcore set of an EAL "-l LIST" / "-lLIST" argument ("0-3,5"), as bits.
+ * Returns false when there is none or it is not a plain list (then the EAL
+ * decides and nothing is checked here).
+ */
+static bool eal_lcore_set(const struct cfg_dataplane *dp, uint64_t set[2], const char **list)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; i < dp->n_eal; i++) {
+		if (strcmp(dp->eal[i], "-l") == 0 && i + 1 < dp->n_eal)
+			v = dp->eal[i + 1];
+		else if (strncmp(dp->eal[i], "-l", 2) == 0 && dp->eal[i][2] != '\0')
+			v = dp->eal[i] + 2;
+	}
+	if (v == NULL)
+		return false;
+	*list = v;
+	set[0] = set[1] = 0;
+	for (const char *p = v; *p;) {
+		unsigned a = 0, b;
+		const char *q = p;
+
+		while (*q >= '0' && *q <= '9' && a < MAX_LCORE)
+			a = a * 10 + (unsigned)(*q++ - '0');
+		if (q == p || a >= MAX_LCORE)
+			return false;
+		b = a;
+		if (*q == '-') {
+			p = ++q;
+			b = 0;
+			while (*q >= '0' && *q <= '9' && b < MAX_LCORE)
+				b = b * 10 + (unsigned)(*q++ - '0');
+			if (q == p || b >= MAX_LCORE || b < a)
+				return false;
+		}
+		for (unsigned l = a; l <= b; l++)
+			set[l / 64] |= 1ull << (l % 64);
+		if (*q == ',')
+			q++;
+		else if (*q != '\0')
+			return false;
+		p = q;
+	}
+	return true;
+}
+
+static int check_lcores_in_eal(struct ld *ld, const cs_t *lc)
+{
+	const struct cfg_dataplane *dp = &ld->cfg->dataplane;
+	const char *list = NULL;
+	uint64_t set[2];
+
+	if (!eal_lcore_set(dp, set, &list))
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		const unsigned *ids = k ? dp->dlp_lcores : dp->io_lcores;
+		size_t n = k ? dp->n_dlp_lcores : dp->n_io_lcores;
+		cs_t *arr = member(lc, k ? "dlp" : "io");
+
+		for (size_t i = 0; i < n; i++)
+			if (!(set[ids[i] / 64] & (1ull << (ids[i] % 64))))
+				return fail(ld, config_setting_get_elem(arr, (unsigned)i),
+					    "lcore %u is not in the EAL -l list \"%s\"", ids[i], list);
+	}
+	return 0;
+}
+
 static int load_port(struct ld *ld, const cs_t *e, size_t idx)
 {
 	static const char *const keys[] = { "name", "device", "ipv4", "gateway", "mtu", NULL };
@@ -927,7 +995,8 @@ static int load_dataplane(struct ld *ld, const cs_t *root)
 	if ((rc = get_group(ld, g, "lcores", true, &lc)) < 0 ||
 	    (rc = check_keys(ld, lc, lkeys)) < 0 ||
 	    (rc = load_lcores(ld, lc, "io", &dp->io_lcores, &dp->n_io_lcores)) < 0 ||
-	    (rc = load_lcores(ld, lc, "dlp", &dp->dlp_lcores, &dp->n_dlp_lcores)) < 0)
+	    (rc = load_lcores(ld, lc, "dlp", &dp->dlp_lcores, &dp->n_dlp_lcores)) < 0 ||
+	    (rc = check_lcores_in_eal(ld, lc)) < 0)
 		return rc;
 	if ((rc = get_uint(ld, g, "mbufs", 1024, 1u << 24, &dp->mbufs)) < 0)
 		return rc;

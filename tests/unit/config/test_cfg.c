@@ -476,6 +476,28 @@ START_TEST(test_tcp_small_total)
 }
 END_TEST
 
+/* lcores inside the EAL -l list load; other lcore syntaxes are the EAL's. */
+START_TEST(test_eal_lcores)
+{
+	static const char *const eal[] = { "\"-l\", \"0-2,5\"", "\"-l0-5\"",
+					   "\"--lcores\", \"(1,5)@0\"", "\"-l\", \"1-x\"" };
+	char text[1024];
+
+	for (size_t i = 0; i < sizeof(eal) / sizeof(eal[0]); i++) {
+		struct cfg *c;
+
+		snprintf(text, sizeof(text),
+			 "dataplane: { eal = [ %s ]; lcores: { io = [ 1, 2 ]; dlp = [ 5 ]; };\n"
+			 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
+			 D P,
+			 eal[i]);
+		c = load_ok(text);
+		ck_assert_uint_eq(c->dataplane.n_dlp_lcores, 1);
+		cfg_free(c);
+	}
+}
+END_TEST
+
 START_TEST(test_entity_names)
 {
 	struct cfg *c = load_ok(
@@ -1056,6 +1078,12 @@ static const struct bad_case bad_cases[] = {
 	  "device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
 	  "smtp: { listen = ( { address = \"192.0.2.10\"; tcp_port = 25; } ); };\n",
 	  "t.conf:7: smtp.listen.[0].port: is required" },
+	{ "dataplane: { eal = [ \"-l\", \"0-1\" ];\n lcores: { io = [ 1 ]; dlp = [ 1, 2 ]; };\n"
+	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
+	  "t.conf:2: dataplane.lcores.dlp.[1]: lcore 2 is not in the EAL -l list \"0-1\"" },
+	{ "dataplane: { eal = [ \"-l0,2-3\" ];\n lcores: { io = [ 3, 1 ]; dlp = [ 2 ]; };\n"
+	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
+	  "t.conf:2: dataplane.lcores.io.[1]: lcore 1 is not in the EAL -l list \"0,2-3\"" },
 };
 
 START_TEST(test_bad)
@@ -1146,6 +1174,7 @@ int main(void)
 	tcase_add_test(good, test_relative_and_include);
 	tcase_add_test(good, test_file_errors);
 	tcase_add_test(good, test_tcp_small_total);
+	tcase_add_test(good, test_eal_lcores);
 	tcase_add_test(good, test_entity_names);
 	tcase_add_test(good, test_names);
 	tcase_add_loop_test(bad, test_bad, 0, (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
