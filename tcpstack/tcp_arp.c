@@ -192,7 +192,7 @@ tcp_arp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m)
 	if (sip != 0 && sip != ifc->p.ipv4)
 		arp_learn(s, iface, sip, &ah->arp_data.arp_sha, for_us);
 
-	if (op == RTE_ARP_OP_REQUEST && for_us) {
+	if (op == RTE_ARP_OP_REQUEST && for_us && !s->p.arp_quiet) {
 		/* Turn the request into the reply in place. */
 		ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REPLY);
 		ah->arp_data.arp_tha = ah->arp_data.arp_sha;

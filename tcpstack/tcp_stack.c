@@ -241,7 +241,12 @@ eth_input(struct tcp_stack *s, struct rte_mbuf *m)
 
 	s->cnt.rx_frames++;
 	iface = iface_by_port(s, m->port);
-	if (iface < 0 || rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
+	if (iface < 0) {
+		s->cnt.drop_eth_dst++; /* a port this stack does not serve */
+		tcp_mbuf_free(s, m);
+		return;
+	}
+	if (rte_pktmbuf_data_len(m) < RTE_ETHER_HDR_LEN) {
 		s->cnt.drop_eth_short++;
 		tcp_mbuf_free(s, m);
 		return;
@@ -366,7 +371,7 @@ tcp_stack_timers(struct tcp_stack *s, uint64_t now_us)
 	tcp_batch_begin(s);
 	if (!s->started) {
 		s->started = true;
-		for (unsigned i = 0; i < s->n_ifaces; i++)
+		for (unsigned i = 0; i < s->n_ifaces && !s->p.arp_quiet; i++)
 			tcp_arp_gratuitous(s, i);
 	}
 	if (s->now_ms >= s->next_arp_scan_ms) {

@@ -9,22 +9,42 @@
  *
  *     n = rte_eth_rx_burst(...)            (plus frames steered from rings)
  *     tcp_stack_input(stack, pkts, n);     consumes the frames, runs callbacks
- *     tcp_stack_timers(stack, tcp_stack_now(stack));  bounded work
- *     ... the tx callback has been handed frames; flush them on a TSC timeout
+ *     ... application work (ring messages) may call tcp_send*() etc.
+ *     tcp_stack_timers(stack, tcp_stack_now(stack));  bounded work + flush
+ *     ... tx() has been handed frames; the dataplane flushes its tx buffer
+ *         to the NIC on its own TSC timeout
+ *
+ * Frames reach tx() at the end of tcp_stack_input(), tcp_stack_timers(),
+ * tcp_stack_flush(), and at the end of any API call made outside those
+ * (tcp_send() from a ring handler sends at once). Inside callbacks output is
+ * batched: one ACK per connection per burst, data piggybacked on it.
  *
  * The stack never blocks and never allocates on the fast path besides mbufs
  * from the mempool given at creation. Connections come from a preallocated
  * pool. Application callbacks run from inside tcp_stack_input() and
  * tcp_stack_timers(); from a callback the application may call tcp_send*,
- * tcp_shutdown, tcp_close, tcp_abort, tcp_recv_done and tcp_connect. A
- * struct tcp_conn stays valid until its closed() callback has returned.
+ * tcp_shutdown, tcp_close, tcp_abort, tcp_recv_done and tcp_connect on any
+ * connection of the stack. A struct tcp_conn stays valid until its closed()
+ * callback has returned; closed() is called exactly once for every
+ * connection the application was given (accepted() returned 0, or
+ * tcp_connect() returned it).
  *
  * Addresses and ports in this API are in host byte order.
  *
  * Frames and steering: TCP frames must reach the lcore owning the flow; use
  * tcp_flow_hash()/tcp_frame_flow_hash() (symmetric in source/destination).
  * ARP frames should be given to every stack of the port (each stack keeps
- * its own ARP cache); ICMP echo and other non-TCP frames may go to any one.
+ * its own ARP cache); set arp_quiet on all stacks but one so that only one
+ * answers requests and announces the address. ICMP and other non-TCP
+ * frames go to any one stack (the one with arp_quiet false, say).
+ *
+ * Checksums: RX trusts RTE_MBUF_F_RX_IP_CKSUM_* / RTE_MBUF_F_RX_L4_CKSUM_*
+ * when GOOD or BAD and verifies in software otherwise; TX sets
+ * RTE_MBUF_F_TX_IPV4|IP_CKSUM|TCP_CKSUM (with l2_len/l3_len and the
+ * pseudo-header sum) when the interface lists the offload, else computes
+ * them. Data segments are chains (header mbuf + indirect mbufs on the send
+ * buffer) when TCP_OFFLOAD_TX_MULTI_SEGS is set, else one copied mbuf (the
+ * mempool's data room must then hold a full frame).
  */
 #ifndef SMTPDLP_TCP_STACK_H
 #define SMTPDLP_TCP_STACK_H
@@ -141,6 +161,8 @@ struct tcp_stack_params {
 	uint32_t icmp_rate_limit;  /**< ICMP errors per second [100] */
 	uint32_t frag_max_flows;   /**< datagrams under reassembly [1024]; 0 still default */
 	uint32_t frag_timeout_ms;  /**< [2000] */
+	bool arp_quiet;            /**< never answer ARP requests nor announce
+				    *   (another stack of the port does) */
 
 	tcp_tx_fn tx;              /**< required */
 	void *tx_ctx;
@@ -225,7 +247,11 @@ struct tcp_callbacks {
 	 */
 	void (*recv)(struct tcp_conn *c, void *ctx, struct rte_mbuf *m,
 		     uint32_t len);
-	/** Send space became available (space = tcp_send_space()). */
+	/**
+	 * Send space became available after tcp_send() returned -ENOBUFS or
+	 * tcp_send_copy() accepted less than offered (space =
+	 * tcp_send_space()). Called once per such refusal.
+	 */
 	void (*writable)(struct tcp_conn *c, void *ctx, uint32_t space);
 	/** Peer sent FIN: no more recv() calls. */
 	void (*peer_fin)(struct tcp_conn *c, void *ctx);
@@ -265,13 +291,19 @@ uint64_t tcp_stack_now(const struct tcp_stack *s);
 
 /**
  * Run due timers (retransmission, delayed ACK, persist, keepalive,
- * TIME_WAIT, ARP, fragments) up to a fixed budget per call.
+ * TIME_WAIT, ARP, fragments) up to a fixed budget per call (512
+ * connections; the rest run on the next call, counted in
+ * timers_budget_hit). The first call also sends the gratuitous ARPs.
  * now_us: tcp_stack_now(s) (or a later reading of the same clock).
  * Returns the number of timer events handled.
  */
 unsigned tcp_stack_timers(struct tcp_stack *s, uint64_t now_us);
 
-/** Flush frames still held inside the stack (batched ACKs) to tx(). */
+/**
+ * Flush frames still held inside the stack (batched ACKs and data of
+ * connections marked for output) to tx(). Not needed after the calls above;
+ * useful before the dataplane drains its own tx buffer.
+ */
 void tcp_stack_flush(struct tcp_stack *s);
 
 /** Counters; the pointer stays valid for the stack's lifetime. */

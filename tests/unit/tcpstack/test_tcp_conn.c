@@ -184,7 +184,8 @@ pseg(struct peer *pp, uint32_t seq, uint8_t flags, const void *d, uint32_t len,
 
 	if (pp->ts)
 		ol = tt_ts_opt(o, ++pp->tsval, pp->tsecr);
-	memcpy(o + ol, extra, extra_len);
+	if (extra_len)
+		memcpy(o + ol, extra, extra_len);
 	ol += extra_len;
 	return tt_tcp(&(struct tt_seg){
 		.sip = pp->ip, .sport = pp->port, .dport = LPORT, .seq = seq,

@@ -386,6 +386,34 @@ START_TEST(tcp_closed_port_rst)
 }
 END_TEST
 
+START_TEST(arp_quiet_stack)
+{
+	struct tcp_stack_params p;
+	struct tt_node *q;
+	struct tt_pkt pk;
+
+	tt_params(&p, NULL);
+	p.arp_quiet = true;
+	q = tt_node_new(&p);
+	tcp_stack_timers(q->s, q->now_us);
+	ck_assert_uint_eq(tt_pending(q), 0); /* no gratuitous ARP */
+	tt_input(q, tt_arp(RTE_ARP_OP_REQUEST, &tt_mac_peer, TT_IP_PEER,
+			   &zero_mac, TT_IP_US, &tt_mac_us));
+	ck_assert_uint_eq(tt_pending(q), 0); /* no reply, but learned: */
+	{
+		struct app a = { 0 };
+		struct tcp_conn *c = tcp_connect(q->s, 0, TT_IP_PEER, 25,
+						 &app_cb, &a);
+
+		ck_assert(tt_take(q, &pk)); /* the SYN, without an ARP request */
+		ck_assert_uint_eq(pk.proto, IPPROTO_TCP);
+		ck_assert(rte_is_same_ether_addr(&pk.dst, &tt_mac_peer));
+		tcp_abort(c);
+	}
+	tt_node_free(q);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -403,6 +431,7 @@ suite(void)
 	tcase_add_test(tc, ipv4_validation);
 	tcase_add_test(tc, fragments_reassembled);
 	tcase_add_test(tc, tcp_closed_port_rst);
+	tcase_add_test(tc, arp_quiet_stack);
 	suite_add_tcase(s, tc);
 	return s;
 }
