@@ -136,22 +136,31 @@ tcp_rcv_window(const struct tcp_conn *c)
 	return wnd > max ? max : wnd;
 }
 
-/* Attach len bytes of the send queue from byte offset off (relative to
- * snd_una) behind the header mbuf m. Returns bytes attached. */
+/* Attach len bytes of the send queue from sequence number seq behind the
+ * header mbuf m. Returns bytes attached. A cursor remembers where the last
+ * frame ended, so sending a window is linear, not quadratic. */
 static uint32_t
-attach_data(struct tcp_conn *c, struct rte_mbuf *m, uint32_t off,
+attach_data(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
 	    uint32_t len)
 {
 	struct tcp_stack *s = c->stack;
 	bool chains = tcp_conn_iface(c)->p.offloads & TCP_OFFLOAD_TX_MULTI_SEGS;
+	uint32_t head_seq = c->snd_una - c->sq_off, seg_seq = head_seq, off;
 	struct rte_mbuf *seg = c->sq_head, *last = m;
 	uint32_t done = 0;
 
-	off += c->sq_off;
-	while (seg && off >= seg->data_len) {
-		off -= seg->data_len;
+	if (c->sq_cur && SEQ_LEQ(c->sq_cur_seq, seq) &&
+	    SEQ_GEQ(c->sq_cur_seq, head_seq)) {
+		seg = c->sq_cur;
+		seg_seq = c->sq_cur_seq;
+	}
+	while (seg && SEQ_GEQ(seq, seg_seq + seg->data_len)) {
+		seg_seq += seg->data_len;
 		seg = seg->next;
 	}
+	c->sq_cur = seg;
+	c->sq_cur_seq = seg_seq;
+	off = seq - seg_seq;
 	while (seg && done < len) {
 		uint32_t chunk = u32_min((uint32_t)seg->data_len - off, len - done);
 
@@ -226,7 +235,7 @@ xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	ip = (struct rte_ipv4_hdr *)(hdr + RTE_ETHER_HDR_LEN);
 	th = (struct rte_tcp_hdr *)(ip + 1);
 	if (len) {
-		uint32_t got = attach_data(c, m, seq - c->snd_una, len);
+		uint32_t got = attach_data(c, m, seq, len);
 
 		if (got == 0) {
 			rte_pktmbuf_free(m);
@@ -372,6 +381,8 @@ tcp_sq_free_acked(struct tcp_conn *c, uint32_t acked)
 		seg->nb_segs = 1;
 		if (seg == c->copy_tail)
 			c->copy_tail = NULL;
+		if (seg == c->sq_cur)
+			c->sq_cur = NULL;
 		tcp_mbuf_free(s, seg);
 	}
 	if (c->sq_head == NULL) {
@@ -394,7 +405,7 @@ tcp_sq_free_all(struct tcp_conn *c)
 		seg->nb_segs = 1;
 		tcp_mbuf_free(s, seg);
 	}
-	c->sq_tail = c->copy_tail = NULL;
+	c->sq_tail = c->copy_tail = c->sq_cur = NULL;
 	c->sq_len = c->sq_off = 0;
 }
 

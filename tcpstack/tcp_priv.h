@@ -136,6 +136,8 @@ struct tcp_conn {
 	uint32_t sq_off;              /* bytes of sq_head already acked */
 	struct rte_mbuf *sq_head, *sq_tail; /* segments linked by ->next */
 	struct rte_mbuf *copy_tail;   /* our own tail segment tcp_send_copy fills */
+	struct rte_mbuf *sq_cur;      /* send-queue cursor: last segment used */
+	uint32_t sq_cur_seq;          /* sequence number of sq_cur's first byte */
 	uint16_t mss;                 /* effective send MSS (payload) */
 	uint16_t peer_mss;
 	uint16_t dupacks;
