@@ -109,8 +109,8 @@ START_TEST(test_render)
 	ck_assert_ptr_nonnull(j);
 	static const char *const want_json[] = {
 		"{\"ports\":{\"inside\":{\"rx_packets\":15,",
-		"\"out\\\"side\":{\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":0,\"tx_bytes\":"
-		"1500,",
+		("\"out\\\"side\":{\"rx_packets\":0,\"rx_bytes\":0,\"tx_packets\":0,"
+		 "\"tx_bytes\":1500,"),
 		"\"actions\":{\"allow\":0,\"alert\":0,\"add_header\":1,",
 		"\"smtp\":{\"sessions\":0,",
 	};
