@@ -194,6 +194,7 @@ static void emit_incident(struct smtp_proxy *p, unsigned code, const struct smtp
 		.action = t->action,
 		.unscannable = t->unscannable,
 		.msg_bytes = msgbuf_len(&t->msg),
+		.msg = &t->msg,
 		.relayed_bytes = t->relayed,
 		.reply_code = (uint16_t)code,
 		.upstream_code = up ? up->code : 0,

@@ -65,6 +65,7 @@ struct smtp_incident {
 	enum cfg_action action;      /* what was done with the message */
 	bool unscannable;            /* on_unscannable decided */
 	uint64_t msg_bytes;          /* as received, after dot-unstuffing */
+	const struct msgbuf *msg;    /* the message as received (forensics, md5) */
 	uint64_t relayed_bytes;      /* sent upstream incl. added headers, 0 if not */
 	uint16_t reply_code;         /* what the sender was told */
 	uint16_t upstream_code;      /* the upstream's final reply, 0 if none */
