@@ -1520,18 +1520,32 @@ static int load_profile(struct ld *ld, const cs_t *e, size_t idx)
 	return 0;
 }
 
-/* Load one list of groups into a calloc'd array via fn(ld, element, index). */
-static int load_array(struct ld *ld, const cs_t *list, void **arr, size_t *n_arr, size_t size,
+/*
+ * Lists of groups (entities, rules, profiles, policies): alloc_items() makes
+ * the zeroed array (NULL with *n = 0 for an absent or empty list; NULL with
+ * *n > 0 when out of memory), load_items() loads element i with
+ * fn(ld, element, i). *n_arr counts the elements handed to fn, so cfg_free()
+ * releases a partly loaded array.
+ */
+static void *alloc_items(struct ld *ld, const cs_t *list, size_t size, int *n)
+{
+	void *arr;
+
+	*n = list != NULL ? config_setting_length((cs_t *)list) : 0;
+	if (*n <= 0)
+		return NULL;
+	arr = calloc((size_t)*n, size);
+	if (arr == NULL)
+		nomem(ld);
+	return arr;
+}
+
+static int load_items(struct ld *ld, const cs_t *list, int n, size_t *n_arr,
 		      int (*fn)(struct ld *, const cs_t *, size_t))
 {
-	int n, rc;
-
-	if (list == NULL || (n = config_setting_length((cs_t *)list)) == 0)
-		return 0;
-	*arr = calloc((size_t)n, size);
-	if (*arr == NULL)
-		return nomem(ld);
 	for (int i = 0; i < n; i++) {
+		int rc;
+
 		*n_arr = (size_t)i + 1;
 		rc = fn(ld, config_setting_get_elem((cs_t *)list, (unsigned)i), (size_t)i);
 		if (rc < 0)
@@ -1568,7 +1582,7 @@ static int load_dlp(struct ld *ld, const cs_t *root)
 	struct cfg_dlp_limits *l = &d->limits;
 	const char *v;
 	cs_t *g, *w, *lim, *list;
-	int rc, mode = (int)d->on_unscannable;
+	int rc, n, mode = (int)d->on_unscannable;
 
 	if ((rc = get_group(ld, root, "dlp", true, &g)) < 0 || (rc = check_keys(ld, g, keys)) < 0)
 		return rc;
@@ -1602,17 +1616,26 @@ static int load_dlp(struct ld *ld, const cs_t *root)
 	     (rc = get_uint(ld, lim, "max_line_length", 1000, 16u << 20, &l->max_line_length)) < 0 ||
 	     (rc = get_uint(ld, lim, "max_matches", 1, 1000000, &l->max_matches)) < 0))
 		return rc;
-	if ((rc = get_group_list(ld, g, "entities", false, &list)) < 0 ||
-	    (rc = load_array(ld, list, (void **)&d->entities, &d->n_entities, sizeof(*d->entities),
-			     load_entity)) < 0)
+	if ((rc = get_group_list(ld, g, "entities", false, &list)) < 0)
 		return rc;
-	if ((rc = get_group_list(ld, g, "rules", false, &list)) < 0 ||
-	    (rc = load_array(ld, list, (void **)&d->rules, &d->n_rules, sizeof(*d->rules),
-			     load_rule)) < 0)
+	d->entities = alloc_items(ld, list, sizeof(*d->entities), &n);
+	if (n > 0 && d->entities == NULL)
+		return -ENOMEM;
+	if ((rc = load_items(ld, list, n, &d->n_entities, load_entity)) < 0)
 		return rc;
-	if ((rc = get_group_list(ld, g, "profiles", false, &list)) < 0 ||
-	    (rc = load_array(ld, list, (void **)&d->profiles, &d->n_profiles, sizeof(*d->profiles),
-			     load_profile)) < 0)
+	if ((rc = get_group_list(ld, g, "rules", false, &list)) < 0)
+		return rc;
+	d->rules = alloc_items(ld, list, sizeof(*d->rules), &n);
+	if (n > 0 && d->rules == NULL)
+		return -ENOMEM;
+	if ((rc = load_items(ld, list, n, &d->n_rules, load_rule)) < 0)
+		return rc;
+	if ((rc = get_group_list(ld, g, "profiles", false, &list)) < 0)
+		return rc;
+	d->profiles = alloc_items(ld, list, sizeof(*d->profiles), &n);
+	if (n > 0 && d->profiles == NULL)
+		return -ENOMEM;
+	if ((rc = load_items(ld, list, n, &d->n_profiles, load_profile)) < 0)
 		return rc;
 	return 0;
 }
@@ -1855,12 +1878,14 @@ static int load_policies(struct ld *ld, const cs_t *root)
 {
 	struct cfg *c = ld->cfg;
 	cs_t *list;
-	int rc;
+	int rc, n;
 
 	if ((rc = get_group_list(ld, root, "policies", true, &list)) < 0)
 		return rc;
-	return load_array(ld, list, (void **)&c->policies, &c->n_policies, sizeof(*c->policies),
-			  load_policy);
+	c->policies = alloc_items(ld, list, sizeof(*c->policies), &n);
+	if (n > 0 && c->policies == NULL)
+		return -ENOMEM;
+	return load_items(ld, list, n, &c->n_policies, load_policy);
 }
 
 /* ------------------------------------------------------ incidents, api */
