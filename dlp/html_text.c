@@ -266,11 +266,33 @@ static bool ht_is_block(const char *tag, size_t n)
 	return false;
 }
 
+/* Office XML elements that separate words: a newline. */
+static const char *const xml_blocks[] = {
+	"w:p", "w:br", "w:tab", "w:tc", "w:tr", "w:cr", "a:p", "a:br", "a:tab",
+	"text:p", "text:h", "text:line-break", "text:tab", "text:s",
+	"text:list-item", "table:table-cell", "table:table-row", "si", "row",
+	"c", "p", "br", "v", "t", NULL,
+};
+
+static bool ht_is_xml_block(const char *tag, size_t n)
+{
+	for (const char *const *b = xml_blocks; *b; b++)
+		if (strncmp(*b, tag, n) == 0 && (*b)[n] == '\0')
+			return true;
+	return false;
+}
+
 static const char *const html_raw_tags[] = { NULL, "script", "style" };
 
 void html_text_init(struct html_text *h)
 {
 	memset(h, 0, sizeof(*h));
+}
+
+void html_text_init_xml(struct html_text *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->xml = true;
 }
 
 static inline bool ht_alpha(uint8_t c)
@@ -372,10 +394,17 @@ static uint8_t *ht_entity_end(struct html_text *h, uint8_t *o, bool semicolon)
 
 static uint8_t *ht_tag_end(struct html_text *h, uint8_t *o)
 {
-	size_t n = h->ntag < HTML_TAG_NAME_MAX ? h->ntag : HTML_TAG_NAME_MAX - 1;
+	size_t n = h->ntag;
 
-	h->tag[n] = '\0';
 	h->state = HT_TEXT;
+	if (n >= HTML_TAG_NAME_MAX)
+		return o; /* no known tag is that long */
+	h->tag[n] = '\0';
+	if (h->xml) {
+		if (ht_is_xml_block(h->tag, n))
+			*o++ = '\n';
+		return o;
+	}
 	if (ht_is_block(h->tag, n))
 		*o++ = '\n';
 	if (!h->closing && (h->tag[0] == 's')) {
@@ -444,10 +473,12 @@ size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len,
 			p++;
 			break;
 		case HT_TAGNAME:
-			if (ht_alnum(c)) {
+			if (ht_alnum(c) || (h->xml && (c == ':' || c == '-' ||
+							c == '_' || c == '.'))) {
 				if (h->ntag < HTML_TAG_NAME_MAX - 1)
-					h->tag[h->ntag] = (char)(c | 0x20);
-				h->ntag++;
+					h->tag[h->ntag] = (char)(ht_alpha(c) ? c | 0x20 : c);
+				if (h->ntag < HTML_TAG_NAME_MAX)
+					h->ntag++;
 				p++;
 			} else if (c == '>') {
 				o = ht_tag_end(h, o);
@@ -573,6 +604,8 @@ size_t html_text_finish(struct html_text *h, uint8_t *out)
 		o = ht_entity_end(h, o, false);
 	else if (h->state == HT_LT)
 		*o++ = '<';
+	bool xml = h->xml;
 	html_text_init(h);
+	h->xml = xml;
 	return (size_t)(o - out);
 }

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTML_TAG_NAME_MAX 16 /* longer tag names are compared truncated */
+#define HTML_TAG_NAME_MAX 32 /* longer tag names match no known tag */
 #define HTML_ENTITY_MAX 32   /* longer "&..." runs are literal text */
 
 /* Output bound of one push of len bytes. */
@@ -33,6 +33,7 @@
 
 struct html_text {
 	unsigned state;        /* internal */
+	bool xml;              /* XML mode (html_text_init_xml()) */
 	bool closing;          /* current tag is an end tag */
 	bool after_eq;         /* in a tag, last non-blank byte was '=' */
 	uint8_t quote;         /* attribute quote in force */
@@ -47,6 +48,13 @@ struct html_text {
 
 void html_text_init(struct html_text *h);
 
+/* XML mode for office documents (OOXML word/document.xml, xl/sharedStrings
+ * .xml, OpenDocument content.xml): tag names may hold ':' '-' '_' '.', and
+ * the paragraph, line-break, tab, cell and row elements of those formats
+ * (w:p w:br w:tab w:tc a:p text:p text:h table:table-cell si row c ...)
+ * become a newline; no script/style handling. */
+void html_text_init_xml(struct html_text *h);
+
 /* Convert len bytes; out must hold HTML_TEXT_MAX_OUT(len). Returns the
  * bytes written. */
 size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len,
@@ -54,7 +62,7 @@ size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len,
 
 /* End of document: a pending "&name" is emitted as text; an unterminated
  * tag or comment is dropped. out must hold HTML_TEXT_MAX_OUT(0). Returns the
- * bytes written; h is re-initialised. */
+ * bytes written; h is re-initialised in the same mode. */
 size_t html_text_finish(struct html_text *h, uint8_t *out);
 
 #endif /* SMTPDLP_HTML_TEXT_H */

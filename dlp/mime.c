@@ -20,7 +20,9 @@
  * buffer → sink text(). image/ *, audio/ * and video/ * bodies are not
  * decoded (their part events and names are still reported). A uuencoded
  * block inside a text/plain body is decoded in place and its bytes go to
- * text() like an attachment's.
+ * text() like an attachment's. Zip-based attachments are collected (bounded,
+ * mime_archive.h) and their members reported as parts "<path>/<n>" when the
+ * archive part ends.
  *
  * Paths and depths (documented in mime.h terms): the top-level message has
  * path "" and depth 0 — its headers reach header() with path "" and depth 0;
@@ -40,6 +42,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dlp/mime_archive.h"
 #include "dlp/charset.h"
 #include "dlp/decode.h"
 #include "dlp/dlp.h"
@@ -149,6 +152,11 @@ struct mime_parser {
 	/* leaf pipeline */
 	struct mime_part_info info;
 	bool leaf_open, skip, is_text, html, uu_detect, in_uu;
+	bool arch_on;      /* collecting an archive part */
+	struct mime_archive arch;
+	struct mime_part_info minfo; /* archive member being reported */
+	char mname[MIME_FILENAME_MAX];
+	unsigned nmember;
 	enum cte cte;
 	struct decode_b64 b64;
 	struct decode_qp qp;
@@ -248,6 +256,17 @@ static void stage_decoded(struct mime_parser *P, const uint8_t *d, size_t n)
 	if (!n)
 		return;
 	if (!P->is_text) {
+		if (P->arch_on) {
+			int r = mime_archive_append(&P->arch, d, n);
+			if (r == 0)
+				return;
+			/* too big to expand (flagged at part end) or no
+			 * memory: scan it as it is from here on */
+			P->arch_on = false;
+			P->anomalies |= DLP_ANOM_BAD_ARCHIVE;
+			out_put(P, P->arch.buf, P->arch.len, false);
+			mime_archive_reset(&P->arch);
+		}
 		out_put(P, d, n, false);
 		return;
 	}
@@ -427,9 +446,75 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 		if (P->html)
 			html_text_init(&P->ht);
 	}
+	P->arch_on = !P->skip && !P->is_text &&
+		     mime_archive_candidate(E->ctype, I->filename);
+	mime_archive_reset(&P->arch);
 	P->leaf_open = true;
 	if (P->sink->part_begin)
 		P->sink->part_begin(P->ctx, I);
+}
+
+/* ------------------------------------------------------ archive members */
+
+static void member_begin(void *ctx, const char *name, bool has_text)
+{
+	struct mime_parser *P = ctx;
+	struct mime_part_info *M = &P->minfo;
+
+	memset(M, 0, sizeof(*M));
+	++P->nmember;
+	int r = snprintf(M->path, sizeof(M->path), "%s/%u", P->info.path,
+			 P->nmember);
+	if (r < 0 || r >= (int)sizeof(M->path))
+		P->anomalies |= DLP_ANOM_DEPTH; /* path cut, still reported */
+	P->nparts++;
+	M->depth = P->info.depth + 1;
+	snprintf(P->mname, sizeof(P->mname), "%s", name);
+	M->content_type = has_text ? "text/plain" : "application/octet-stream";
+	M->filename = P->mname;
+	M->attachment = true;
+	M->is_text = has_text;
+	if (P->sink->part_begin)
+		P->sink->part_begin(P->ctx, M);
+}
+
+static void member_text(void *ctx, const uint8_t *d, size_t n)
+{
+	struct mime_parser *P = ctx;
+
+	if (!P->limit_hit)
+		out_put(P, d, n, true);
+}
+
+static void member_end(void *ctx)
+{
+	struct mime_parser *P = ctx;
+
+	out_flush(P);
+	if (P->sink->part_end)
+		P->sink->part_end(P->ctx, &P->minfo);
+}
+
+static const struct mime_archive_sink member_sink = {
+	.member_begin = member_begin,
+	.member_text = member_text,
+	.member_end = member_end,
+};
+
+/* The archive part ended: its members become parts "<path>/<n>". */
+static void archive_end(struct mime_parser *P)
+{
+	bool opened;
+	unsigned budget = P->nparts < P->lim.max_parts ?
+			  P->lim.max_parts - P->nparts : 0;
+
+	P->arch_on = false;
+	P->nmember = 0;
+	/* not opened: BAD_ARCHIVE is set; the "PK" check in leaf_end() makes
+	 * that a corrupt zip, not some other format */
+	P->anomalies |= mime_archive_expand(&P->arch, &member_sink, P, budget,
+					    &opened);
+	mime_archive_reset(&P->arch);
 }
 
 static void leaf_end(struct mime_parser *P)
@@ -451,6 +536,18 @@ static void leaf_end(struct mime_parser *P)
 		}
 		stage_text_finish(P);
 	}
+	bool expand = false;
+	if (P->arch_on) {
+		bool zip = P->arch.len >= 4 && memcmp(P->arch.buf, "PK\3\4", 4) == 0;
+		if (zip) {
+			expand = true;
+		} else {
+			/* named or typed as a zip but not one: scanned as it
+			 * is, so nothing is left unscanned and no flag */
+			out_put(P, P->arch.buf, P->arch.len, false);
+			P->arch_on = false;
+		}
+	}
 	out_flush(P);
 	P->anomalies |= P->b64.anomalies | P->qp.anomalies | P->uu.anomalies;
 	if (P->is_text) {
@@ -460,6 +557,9 @@ static void leaf_end(struct mime_parser *P)
 	P->leaf_open = false;
 	if (P->sink->part_end)
 		P->sink->part_end(P->ctx, &P->info);
+	if (expand && !P->limit_hit)
+		archive_end(P);
+	P->arch_on = false;
 }
 
 static void body_start(struct mime_parser *P, bool leaf)
@@ -1169,6 +1269,8 @@ void mime_parser_reset(struct mime_parser *P)
 	P->replaying = false;
 	P->outn = 0;
 	P->lbn = 0;
+	P->arch_on = false;
+	mime_archive_reset(&P->arch);
 	entity_init(P, "", 0, true, false);
 }
 
@@ -1236,5 +1338,6 @@ void mime_parser_destroy(struct mime_parser *P)
 	free(P->t1);
 	free(P->t2);
 	free(P->out);
+	mime_archive_free(&P->arch);
 	free(P);
 }

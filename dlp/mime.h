@@ -45,6 +45,12 @@
  *    32 MiB). text() is called with len > 0, in chunks of up to 64 KiB.
  *  - A header line that cannot be a header (no colon in a field name) ends
  *    the header block and is body (DLP_ANOM_BAD_HEADER).
+ *  - Zip, OOXML (.docx .xlsx .pptx) and OpenDocument attachments are
+ *    expanded when the part ends (dlp/mime_archive.h): the archive part
+ *    itself gets no text; each member is reported as a leaf part with path
+ *    "<archive path>/<n>", depth + 1, the member name as filename and its
+ *    text (XML reduced to text). Something named or typed as a zip that is
+ *    not one is scanned as it is.
  */
 #ifndef SMTPDLP_MIME_H
 #define SMTPDLP_MIME_H

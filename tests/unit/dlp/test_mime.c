@@ -186,6 +186,8 @@ static const struct golden goldens[] = {
 	{ "limit-header", { .max_header_bytes = 300 }, true },
 	{ "limit-line", { .max_line_length = 100 }, true },
 	{ "limit-decoded", { .max_decoded_bytes = 40 }, true },
+	{ "archive", { 0 }, true },
+	{ "archive-bad", { 0 }, false }, /* a 4 MiB bomb: not at every split */
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
