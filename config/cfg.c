@@ -30,15 +30,15 @@
 #include "config/cfg_csv.h"
 #include "config/cfg_util.h"
 
-#define MAX_CONF_BYTES   (16u << 20)  /* main file and each include */
-#define MAX_CSV_BYTES    (256u << 20) /* one dictionary */
-#define MAX_LIST_BYTES   (64u << 20)  /* one address / domain list */
-#define MAX_TOKEN_BYTES  4096u
+#define MAX_CONF_BYTES (16u << 20) /* main file and each include */
+#define MAX_CSV_BYTES (256u << 20) /* one dictionary */
+#define MAX_LIST_BYTES (64u << 20) /* one address / domain list */
+#define MAX_TOKEN_BYTES 4096u
 #define MAX_INCLUDE_DEPTH 10
-#define MAX_LCORE        128
-#define MAX_HEADER_NAME  76
+#define MAX_LCORE 128
+#define MAX_HEADER_NAME 76
 #define MAX_HEADER_VALUE 900
-#define MAX_BLOCK_REPLY  400
+#define MAX_BLOCK_REPLY 400
 #define MAX_NOTIFY_SUBJECT 256
 #define MAX_NOTIFY_TEMPLATE (64u * 1024) /* NOTIFY_MAX_TEMPLATE in app/notify.h */
 
@@ -96,8 +96,8 @@ static void setting_path(const cs_t *s, char *buf, size_t len)
 	}
 }
 
-__attribute__((format(printf, 5, 0))) static int vfail_at(struct ld *ld, const char *file, int line, const char *spath,
-		    const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static int
+vfail_at(struct ld *ld, const char *file, int line, const char *spath, const char *fmt, va_list ap)
 {
 	char msg[512];
 
@@ -113,8 +113,8 @@ __attribute__((format(printf, 5, 0))) static int vfail_at(struct ld *ld, const c
 }
 
 /* Error about setting s itself. */
-__attribute__((format(printf, 3, 4))) static int fail(struct ld *ld, const cs_t *s,
-						      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct ld *ld, const cs_t *s, const char *fmt,
+						      ...)
 {
 	char p[256];
 	va_list ap;
@@ -122,16 +122,14 @@ __attribute__((format(printf, 3, 4))) static int fail(struct ld *ld, const cs_t 
 
 	setting_path(s, p, sizeof(p));
 	va_start(ap, fmt);
-	rc = vfail_at(ld, src_file(ld, s), (int)config_setting_source_line((cs_t *)s), p, fmt,
-		      ap);
+	rc = vfail_at(ld, src_file(ld, s), (int)config_setting_source_line((cs_t *)s), p, fmt, ap);
 	va_end(ap);
 	return rc;
 }
 
 /* Error about the absent member `key` of group g: reported at g's line. */
 __attribute__((format(printf, 4, 5))) static int fail_child(struct ld *ld, const cs_t *g,
-							    const char *key, const char *fmt,
-							    ...)
+							    const char *key, const char *fmt, ...)
 {
 	char p[256], q[320];
 	va_list ap;
@@ -140,8 +138,7 @@ __attribute__((format(printf, 4, 5))) static int fail_child(struct ld *ld, const
 	setting_path(g, p, sizeof(p));
 	snprintf(q, sizeof(q), "%s%s%s", p, p[0] ? "." : "", key);
 	va_start(ap, fmt);
-	rc = vfail_at(ld, src_file(ld, g), (int)config_setting_source_line((cs_t *)g), q, fmt,
-		      ap);
+	rc = vfail_at(ld, src_file(ld, g), (int)config_setting_source_line((cs_t *)g), q, fmt, ap);
 	va_end(ap);
 	return rc;
 }
@@ -391,8 +388,7 @@ static int get_group(struct ld *ld, const cs_t *g, const char *key, bool require
 }
 
 /* A list of groups: ( { ... }, { ... } ). An empty [] is accepted. */
-static int get_group_list(struct ld *ld, const cs_t *g, const char *key, bool required,
-			  cs_t **out)
+static int get_group_list(struct ld *ld, const cs_t *g, const char *key, bool required, cs_t **out)
 {
 	cs_t *s = member(g, key);
 	int n;
@@ -430,8 +426,7 @@ static int get_string(struct ld *ld, const cs_t *g, const char *key, bool requir
 	return 0;
 }
 
-static int int_value(struct ld *ld, const cs_t *s, long long min, long long max,
-		     long long *out)
+static int int_value(struct ld *ld, const cs_t *s, long long min, long long max, long long *out)
 {
 	long long v;
 
@@ -445,8 +440,8 @@ static int int_value(struct ld *ld, const cs_t *s, long long min, long long max,
 	return 0;
 }
 
-static int get_int(struct ld *ld, const cs_t *g, const char *key, long long min,
-		   long long max, long long *out, cs_t **where)
+static int get_int(struct ld *ld, const cs_t *g, const char *key, long long min, long long max,
+		   long long *out, cs_t **where)
 {
 	cs_t *s = member(g, key);
 
@@ -560,8 +555,8 @@ static int get_enum(struct ld *ld, const cs_t *g, const char *key, const char *c
 }
 
 /* [ "a", "b" ] or ( "a", "b" ) copied into *out and *n_out. */
-static int get_strings(struct ld *ld, const cs_t *g, const char *key, bool required,
-		       char ***out, size_t *n_out, cs_t **where)
+static int get_strings(struct ld *ld, const cs_t *g, const char *key, bool required, char ***out,
+		       size_t *n_out, cs_t **where)
 {
 	cs_t *s = member(g, key);
 	int n;
@@ -570,7 +565,8 @@ static int get_strings(struct ld *ld, const cs_t *g, const char *key, bool requi
 		*where = s;
 	if (s == NULL)
 		return required ? fail_child(ld, g, key, "is required") : 0;
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
 		return fail(ld, s, "must be an array of strings [ \"...\", ... ]");
 	n = config_setting_length(s);
 	for (int i = 0; i < n; i++) {
@@ -684,7 +680,8 @@ static int scan_ints(struct ld *ld, const char *file, const char *t, size_t len,
 			while (i < len && t[i] != '\n')
 				i++;
 		} else if (c == '/' && i + 1 < len && t[i + 1] == '*') {
-			for (i += 2; i < len && !(t[i] == '*' && i + 1 < len && t[i + 1] == '/'); i++)
+			for (i += 2; i < len && !(t[i] == '*' && i + 1 < len && t[i + 1] == '/');
+			     i++)
 				if (t[i] == '\n')
 					line++;
 			i += 2;
@@ -703,9 +700,8 @@ static int scan_ints(struct ld *ld, const char *file, const char *t, size_t len,
 		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '*') {
 			while (i < len && ident_char(t[i]))
 				i++;
-		} else if ((c >= '0' && c <= '9') ||
-			   ((c == '-' || c == '+') && i + 1 < len && t[i + 1] >= '0' &&
-			    t[i + 1] <= '9')) {
+		} else if ((c >= '0' && c <= '9') || ((c == '-' || c == '+') && i + 1 < len &&
+						      t[i + 1] >= '0' && t[i + 1] <= '9')) {
 			bool neg = c == '-', hex = false, big = false;
 			unsigned long long v = 0;
 
@@ -772,7 +768,8 @@ static int check_big_ints(struct ld *ld, const cs_t *s)
 		int n = config_setting_length((cs_t *)s);
 
 		for (int i = 0; i < n; i++) {
-			int rc = check_big_ints(ld, config_setting_get_elem((cs_t *)s, (unsigned)i));
+			int rc =
+				check_big_ints(ld, config_setting_get_elem((cs_t *)s, (unsigned)i));
 
 			if (rc < 0)
 				return rc;
@@ -785,7 +782,7 @@ static int check_big_ints(struct ld *ld, const cs_t *s)
 
 static int load_appliance(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "hostname", NULL };
+	static const char *const keys[] = {"hostname", NULL};
 	cs_t *g, *w;
 	const char *h;
 	int rc;
@@ -803,15 +800,15 @@ static int load_appliance(struct ld *ld, const cs_t *root)
 	return dup_str(ld, h, &ld->cfg->hostname);
 }
 
-static int load_lcores(struct ld *ld, const cs_t *g, const char *key, unsigned **out,
-		       size_t *n_out)
+static int load_lcores(struct ld *ld, const cs_t *g, const char *key, unsigned **out, size_t *n_out)
 {
 	cs_t *s = member(g, key);
 	int n;
 
 	if (s == NULL)
 		return fail_child(ld, g, key, "is required");
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
 		return fail(ld, s, "must be an array of lcore ids [ 1, 2 ]");
 	n = config_setting_length(s);
 	if (n == 0)
@@ -897,14 +894,15 @@ static int check_lcores_in_eal(struct ld *ld, const cs_t *lc)
 		for (size_t i = 0; i < n; i++)
 			if (!(set[ids[i] / 64] & (1ull << (ids[i] % 64))))
 				return fail(ld, config_setting_get_elem(arr, (unsigned)i),
-					    "lcore %u is not in the EAL -l list \"%s\"", ids[i], list);
+					    "lcore %u is not in the EAL -l list \"%s\"", ids[i],
+					    list);
 	}
 	return 0;
 }
 
 static int load_port(struct ld *ld, const cs_t *e, size_t idx)
 {
-	static const char *const keys[] = { "name", "device", "ipv4", "gateway", "mtu", NULL };
+	static const char *const keys[] = {"name", "device", "ipv4", "gateway", "mtu", NULL};
 	struct cfg_dataplane *dp = &ld->cfg->dataplane;
 	struct cfg_port *p = &dp->ports[idx];
 	const char *v, *slash;
@@ -939,18 +937,19 @@ static int load_port(struct ld *ld, const cs_t *e, size_t idx)
 		for (const char *q = slash + 1; *q; q++)
 			plen = (*q >= '0' && *q <= '9') ? plen * 10 + (unsigned)(*q - '0') : 99;
 	}
-	if (slash == NULL || plen < 1 || plen > 32 ||
-	    !parse_ipv4(v, (size_t)(slash - v), &p->ipv4))
-		return fail(ld, w, "must be an IPv4 address with prefix length, e.g. \"192.0.2.10/24\"");
+	if (slash == NULL || plen < 1 || plen > 32 || !parse_ipv4(v, (size_t)(slash - v), &p->ipv4))
+		return fail(ld, w,
+			    "must be an IPv4 address with prefix length, e.g. \"192.0.2.10/24\"");
 	if (!is_unicast(p->ipv4))
 		return fail(ld, w, "not a unicast host address");
 	p->prefix_len = (uint8_t)plen;
-	if (plen <= 30 && ((p->ipv4 & ~prefix_mask(plen)) == 0 ||
-			   (p->ipv4 | prefix_mask(plen)) == 0xffffffffu))
+	if (plen <= 30 &&
+	    ((p->ipv4 & ~prefix_mask(plen)) == 0 || (p->ipv4 | prefix_mask(plen)) == 0xffffffffu))
 		return fail(ld, w, "is the network or broadcast address of its subnet");
 	for (size_t j = 0; j < idx; j++)
 		if (dp->ports[j].ipv4 == p->ipv4)
-			return fail(ld, w, "address already used by port \"%s\"", dp->ports[j].name);
+			return fail(ld, w, "address already used by port \"%s\"",
+				    dp->ports[j].name);
 
 	if ((rc = get_string(ld, e, "gateway", false, &v, &w)) < 0)
 		return rc;
@@ -978,9 +977,9 @@ static int load_port(struct ld *ld, const cs_t *e, size_t idx)
 
 static int load_dataplane(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "eal", "lcores", "mbufs", "ports", "fault", NULL };
-	static const char *const lkeys[] = { "io", "dlp", NULL };
-	static const char *const fkeys[] = { "drop", "duplicate", "reorder", NULL };
+	static const char *const keys[] = {"eal", "lcores", "mbufs", "ports", "fault", NULL};
+	static const char *const lkeys[] = {"io", "dlp", NULL};
+	static const char *const fkeys[] = {"drop", "duplicate", "reorder", NULL};
 	struct cfg_dataplane *dp = &ld->cfg->dataplane;
 	cs_t *g, *lc, *ports, *fault;
 	int rc, n;
@@ -1010,27 +1009,27 @@ static int load_dataplane(struct ld *ld, const cs_t *root)
 		return nomem(ld);
 	for (int i = 0; i < n; i++) {
 		dp->n_ports = (size_t)i + 1;
-		if ((rc = load_port(ld, config_setting_get_elem(ports, (unsigned)i), (size_t)i)) < 0)
+		if ((rc = load_port(ld, config_setting_get_elem(ports, (unsigned)i), (size_t)i)) <
+		    0)
 			return rc;
 	}
 	if ((rc = get_group(ld, g, "fault", false, &fault)) < 0)
 		return rc;
-	if (fault != NULL &&
-	    ((rc = check_keys(ld, fault, fkeys)) < 0 ||
-	     (rc = get_prob(ld, fault, "drop", &dp->fault.drop)) < 0 ||
-	     (rc = get_prob(ld, fault, "duplicate", &dp->fault.duplicate)) < 0 ||
-	     (rc = get_prob(ld, fault, "reorder", &dp->fault.reorder)) < 0))
+	if (fault != NULL && ((rc = check_keys(ld, fault, fkeys)) < 0 ||
+			      (rc = get_prob(ld, fault, "drop", &dp->fault.drop)) < 0 ||
+			      (rc = get_prob(ld, fault, "duplicate", &dp->fault.duplicate)) < 0 ||
+			      (rc = get_prob(ld, fault, "reorder", &dp->fault.reorder)) < 0))
 		return rc;
 	return 0;
 }
 
 static int load_tcp(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "max_connections", "syn_cookies", "max_per_source",
-					    "syn_backlog", NULL };
-	static const char *const sc[] = { "auto", "always", "never", NULL };
-	static const int scv[] = { CFG_SYN_COOKIES_AUTO, CFG_SYN_COOKIES_ALWAYS,
-				   CFG_SYN_COOKIES_NEVER };
+	static const char *const keys[] = {"max_connections", "syn_cookies", "max_per_source",
+					   "syn_backlog", NULL};
+	static const char *const sc[] = {"auto", "always", "never", NULL};
+	static const int scv[] = {CFG_SYN_COOKIES_AUTO, CFG_SYN_COOKIES_ALWAYS,
+				  CFG_SYN_COOKIES_NEVER};
 	struct cfg_tcp *t = &ld->cfg->tcp;
 	cs_t *g;
 	int rc, v = (int)t->syn_cookies;
@@ -1043,7 +1042,8 @@ static int load_tcp(struct ld *ld, const cs_t *root)
 		return rc;
 	t->syn_cookies = (enum cfg_syn_cookies)v;
 	/* The per-source cap cannot exceed the total (range names the total). */
-	if ((rc = get_uint(ld, g, "max_per_source", 1, t->max_connections, &t->max_per_source)) < 0 ||
+	if ((rc = get_uint(ld, g, "max_per_source", 1, t->max_connections, &t->max_per_source)) <
+		    0 ||
 	    (rc = get_uint(ld, g, "syn_backlog", 1, 1u << 20, &t->syn_backlog)) < 0)
 		return rc;
 	if (t->max_per_source > t->max_connections)
@@ -1053,9 +1053,9 @@ static int load_tcp(struct ld *ld, const cs_t *root)
 
 static int load_tls(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "certificate", "key", "min_version", NULL };
-	static const char *const vers[] = { "1.2", "1.3", NULL };
-	static const int versv[] = { CFG_TLS_1_2, CFG_TLS_1_3 };
+	static const char *const keys[] = {"certificate", "key", "min_version", NULL};
+	static const char *const vers[] = {"1.2", "1.3", NULL};
+	static const int versv[] = {CFG_TLS_1_2, CFG_TLS_1_3};
 	struct cfg_tls *t = &ld->cfg->tls;
 	const char *cert, *key;
 	cs_t *g, *wc, *wk;
@@ -1075,8 +1075,7 @@ static int load_tls(struct ld *ld, const cs_t *root)
 		return fail(ld, wk, "must not be empty");
 	if ((rc = resolve_path(ld, cert, &t->certificate)) < 0 ||
 	    (rc = check_readable(ld, wc, t->certificate)) < 0 ||
-	    (rc = resolve_path(ld, key, &t->key)) < 0 ||
-	    (rc = check_readable(ld, wk, t->key)) < 0)
+	    (rc = resolve_path(ld, key, &t->key)) < 0 || (rc = check_readable(ld, wk, t->key)) < 0)
 		return rc;
 	return 0;
 }
@@ -1124,9 +1123,9 @@ static int load_endpoint(struct ld *ld, const cs_t *g, bool own_address, char **
 
 static int load_listen(struct ld *ld, const cs_t *list)
 {
-	static const char *const keys[] = { "port", "address", "tcp_port", "tls", NULL };
-	static const char *const modes[] = { "plain", "starttls", "implicit", NULL };
-	static const int modev[] = { CFG_LISTEN_PLAIN, CFG_LISTEN_STARTTLS, CFG_LISTEN_IMPLICIT };
+	static const char *const keys[] = {"port", "address", "tcp_port", "tls", NULL};
+	static const char *const modes[] = {"plain", "starttls", "implicit", NULL};
+	static const int modev[] = {CFG_LISTEN_PLAIN, CFG_LISTEN_STARTTLS, CFG_LISTEN_IMPLICIT};
 	struct cfg_smtp *s = &ld->cfg->smtp;
 	int n = config_setting_length((cs_t *)list), rc;
 
@@ -1153,9 +1152,11 @@ static int load_listen(struct ld *ld, const cs_t *list)
 		l->tcp_port = (uint16_t)port;
 		l->tls = (enum cfg_listen_tls)mode;
 		for (int j = 0; j < i; j++)
-			if (s->listen[j].address == l->address && s->listen[j].tcp_port == l->tcp_port)
-				return fail(ld, wport, "duplicate listener on the same address and "
-						       "port (first at line %d)",
+			if (s->listen[j].address == l->address &&
+			    s->listen[j].tcp_port == l->tcp_port)
+				return fail(ld, wport,
+					    "duplicate listener on the same address and "
+					    "port (first at line %d)",
 					    s->listen[j].line);
 		if (l->tls != CFG_LISTEN_PLAIN && ld->cfg->tls.certificate == NULL)
 			return fail(ld, wtls, "needs a tls { certificate; key; } section");
@@ -1165,10 +1166,10 @@ static int load_listen(struct ld *ld, const cs_t *list)
 
 static int load_upstream(struct ld *ld, const cs_t *g)
 {
-	static const char *const keys[] = { "port", "address", "tcp_port", "tls", "verify",
-					    "ca_file", "server_name", "pool_idle", NULL };
-	static const char *const modes[] = { "none", "opportunistic", "required", NULL };
-	static const int modev[] = { CFG_UP_TLS_NONE, CFG_UP_TLS_OPPORTUNISTIC, CFG_UP_TLS_REQUIRED };
+	static const char *const keys[] = {"port",    "address",     "tcp_port",  "tls", "verify",
+					   "ca_file", "server_name", "pool_idle", NULL};
+	static const char *const modes[] = {"none", "opportunistic", "required", NULL};
+	static const int modev[] = {CFG_UP_TLS_NONE, CFG_UP_TLS_OPPORTUNISTIC, CFG_UP_TLS_REQUIRED};
 	struct cfg_upstream *u = &ld->cfg->smtp.upstream;
 	const char *v;
 	cs_t *w, *wca;
@@ -1227,12 +1228,12 @@ static int check_block_reply(struct ld *ld, const cs_t *w, const char *v)
 
 static int load_smtp(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "listen", "require_tls", "max_message_size",
-					    "max_recipients", "max_line_length", "bare_lf",
-					    "block_reply", "timeouts", "upstream", NULL };
-	static const char *const tkeys[] = { "command", "data", "upstream", NULL };
-	static const char *const lf[] = { "reject", "normalize", NULL };
-	static const int lfv[] = { CFG_BARE_LF_REJECT, CFG_BARE_LF_NORMALIZE };
+	static const char *const keys[] = {
+		"listen",  "require_tls", "max_message_size", "max_recipients", "max_line_length",
+		"bare_lf", "block_reply", "timeouts",	      "upstream",	NULL};
+	static const char *const tkeys[] = {"command", "data", "upstream", NULL};
+	static const char *const lf[] = {"reject", "normalize", NULL};
+	static const int lfv[] = {CFG_BARE_LF_REJECT, CFG_BARE_LF_NORMALIZE};
 	struct cfg_smtp *s = &ld->cfg->smtp;
 	const char *v;
 	cs_t *g, *list, *t, *up, *w;
@@ -1240,7 +1241,8 @@ static int load_smtp(struct ld *ld, const cs_t *root)
 
 	if ((rc = get_group(ld, root, "smtp", false, &g)) < 0 || g == NULL)
 		return rc;
-	if ((rc = check_keys(ld, g, keys)) < 0 || (rc = get_group_list(ld, g, "listen", false, &list)) < 0)
+	if ((rc = check_keys(ld, g, keys)) < 0 ||
+	    (rc = get_group_list(ld, g, "listen", false, &list)) < 0)
 		return rc;
 	if (list != NULL && (rc = load_listen(ld, list)) < 0)
 		return rc;
@@ -1286,8 +1288,7 @@ static int load_smtp(struct ld *ld, const cs_t *root)
 
 /* ------------------------------------------------------------------ dlp */
 
-static int load_dictionary(struct ld *ld, struct cfg_entity *en, const cs_t *w,
-			   const char *written)
+static int load_dictionary(struct ld *ld, struct cfg_entity *en, const cs_t *w, const char *written)
 {
 	char *data = NULL, cerr[512];
 	size_t len;
@@ -1335,13 +1336,13 @@ static int check_entity_name(struct ld *ld, const cs_t *w, const char *v)
 
 static int load_entity(struct ld *ld, const cs_t *e, size_t idx)
 {
-	static const char *const dict_keys[] = { "name", "type", "file", "case_sensitive", NULL };
-	static const char *const re_keys[] = { "name", "type", "pattern", NULL };
-	static const char *const id_keys[] = { "name", "type", "identifier", NULL };
-	static const char *const types[] = { "dictionary", "regex", "identifier", NULL };
-	static const int typev[] = { CFG_ENTITY_DICTIONARY, CFG_ENTITY_REGEX, CFG_ENTITY_IDENTIFIER };
-	static const char *const ids[] = { "payment-card", "us-ssn", "iban", NULL };
-	static const int idv[] = { CFG_ID_PAYMENT_CARD, CFG_ID_US_SSN, CFG_ID_IBAN };
+	static const char *const dict_keys[] = {"name", "type", "file", "case_sensitive", NULL};
+	static const char *const re_keys[] = {"name", "type", "pattern", NULL};
+	static const char *const id_keys[] = {"name", "type", "identifier", NULL};
+	static const char *const types[] = {"dictionary", "regex", "identifier", NULL};
+	static const int typev[] = {CFG_ENTITY_DICTIONARY, CFG_ENTITY_REGEX, CFG_ENTITY_IDENTIFIER};
+	static const char *const ids[] = {"payment-card", "us-ssn", "iban", NULL};
+	static const int idv[] = {CFG_ID_PAYMENT_CARD, CFG_ID_US_SSN, CFG_ID_IBAN};
 	struct cfg_dlp *d = &ld->cfg->dlp;
 	struct cfg_entity *en = &d->entities[idx];
 	const char *v;
@@ -1395,8 +1396,8 @@ static int load_entity(struct ld *ld, const cs_t *e, size_t idx)
 
 static int load_severity(struct ld *ld, struct cfg_rule *r, const cs_t *e)
 {
-	static const char *const levels[] = { NULL, "low", "medium", "high", "critical" };
-	static const char *const keys[] = { "low", "medium", "high", "critical", NULL };
+	static const char *const levels[] = {NULL, "low", "medium", "high", "critical"};
+	static const char *const keys[] = {"low", "medium", "high", "critical", NULL};
 	cs_t *g, *w;
 	int rc, prev = 0;
 	bool any = false;
@@ -1423,9 +1424,9 @@ static int load_severity(struct ld *ld, struct cfg_rule *r, const cs_t *e)
 
 static int load_rule(struct ld *ld, const cs_t *e, size_t idx)
 {
-	static const char *const keys[] = { "name", "match", "count", "severity", "scope", NULL };
-	static const char *const counts[] = { "unique", "total", "score", NULL };
-	static const int countv[] = { CFG_COUNT_UNIQUE, CFG_COUNT_TOTAL, CFG_COUNT_SCORE };
+	static const char *const keys[] = {"name", "match", "count", "severity", "scope", NULL};
+	static const char *const counts[] = {"unique", "total", "score", NULL};
+	static const int countv[] = {CFG_COUNT_UNIQUE, CFG_COUNT_TOTAL, CFG_COUNT_SCORE};
 	struct cfg_dlp *d = &ld->cfg->dlp;
 	struct cfg_rule *r = &d->rules[idx];
 	const char *v;
@@ -1466,10 +1467,11 @@ static int load_rule(struct ld *ld, const cs_t *e, size_t idx)
 			return fail(ld, w, "must not be empty");
 		r->scope = 0;
 		for (int i = 0; i < n; i++) {
-			static const char *const scopes[] = { "content", "metadata", NULL };
+			static const char *const scopes[] = {"content", "metadata", NULL};
 			cs_t *el = config_setting_get_elem(w, (unsigned)i);
-			const char *sv = config_setting_type(el) == CONFIG_TYPE_STRING ?
-						 config_setting_get_string(el) : "";
+			const char *sv = config_setting_type(el) == CONFIG_TYPE_STRING
+						 ? config_setting_get_string(el)
+						 : "";
 
 			if (strcmp(sv, "content") == 0)
 				r->scope |= CFG_SCOPE_CONTENT;
@@ -1484,7 +1486,7 @@ static int load_rule(struct ld *ld, const cs_t *e, size_t idx)
 
 static int load_profile(struct ld *ld, const cs_t *e, size_t idx)
 {
-	static const char *const keys[] = { "name", "rules", NULL };
+	static const char *const keys[] = {"name", "rules", NULL};
 	struct cfg_dlp *d = &ld->cfg->dlp;
 	struct cfg_profile *p = &d->profiles[idx];
 	const char *v;
@@ -1560,8 +1562,8 @@ static int check_domains(struct ld *ld, const cs_t *w, char **v, size_t n, bool 
 	for (size_t i = 0; i < n; i++) {
 		cs_t *e = config_setting_get_elem((cs_t *)w, (unsigned)i);
 
-		if (!(dot_ok ? valid_domain_entry(v[i], strlen(v[i])) :
-			       valid_domain(v[i], strlen(v[i]))))
+		if (!(dot_ok ? valid_domain_entry(v[i], strlen(v[i]))
+			     : valid_domain(v[i], strlen(v[i]))))
 			return fail(ld, e, "\"%s\" is not a valid domain", v[i]);
 		lower(v[i]);
 	}
@@ -1570,14 +1572,20 @@ static int check_domains(struct ld *ld, const cs_t *w, char **v, size_t n, bool 
 
 static int load_dlp(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "internal_domains", "scan_limit", "on_unscannable",
-					    "inspected_header", "limits", "entities", "rules",
-					    "profiles", NULL };
-	static const char *const lkeys[] = { "max_depth", "max_parts", "max_header_bytes",
-					     "max_line_length", "max_matches", NULL };
-	static const char *const un[] = { "tempfail", "hold", "allow", NULL };
-	static const int unv[] = { CFG_UNSCANNABLE_TEMPFAIL, CFG_UNSCANNABLE_HOLD,
-				   CFG_UNSCANNABLE_ALLOW };
+	static const char *const keys[] = {"internal_domains",
+					   "scan_limit",
+					   "on_unscannable",
+					   "inspected_header",
+					   "limits",
+					   "entities",
+					   "rules",
+					   "profiles",
+					   NULL};
+	static const char *const lkeys[] = {"max_depth",       "max_parts",   "max_header_bytes",
+					    "max_line_length", "max_matches", NULL};
+	static const char *const un[] = {"tempfail", "hold", "allow", NULL};
+	static const int unv[] = {CFG_UNSCANNABLE_TEMPFAIL, CFG_UNSCANNABLE_HOLD,
+				  CFG_UNSCANNABLE_ALLOW};
 	struct cfg_dlp *d = &ld->cfg->dlp;
 	struct cfg_dlp_limits *l = &d->limits;
 	const char *v;
@@ -1598,8 +1606,9 @@ static int load_dlp(struct ld *ld, const cs_t *root)
 		return rc;
 	if (v != NULL) {
 		if (!valid_field_name(v))
-			return fail(ld, w, "must be a header field name (1-%d printable "
-					   "characters, no ':' or spaces)",
+			return fail(ld, w,
+				    "must be a header field name (1-%d printable "
+				    "characters, no ':' or spaces)",
 				    MAX_HEADER_NAME);
 		free(d->inspected_header);
 		d->inspected_header = NULL;
@@ -1612,8 +1621,10 @@ static int load_dlp(struct ld *ld, const cs_t *root)
 	    ((rc = check_keys(ld, lim, lkeys)) < 0 ||
 	     (rc = get_uint(ld, lim, "max_depth", 1, 1000, &l->max_depth)) < 0 ||
 	     (rc = get_uint(ld, lim, "max_parts", 1, 1000000, &l->max_parts)) < 0 ||
-	     (rc = get_uint(ld, lim, "max_header_bytes", 1024, 16u << 20, &l->max_header_bytes)) < 0 ||
-	     (rc = get_uint(ld, lim, "max_line_length", 1000, 16u << 20, &l->max_line_length)) < 0 ||
+	     (rc = get_uint(ld, lim, "max_header_bytes", 1024, 16u << 20, &l->max_header_bytes)) <
+		     0 ||
+	     (rc = get_uint(ld, lim, "max_line_length", 1000, 16u << 20, &l->max_line_length)) <
+		     0 ||
 	     (rc = get_uint(ld, lim, "max_matches", 1, 1000000, &l->max_matches)) < 0))
 		return rc;
 	if ((rc = get_group_list(ld, g, "entities", false, &list)) < 0)
@@ -1702,8 +1713,8 @@ static int load_list_file(struct ld *ld, const cs_t *w, const char *written, boo
 			b--;
 		if (a == b || *a == '#')
 			continue;
-		if (addresses ? !valid_address(a, (size_t)(b - a)) :
-				!valid_domain_entry(a, (size_t)(b - a))) {
+		if (addresses ? !valid_address(a, (size_t)(b - a))
+			      : !valid_domain_entry(a, (size_t)(b - a))) {
 			rc = -EINVAL;
 			if (!ld->failed) {
 				ld->failed = true;
@@ -1725,11 +1736,11 @@ out:
 static int load_userset(struct ld *ld, const cs_t *pol, const char *key, bool is_to,
 			struct cfg_userset *u)
 {
-	static const char *const from_keys[] = { "addresses", "domains", "address_files",
-						 "domain_files", NULL };
-	static const char *const to_keys[] = { "addresses", "domains", "address_files",
-					       "domain_files", "external", NULL };
-	const char *const what[] = { "addresses", "domains", "address_files", "domain_files" };
+	static const char *const from_keys[] = {"addresses", "domains", "address_files",
+						"domain_files", NULL};
+	static const char *const to_keys[] = {"addresses",    "domains",  "address_files",
+					      "domain_files", "external", NULL};
+	const char *const what[] = {"addresses", "domains", "address_files", "domain_files"};
 	size_t cap_a = 0, cap_d = 0;
 	cs_t *g;
 	int rc;
@@ -1747,7 +1758,8 @@ static int load_userset(struct ld *ld, const cs_t *pol, const char *key, bool is
 
 		if (s == NULL)
 			continue;
-		if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+		if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+		    config_setting_type(s) != CONFIG_TYPE_LIST)
 			return fail(ld, s, "must be an array of strings [ \"...\", ... ]");
 		n = config_setting_length(s);
 		for (int i = 0; i < n; i++) {
@@ -1759,7 +1771,8 @@ static int load_userset(struct ld *ld, const cs_t *pol, const char *key, bool is
 				return fail(ld, e, "must be a string");
 			v = config_setting_get_string(e);
 			if (k >= 2) {
-				rc = load_list_file(ld, e, v, addr, addr ? &u->addresses : &u->domains,
+				rc = load_list_file(ld, e, v, addr,
+						    addr ? &u->addresses : &u->domains,
 						    addr ? &u->n_addresses : &u->n_domains,
 						    addr ? &cap_a : &cap_d);
 				if (rc < 0)
@@ -1770,8 +1783,8 @@ static int load_userset(struct ld *ld, const cs_t *pol, const char *key, bool is
 				return fail(ld, e, "\"%s\" is not a valid %s", v,
 					    addr ? "address (local@domain)" : "domain");
 			rc = push_str(ld, addr ? &u->addresses : &u->domains,
-				      addr ? &u->n_addresses : &u->n_domains, addr ? &cap_a : &cap_d,
-				      v, strlen(v));
+				      addr ? &u->n_addresses : &u->n_domains,
+				      addr ? &cap_a : &cap_d, v, strlen(v));
 			if (rc < 0)
 				return rc;
 		}
@@ -1782,7 +1795,7 @@ static int load_userset(struct ld *ld, const cs_t *pol, const char *key, bool is
 
 static int load_header(struct ld *ld, struct cfg_policy *p, const cs_t *e)
 {
-	static const char *const keys[] = { "name", "value", NULL };
+	static const char *const keys[] = {"name", "value", NULL};
 	const char *v;
 	cs_t *g, *w;
 	size_t len;
@@ -1793,7 +1806,8 @@ static int load_header(struct ld *ld, struct cfg_policy *p, const cs_t *e)
 		return rc;
 	if (p->action != CFG_ACTION_ADD_HEADER)
 		return fail(ld, g, "only valid with action \"add-header\"");
-	if ((rc = check_keys(ld, g, keys)) < 0 || (rc = get_string(ld, g, "name", true, &v, &w)) < 0)
+	if ((rc = check_keys(ld, g, keys)) < 0 ||
+	    (rc = get_string(ld, g, "name", true, &v, &w)) < 0)
 		return rc;
 	if (!valid_field_name(v))
 		return fail(ld, w,
@@ -1816,15 +1830,15 @@ static int load_header(struct ld *ld, struct cfg_policy *p, const cs_t *e)
 
 static int load_policy(struct ld *ld, const cs_t *e, size_t idx)
 {
-	static const char *const keys[] = { "name", "enabled", "from", "to", "profiles",
-					    "min_severity", "action", "header", "notify_sender",
-					    NULL };
-	static const char *const sev[] = { "low", "medium", "high", "critical", NULL };
-	static const int sevv[] = { CFG_SEV_LOW, CFG_SEV_MEDIUM, CFG_SEV_HIGH, CFG_SEV_CRITICAL };
-	static const char *const act[] = { "alert", "add-header", "block", "quarantine", "allow",
-					   NULL };
-	static const int actv[] = { CFG_ACTION_ALERT, CFG_ACTION_ADD_HEADER, CFG_ACTION_BLOCK,
-				    CFG_ACTION_QUARANTINE, CFG_ACTION_ALLOW };
+	static const char *const keys[] = {
+		"name",	  "enabled", "from",	      "to", "profiles", "min_severity",
+		"action", "header",  "notify_sender", NULL};
+	static const char *const sev[] = {"low", "medium", "high", "critical", NULL};
+	static const int sevv[] = {CFG_SEV_LOW, CFG_SEV_MEDIUM, CFG_SEV_HIGH, CFG_SEV_CRITICAL};
+	static const char *const act[] = {"alert",	"add-header", "block",
+					  "quarantine", "allow",      NULL};
+	static const int actv[] = {CFG_ACTION_ALERT, CFG_ACTION_ADD_HEADER, CFG_ACTION_BLOCK,
+				   CFG_ACTION_QUARANTINE, CFG_ACTION_ALLOW};
 	struct cfg *c = ld->cfg;
 	struct cfg_policy *p = &c->policies[idx];
 	const char *v;
@@ -1841,7 +1855,8 @@ static int load_policy(struct ld *ld, const cs_t *e, size_t idx)
 		if (strcmp(c->policies[j].name, v) == 0)
 			return fail(ld, w, "duplicate policy name \"%s\" (first at line %d)", v,
 				    c->policies[j].line);
-	if ((rc = dup_str(ld, v, &p->name)) < 0 || (rc = get_bool(ld, e, "enabled", &p->enabled)) < 0 ||
+	if ((rc = dup_str(ld, v, &p->name)) < 0 ||
+	    (rc = get_bool(ld, e, "enabled", &p->enabled)) < 0 ||
 	    (rc = load_userset(ld, e, "from", false, &p->from)) < 0 ||
 	    (rc = load_userset(ld, e, "to", true, &p->to)) < 0 ||
 	    (rc = get_strings(ld, e, "profiles", true, &p->profiles, &p->n_profiles, &w)) < 0)
@@ -1907,9 +1922,9 @@ static int set_path(struct ld *ld, const cs_t *g, const char *key, char **out)
 
 static int load_incidents(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "database", "forensics", "quarantine_directory", NULL };
-	static const char *const fkeys[] = { "enabled", "directory", "max_bytes", "retention_days",
-					     NULL };
+	static const char *const keys[] = {"database", "forensics", "quarantine_directory", NULL};
+	static const char *const fkeys[] = {"enabled", "directory", "max_bytes", "retention_days",
+					    NULL};
 	struct cfg_incidents *in = &ld->cfg->incidents;
 	cs_t *g, *f;
 	bool qset;
@@ -1917,14 +1932,16 @@ static int load_incidents(struct ld *ld, const cs_t *root)
 
 	if ((rc = get_group(ld, root, "incidents", false, &g)) < 0 || g == NULL)
 		return rc;
-	if ((rc = check_keys(ld, g, keys)) < 0 || (rc = set_path(ld, g, "database", &in->database)) < 0 ||
+	if ((rc = check_keys(ld, g, keys)) < 0 ||
+	    (rc = set_path(ld, g, "database", &in->database)) < 0 ||
 	    (rc = get_group(ld, g, "forensics", false, &f)) < 0)
 		return rc;
 	if (f != NULL &&
 	    ((rc = check_keys(ld, f, fkeys)) < 0 ||
 	     (rc = get_bool(ld, f, "enabled", &in->forensics_enabled)) < 0 ||
 	     (rc = set_path(ld, f, "directory", &in->forensics_directory)) < 0 ||
-	     (rc = get_u64(ld, f, "max_bytes", 1u << 20, 1ull << 50, &in->forensics_max_bytes)) < 0 ||
+	     (rc = get_u64(ld, f, "max_bytes", 1u << 20, 1ull << 50, &in->forensics_max_bytes)) <
+		     0 ||
 	     (rc = get_uint(ld, f, "retention_days", 1, 36500, &in->retention_days)) < 0))
 		return rc;
 	qset = member(g, "quarantine_directory") != NULL;
@@ -1965,8 +1982,9 @@ static int load_token(struct ld *ld, const cs_t *w, const char *written)
 	}
 	for (size_t i = a; i < len; i++) {
 		if ((unsigned char)data[i] <= 0x20 || data[i] == 0x7f) {
-			rc = fail(ld, w, "%s must hold one token without spaces or control "
-					 "characters",
+			rc = fail(ld, w,
+				  "%s must hold one token without spaces or control "
+				  "characters",
 				  path);
 			goto out;
 		}
@@ -1985,8 +2003,8 @@ out:
 
 static int load_api(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "listen", "token_file", "tls", NULL };
-	static const char *const tkeys[] = { "certificate", "key", NULL };
+	static const char *const keys[] = {"listen", "token_file", "tls", NULL};
+	static const char *const tkeys[] = {"certificate", "key", NULL};
 	struct cfg_api *api = &ld->cfg->api;
 	const char *v, *colon;
 	cs_t *g, *w, *t;
@@ -1995,14 +2013,16 @@ static int load_api(struct ld *ld, const cs_t *root)
 
 	if ((rc = get_group(ld, root, "api", false, &g)) < 0 || g == NULL)
 		return rc;
-	if ((rc = check_keys(ld, g, keys)) < 0 || (rc = get_string(ld, g, "listen", false, &v, &w)) < 0)
+	if ((rc = check_keys(ld, g, keys)) < 0 ||
+	    (rc = get_string(ld, g, "listen", false, &v, &w)) < 0)
 		return rc;
 	if (v != NULL) {
 		long port = 0;
 		const char *q;
 
 		colon = strrchr(v, ':');
-		if (colon != NULL && colon[1] != '\0' && colon[1] != '0' && strlen(colon + 1) <= 5) {
+		if (colon != NULL && colon[1] != '\0' && colon[1] != '0' &&
+		    strlen(colon + 1) <= 5) {
 			for (q = colon + 1; *q >= '0' && *q <= '9'; q++)
 				port = port * 10 + (*q - '0');
 			if (*q != '\0')
@@ -2010,8 +2030,9 @@ static int load_api(struct ld *ld, const cs_t *root)
 		}
 		if (colon == NULL || port < 1 || port > 65535 ||
 		    !parse_ipv4(v, (size_t)(colon - v), &a))
-			return fail(ld, w, "must be \"address:port\" with an IPv4 address, e.g. "
-					   "\"127.0.0.1:8080\"");
+			return fail(ld, w,
+				    "must be \"address:port\" with an IPv4 address, e.g. "
+				    "\"127.0.0.1:8080\"");
 		free(api->listen_address);
 		api->listen_address = strndup(v, (size_t)(colon - v));
 		if (api->listen_address == NULL)
@@ -2045,7 +2066,7 @@ static int load_api(struct ld *ld, const cs_t *root)
 /* Sender notices (app/notify.h): From address, subject and body templates. */
 static int load_notify(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "from", "subject", "template_file", NULL };
+	static const char *const keys[] = {"from", "subject", "template_file", NULL};
 	struct cfg_notify *n = &ld->cfg->notify;
 	const char *v;
 	char *data = NULL;
@@ -2075,7 +2096,8 @@ static int load_notify(struct ld *ld, const cs_t *root)
 			return fail(ld, w, "must be 1 to %u bytes", MAX_NOTIFY_SUBJECT);
 		for (size_t i = 0; i < len; i++)
 			if (((unsigned char)v[i] < 0x20 && v[i] != '\t') || v[i] == 0x7f)
-				return fail(ld, w, "must not contain CR, LF or other control characters");
+				return fail(ld, w,
+					    "must not contain CR, LF or other control characters");
 		if (!cfg_utf8_valid(v, len))
 			return fail(ld, w, "not valid UTF-8");
 		if ((rc = dup_str(ld, v, &n->subject)) < 0)
@@ -2093,7 +2115,8 @@ static int load_notify(struct ld *ld, const cs_t *root)
 	if (rc == -ENOMEM)
 		return nomem(ld);
 	if (rc == -EFBIG)
-		return fail(ld, w, "%s is larger than %u bytes", n->template_file, MAX_NOTIFY_TEMPLATE);
+		return fail(ld, w, "%s is larger than %u bytes", n->template_file,
+			    MAX_NOTIFY_TEMPLATE);
 	if (rc < 0)
 		return fail(ld, w, "cannot read %s: %s", n->template_file, strerror(-rc));
 	if (memchr(data, '\0', len) != NULL || !cfg_utf8_valid(data, len)) {
@@ -2116,26 +2139,26 @@ static int set_defaults(struct ld *ld)
 	char host[256];
 
 	c->dataplane.mbufs = 16384;
-	c->tcp = (struct cfg_tcp){ .max_connections = 65536,
-				   .syn_cookies = CFG_SYN_COOKIES_AUTO,
-				   .max_per_source = 256,
-				   .syn_backlog = 1024 };
+	c->tcp = (struct cfg_tcp){.max_connections = 65536,
+				  .syn_cookies = CFG_SYN_COOKIES_AUTO,
+				  .max_per_source = 256,
+				  .syn_backlog = 1024};
 	c->smtp.max_message_size = 50ull << 20;
 	c->smtp.max_recipients = 1000;
 	c->smtp.max_line_length = 1000;
 	c->smtp.bare_lf = CFG_BARE_LF_REJECT;
-	c->smtp.timeouts = (struct cfg_timeouts){ .command = 300, .data = 600, .upstream = 120 };
+	c->smtp.timeouts = (struct cfg_timeouts){.command = 300, .data = 600, .upstream = 120};
 	c->smtp.upstream.tcp_port = 25;
 	c->smtp.upstream.tls = CFG_UP_TLS_OPPORTUNISTIC;
 	c->smtp.upstream.pool_idle = 8;
 	c->tls.min_version = CFG_TLS_1_2;
 	c->dlp.scan_limit = 32ull << 20;
 	c->dlp.on_unscannable = CFG_UNSCANNABLE_TEMPFAIL;
-	c->dlp.limits = (struct cfg_dlp_limits){ .max_depth = 20,
-						 .max_parts = 1000,
-						 .max_header_bytes = 256u << 10,
-						 .max_line_length = 64u << 10,
-						 .max_matches = 100 };
+	c->dlp.limits = (struct cfg_dlp_limits){.max_depth = 20,
+						.max_parts = 1000,
+						.max_header_bytes = 256u << 10,
+						.max_line_length = 64u << 10,
+						.max_matches = 100};
 	c->incidents.forensics_max_bytes = 1ull << 30;
 	c->incidents.retention_days = 30;
 	c->api.listen_port = 8080;
@@ -2143,8 +2166,8 @@ static int set_defaults(struct ld *ld)
 		strcpy(host, "localhost");
 	host[sizeof(host) - 1] = '\0';
 	if (dup_str(ld, host, &c->hostname) < 0 ||
-	    dup_str(ld, "Message blocked by data loss prevention policy %p",
-		    &c->smtp.block_reply) < 0 ||
+	    dup_str(ld, "Message blocked by data loss prevention policy %p", &c->smtp.block_reply) <
+		    0 ||
 	    dup_str(ld, "X-SMTPDLP-Inspected", &c->dlp.inspected_header) < 0 ||
 	    dup_str(ld, "/var/lib/smtpdlp/incidents.db", &c->incidents.database) < 0 ||
 	    dup_str(ld, "/var/lib/smtpdlp/forensics", &c->incidents.forensics_directory) < 0 ||
@@ -2180,8 +2203,8 @@ static int default_quarantine(struct ld *ld)
 
 static int load_root(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = { "appliance", "dataplane", "tcp", "smtp", "tls", "dlp",
-					    "policies", "incidents", "api", "notify", NULL };
+	static const char *const keys[] = {"appliance", "dataplane", "tcp", "smtp",   "tls", "dlp",
+					   "policies",	"incidents", "api", "notify", NULL};
 	int rc;
 
 	if ((rc = check_big_ints(ld, root)) < 0 || (rc = check_keys(ld, root, keys)) < 0 ||
@@ -2209,7 +2232,7 @@ static char *dir_of(const char *path)
 static struct cfg *load_text(const char *text, size_t len, const char *path, char *err,
 			     size_t errlen)
 {
-	struct ld ld = { .path = path ? path : "<string>", .err = err, .errlen = errlen };
+	struct ld ld = {.path = path ? path : "<string>", .err = err, .errlen = errlen};
 	const char *nul = memchr(text, '\0', len);
 	config_t lc;
 	int rc;
@@ -2222,7 +2245,8 @@ static struct cfg *load_text(const char *text, size_t len, const char *path, cha
 		errno = ENOMEM;
 		return NULL;
 	}
-	if ((ld.cfg->path = strdup(ld.path)) == NULL || (ld.cfg->base_dir = dir_of(ld.path)) == NULL) {
+	if ((ld.cfg->path = strdup(ld.path)) == NULL ||
+	    (ld.cfg->base_dir = dir_of(ld.path)) == NULL) {
 		cfg_free(ld.cfg);
 		cfg_errf(err, errlen, "%s: out of memory", ld.path);
 		errno = ENOMEM;
@@ -2386,15 +2410,14 @@ void cfg_free(struct cfg *c)
 
 const char *cfg_severity_name(enum cfg_severity s)
 {
-	static const char *const names[] = { "none", "low", "medium", "high", "critical" };
+	static const char *const names[] = {"none", "low", "medium", "high", "critical"};
 
 	return (unsigned)s < CFG_SEV_COUNT ? names[s] : "unknown";
 }
 
 const char *cfg_action_name(enum cfg_action a)
 {
-	static const char *const names[] = { "allow", "alert", "add-header", "block",
-					     "quarantine" };
+	static const char *const names[] = {"allow", "alert", "add-header", "block", "quarantine"};
 
 	return (unsigned)a <= CFG_ACTION_QUARANTINE ? names[a] : "unknown";
 }

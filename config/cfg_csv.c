@@ -25,8 +25,8 @@ struct csv_state {
 	size_t n, cap;
 	uint32_t *slots; /* 0 = empty, else index + 1 into terms */
 	uint64_t *hashes;
-	size_t n_slots;  /* power of two */
-	char *scratch;   /* unquoted copy of the field being parsed */
+	size_t n_slots; /* power of two */
+	char *scratch;	/* unquoted copy of the field being parsed */
 };
 
 static inline bool is_blank(char c)
@@ -133,7 +133,7 @@ static int add_term(struct csv_state *st, const char *t, size_t len, int weight,
 		return -ENOMEM;
 	memcpy(copy, t, len);
 	copy[len] = '\0';
-	st->terms[st->n] = (struct cfg_term){ .term = copy, .weight = weight, .line = line };
+	st->terms[st->n] = (struct cfg_term){.term = copy, .weight = weight, .line = line};
 	st->n++;
 	st->slots[j] = (uint32_t)st->n;
 	st->hashes[j] = h;

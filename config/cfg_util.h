@@ -22,7 +22,6 @@ int cfg_read_file(const char *path, size_t max, char **data, size_t *len);
 bool cfg_utf8_valid(const char *s, size_t len);
 
 /* snprintf into err (when errlen > 0), never failing; returns -EINVAL. */
-int cfg_errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int cfg_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif /* SMTPDLP_CFG_UTIL_H */

@@ -59,14 +59,14 @@ static char *slurp(const char *path)
 }
 
 /* Minimal valid dlp section and policy list, 3 + 1 lines. */
-#define D                                                                                  \
-	"dlp: { entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"    \
-	" rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"         \
+#define D                                                                               \
+	"dlp: { entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n" \
+	" rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"     \
 	" profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
 #define P "policies = ( { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; } );\n"
 /* Minimal dataplane, 2 lines. */
-#define DP                                                                                 \
-	"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"                             \
+#define DP                                                     \
+	"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n" \
 	" ports = ( { name = \"in\"; device = \"net_null0\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
 
 static struct cfg *load_ok(const char *text)
@@ -154,11 +154,13 @@ END_TEST
 START_TEST(test_notify)
 {
 	struct cfg *c = load_ok(D P "appliance: { hostname = \"gw.example\"; };\n"
-				"notify: { from = \"dlp-notices@corp.example\";\n"
-				" subject = \"R\xc3\xa9gle {policy} viol\xc3\xa9" "e\"; template_file = \"notice.txt\"; };\n");
+				    "notify: { from = \"dlp-notices@corp.example\";\n"
+				    " subject = \"R\xc3\xa9gle {policy} viol\xc3\xa9"
+				    "e\"; template_file = \"notice.txt\"; };\n");
 
 	ck_assert_str_eq(c->notify.from, "dlp-notices@corp.example");
-	ck_assert_str_eq(c->notify.subject, "R\xc3\xa9gle {policy} viol\xc3\xa9" "e");
+	ck_assert_str_eq(c->notify.subject, "R\xc3\xa9gle {policy} viol\xc3\xa9"
+					    "e");
 	ck_assert_str_eq(c->notify.template_file, "notice.txt");
 	ck_assert_str_eq(c->notify.template, "Hello {sender},\nyour message hit {policy}.\n");
 	cfg_free(c);
@@ -172,8 +174,8 @@ START_TEST(test_seed_example)
 {
 	char path[8192], err[512];
 	struct cfg *c;
-	static const char *const terms[] = { "Customer", "Account Manager", "Sales Engineer",
-					     "Purchase date" };
+	static const char *const terms[] = {"Customer", "Account Manager", "Sales Engineer",
+					    "Purchase date"};
 
 	snprintf(path, sizeof(path), "%s/config/examples/seed.conf", source_root());
 	c = cfg_load(path, err, sizeof(err));
@@ -218,7 +220,7 @@ START_TEST(test_pci_example)
 {
 	char path[8192], err[512];
 	struct cfg *c;
-	static const enum cfg_identifier ids[] = { CFG_ID_PAYMENT_CARD, CFG_ID_US_SSN, CFG_ID_IBAN };
+	static const enum cfg_identifier ids[] = {CFG_ID_PAYMENT_CARD, CFG_ID_US_SSN, CFG_ID_IBAN};
 
 	snprintf(path, sizeof(path), "%s/config/examples/pci.conf", source_root());
 	c = cfg_load(path, err, sizeof(err));
@@ -314,24 +316,34 @@ START_TEST(test_values)
 	struct cfg *c = load_ok(
 		"appliance: { hostname = \"gw.example\"; };\n"
 		"dataplane: { lcores: { io = [ 0, 1 ]; dlp = [ 2 ]; }; mbufs = 4096;\n"
-		" ports = ( { name = \"in\"; device = \"net_null0\"; ipv4 = \"203.0.113.5/30\"; } );\n"
+		" ports = ( { name = \"in\"; device = \"net_null0\"; ipv4 = \"203.0.113.5/30\"; } "
+		");\n"
 		" fault: { drop = 0; duplicate = 1; reorder = 0.25; }; };\n"
 		"tcp: { max_connections = 1000; syn_cookies = \"always\"; max_per_source = 10;\n"
 		" syn_backlog = 64; };\n"
 		"smtp: { listen = ( { port = \"in\"; tcp_port = 2525; } );\n"
-		" max_message_size = 5000000000L; max_line_length = 2000; bare_lf = \"normalize\";\n"
+		" max_message_size = 5000000000L; max_line_length = 2000; bare_lf = "
+		"\"normalize\";\n"
 		" block_reply = \"Blocked (%p), 100% sure\";\n"
-		" upstream: { address = \"198.51.100.25\"; port = \"in\"; tls = \"none\"; pool_idle = 0; }; };\n"
-		"dlp: { internal_domains = [ \"Corp.Example\", \"corp2.example\" ]; scan_limit = 8589934592L;\n"
-		" entities = ( { name = \"d\"; type = \"dictionary\"; file = \"dict.csv\"; case_sensitive = true; } );\n"
-		" rules = ( { name = \"r\"; match = \"d\"; count = \"score\"; severity = { high = 3; };\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; tls = \"none\"; "
+		"pool_idle = 0; }; };\n"
+		"dlp: { internal_domains = [ \"Corp.Example\", \"corp2.example\" ]; scan_limit = "
+		"8589934592L;\n"
+		" entities = ( { name = \"d\"; type = \"dictionary\"; file = \"dict.csv\"; "
+		"case_sensitive = true; } );\n"
+		" rules = ( { name = \"r\"; match = \"d\"; count = \"score\"; severity = { high = "
+		"3; };\n"
 		"  scope = [ \"metadata\" ]; } );\n"
 		" profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-		"policies = ( { name = \"q\"; enabled = false; profiles = [ \"p\" ]; action = \"quarantine\";\n"
+		"policies = ( { name = \"q\"; enabled = false; profiles = [ \"p\" ]; action = "
+		"\"quarantine\";\n"
 		" min_severity = \"high\";\n"
-		" from = { addresses = [ \"Boss@Corp.Example\" ]; address_files = [ \"addrs.txt\" ]; };\n"
-		" to = { domains = [ \".Partner.example\" ]; domain_files = [ \"domains.txt\" ]; }; } );\n"
-		"incidents: { database = \"db/inc.db\"; forensics = { enabled = true; directory = \"/srv/f/\";\n"
+		" from = { addresses = [ \"Boss@Corp.Example\" ]; address_files = [ \"addrs.txt\" "
+		"]; };\n"
+		" to = { domains = [ \".Partner.example\" ]; domain_files = [ \"domains.txt\" ]; "
+		"}; } );\n"
+		"incidents: { database = \"db/inc.db\"; forensics = { enabled = true; directory = "
+		"\"/srv/f/\";\n"
 		" max_bytes = 2147483648L; retention_days = 7; }; };\n"
 		"api: { listen = \"192.0.2.1:9443\"; token_file = \"token\";\n"
 		" tls = { certificate = \"cert.pem\"; key = \"key.pem\"; }; };\n");
@@ -406,7 +418,8 @@ START_TEST(test_relative_and_include)
 	ck_assert_uint_eq(c->n_policies, 1);
 	cfg_free(c);
 
-	put_file("sub/bad.inc", "policies = ( { name = \"pol\"; profiles = [ \"nope\" ]; action = \"alert\"; } );\n");
+	put_file("sub/bad.inc", "policies = ( { name = \"pol\"; profiles = [ \"nope\" ]; action = "
+				"\"alert\"; } );\n");
 	put_file("sub/t2.conf", D "@include \"bad.inc\"\n");
 	c = cfg_load("sub/t2.conf", err, sizeof(err));
 	ck_assert_ptr_null(c);
@@ -479,8 +492,8 @@ END_TEST
 /* lcores inside the EAL -l list load; other lcore syntaxes are the EAL's. */
 START_TEST(test_eal_lcores)
 {
-	static const char *const eal[] = { "\"-l\", \"0-2,5\"", "\"-l0-5\"",
-					   "\"--lcores\", \"(1,5)@0\"", "\"-l\", \"1-x\"" };
+	static const char *const eal[] = {"\"-l\", \"0-2,5\"", "\"-l0-5\"",
+					  "\"--lcores\", \"(1,5)@0\"", "\"-l\", \"1-x\""};
 	char text[1024];
 
 	for (size_t i = 0; i < sizeof(eal) / sizeof(eal[0]); i++) {
@@ -488,8 +501,8 @@ START_TEST(test_eal_lcores)
 
 		snprintf(text, sizeof(text),
 			 "dataplane: { eal = [ %s ]; lcores: { io = [ 1, 2 ]; dlp = [ 5 ]; };\n"
-			 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
-			 D P,
+			 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } "
+			 "); };\n" D P,
 			 eal[i]);
 		c = load_ok(text);
 		ck_assert_uint_eq(c->dataplane.n_dlp_lcores, 1);
@@ -501,7 +514,8 @@ END_TEST
 START_TEST(test_entity_names)
 {
 	struct cfg *c = load_ok(
-		"dlp: { entities = ( { name = \"my entity\"; type = \"regex\"; pattern = \"x\"; },\n"
+		"dlp: { entities = ( { name = \"my entity\"; type = \"regex\"; pattern = \"x\"; "
+		"},\n"
 		" { name = \"NEAR\"; type = \"identifier\"; identifier = \"iban\"; } );\n"
 		" rules = ( { name = \"r\"; match = \"\\\"my entity\\\" OR \\\"NEAR\\\"\";\n"
 		" severity = { critical = 9; }; } );\n"
@@ -520,12 +534,12 @@ START_TEST(test_names)
 	static const struct {
 		int v;
 		const char *name;
-	} sev[] = { { CFG_SEV_NONE, "none" },     { CFG_SEV_LOW, "low" },
-		    { CFG_SEV_MEDIUM, "medium" }, { CFG_SEV_HIGH, "high" },
-		    { CFG_SEV_CRITICAL, "critical" }, { 77, "unknown" } },
-	  act[] = { { CFG_ACTION_ALLOW, "allow" },	     { CFG_ACTION_ALERT, "alert" },
-		    { CFG_ACTION_ADD_HEADER, "add-header" }, { CFG_ACTION_BLOCK, "block" },
-		    { CFG_ACTION_QUARANTINE, "quarantine" }, { -1, "unknown" } };
+	} sev[] = {{CFG_SEV_NONE, "none"},	   {CFG_SEV_LOW, "low"},
+		   {CFG_SEV_MEDIUM, "medium"},	   {CFG_SEV_HIGH, "high"},
+		   {CFG_SEV_CRITICAL, "critical"}, {77, "unknown"}},
+	  act[] = {{CFG_ACTION_ALLOW, "allow"},		  {CFG_ACTION_ALERT, "alert"},
+		   {CFG_ACTION_ADD_HEADER, "add-header"}, {CFG_ACTION_BLOCK, "block"},
+		   {CFG_ACTION_QUARANTINE, "quarantine"}, {-1, "unknown"}};
 
 	for (size_t i = 0; i < sizeof(sev) / sizeof(sev[0]); i++)
 		ck_assert_str_eq(cfg_severity_name((enum cfg_severity)sev[i].v), sev[i].name);
@@ -543,547 +557,461 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{ "dlp: { x = ; };\n" P,
-	  "t.conf:1: syntax error" },
-	{ D P "dlp2 = 1;\n",
-	  "t.conf:5: dlp2: unknown setting" },
-	{ P,
-	  "t.conf: dlp: is required" },
-	{ D,
-	  "t.conf: policies: is required" },
-	{ "dlp = 5;\n" P,
-	  "t.conf:1: dlp: must be a group { ... }" },
-	{ D "policies = { };\n",
-	  "t.conf:4: policies: must be a list ( { ... }, ... )" },
-	{ D P "tcp: { max_connections = 5000000000; };\n",
-	  "t.conf:5: tcp.max_connections: integer does not fit in 32 bits; write it with an L suffix (e.g. 5000000000L)" },
-	{ D P "@include \"missing.cfg\"\n",
-	  "t.conf:5: cannot open include file" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].pattern: is required" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].pattern: must not be empty" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"words\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].type: must be \"dictionary\", \"regex\" or \"identifier\"" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].type: is required" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"identifier\"; identifier = \"visa\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].identifier: must be \"payment-card\", \"us-ssn\" or \"iban\"" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"identifier\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].identifier: is required" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"dictionary\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].file: is required" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"nope.csv\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].file: cannot read nope.csv: No such file or directory" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"empty.csv\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].file: empty.csv contains no terms" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"badw.csv\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "badw.csv:2: weight: must be an integer from -100 to 100" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"dict.csv\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].pattern: unknown setting" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; },\n"
-	  " { name = \"e\"; type = \"regex\"; pattern = \"y\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.entities.[1].name: duplicate entity name \"e\" (first at line 2)" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"my \\\"entity\\\"\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].name: must not contain '\"' (rule expressions quote names "
-	  "with it)" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; colour = 1; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].colour: unknown setting" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].name: must not be empty" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"dict.csv\"; case_sensitive = \"yes\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:2: dlp.entities.[0].case_sensitive: must be true or false" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; count = \"distinct\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].count: must be \"unique\", \"total\" or \"score\"" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"  \"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].match: must not be empty" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].match: is required" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].severity: is required" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].severity: set at least one of low, medium, high, critical above 0" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 4; medium = 3; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].severity.medium: must be >= low (4)" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 2; high = 5; critical = 4; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].severity.critical: must be >= high (5)" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = -1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].severity.low: must be an integer from 0 to 2147483647" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { lo = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].severity.lo: unknown setting" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; scope = [ \"body\" ]; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].scope.[0]: must be \"content\" or \"metadata\"" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; scope = [ ]; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].scope: must not be empty" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; colour = \"red\"; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:3: dlp.rules.[0].colour: unknown setting" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; },\n"
-	  " { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:4: dlp.rules.[1].name: duplicate rule name \"r\" (first at line 3)" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r2\" ]; } ); };\n"
-	  P,
-	  "t.conf:4: dlp.profiles.[0].rules.[0]: no rule named \"r2\"" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ ]; } ); };\n"
-	  P,
-	  "t.conf:4: dlp.profiles.[0].rules: must name at least one rule" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\", \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:4: dlp.profiles.[0].rules.[1]: rule \"r\" listed twice" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; },\n"
-	  " { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:5: dlp.profiles.[1].name: duplicate profile name \"p\" (first at line 4)" },
-	{ "dlp: {\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = \"r\"; } ); };\n"
-	  P,
-	  "t.conf:4: dlp.profiles.[0].rules: must be an array of strings [ \"...\", ... ]" },
-	{ "dlp: { on_unscannable = \"drop\";\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:1: dlp.on_unscannable: must be \"tempfail\", \"hold\" or \"allow\"" },
-	{ "dlp: { scan_limit = 10;\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:1: dlp.scan_limit: must be an integer from 4096 to 1099511627776" },
-	{ "dlp: { internal_domains = [ \"corp example\" ];\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:1: dlp.internal_domains.[0]: \"corp example\" is not a valid domain" },
-	{ "dlp: { inspected_header = \"X Bad:\";\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:1: dlp.inspected_header: must be a header field name (1-76 printable characters, no ':' or spaces)" },
-	{ "dlp: { limits: { max_depth = 0; };\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:1: dlp.limits.max_depth: must be an integer from 1 to 1000" },
-	{ "dlp: { limits: { max_nesting = 5; };\n"
-	  " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
-	  " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
-	  " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n"
-	  P,
-	  "t.conf:1: dlp.limits.max_nesting: unknown setting" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"q\" ]; action = \"alert\"; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].profiles.[0]: no profile named \"q\"" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].action: is required" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"reject\"; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].action: must be \"alert\", \"add-header\", \"block\", \"quarantine\" or \"allow\"" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].header: is required" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; header = { name = \"X DLP\"; value = \"v\"; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].header.name: must be a header field name (1-76 printable characters, no ':' or spaces)" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; header = { name = \"X-DLP\"; value = \"a\\r\\nBcc: x\"; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].header.value: must not contain CR, LF or other control characters" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; header = { name = \"X-DLP\"; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].header.value: is required" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"block\"; header = { name = \"X-DLP\"; value = \"v\"; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].header: only valid with action \"add-header\"" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; min_severity = \"none\"; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].min_severity: must be \"low\", \"medium\", \"high\" or \"critical\"" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; from = { external = true; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].from.external: unknown setting" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { addresses = [ \"nobody\" ]; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].to.addresses.[0]: \"nobody\" is not a valid address (local@domain)" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { domains = [ \"a..b\" ]; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].to.domains.[0]: \"a..b\" is not a valid domain" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { address_files = [ \"badaddrs.txt\" ]; }; }\n"
-	  ");\n",
-	  "badaddrs.txt:2: address: not a valid address (local@domain)" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { domain_files = [ \"gone.txt\" ]; }; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].to.domain_files.[0]: cannot read gone.txt: No such file or directory" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; },\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"block\"; }\n"
-	  ");\n",
-	  "t.conf:6: policies.[1].name: duplicate policy name \"pol\" (first at line 5)" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; enabled = 1; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].enabled: must be true or false" },
-	{ D
-	  "policies = (\n"
-	  " { name = \"pol\"; profiles = [ ]; action = \"alert\"; }\n"
-	  ");\n",
-	  "t.conf:5: policies.[0].profiles: must name at least one profile" },
-	{ "dataplane: { ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:1: dataplane.lcores: is required" },
-	{ "dataplane: { lcores: { io = [ ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:1: dataplane.lcores.io: must not be empty" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 128 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:1: dataplane.lcores.dlp.[0]: must be an integer from 0 to 127" },
-	{ "dataplane: { lcores: { io = [ 1, 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:1: dataplane.lcores.io.[1]: lcore 1 listed twice" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( ); };\n"
-	  D
-	  P,
-	  "t.conf:2: dataplane.ports: must list at least one port" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:2: dataplane.ports.[0].ipv4: must be an IPv4 address with prefix length, e.g. \"192.0.2.10/24\"" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.256/24\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:2: dataplane.ports.[0].ipv4: must be an IPv4 address with prefix length, e.g. \"192.0.2.10/24\"" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.0/24\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:2: dataplane.ports.[0].ipv4: is the network or broadcast address of its subnet" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; gateway = \"198.51.100.1\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:2: dataplane.ports.[0].gateway: not inside the port's subnet 192.0.2.0/24" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; },\n"
-	  " { name = \"in\"; device = \"e\"; ipv4 = \"198.51.100.10/24\"; } ); };\n"
-	  D
-	  P,
-	  "t.conf:3: dataplane.ports.[1].name: duplicate port name \"in\" (first at line 2)" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; mtu = 100; } ); };\n"
-	  D
-	  P,
-	  "t.conf:2: dataplane.ports.[0].mtu: must be an integer from 576 to 9216" },
-	{ "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } );\n"
-	  " fault: { drop = 1.5; }; };\n"
-	  D
-	  P,
-	  "t.conf:3: dataplane.fault.drop: must be a number from 0 to 1" },
-	{ D P "tcp: { syn_cookies = \"sometimes\"; };\n",
-	  "t.conf:5: tcp.syn_cookies: must be \"auto\", \"always\" or \"never\"" },
-	{ D P "tcp: { max_connections = 100; max_per_source = 200; };\n",
-	  "t.conf:5: tcp.max_per_source: must be an integer from 1 to 100" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"out\"; tcp_port = 25; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:7: smtp.listen.[0].port: no dataplane port named \"out\"" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; tcp_port = 70000; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:7: smtp.listen.[0].tcp_port: must be an integer from 1 to 65535" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:7: smtp.listen.[0].tcp_port: is required" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; address = \"192.0.2.11\"; tcp_port = 25; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:7: smtp.listen.[0].address: not the address of port \"in\" (192.0.2.10)" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; tcp_port = 25; },\n"
-	  " { port = \"in\"; tcp_port = 25; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:8: smtp.listen.[1].tcp_port: duplicate listener on the same address and port (first at line 7)" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; tcp_port = 25; tls = \"starttls\"; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:7: smtp.listen.[0].tls: needs a tls { certificate; key; } section" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; tcp_port = 25; tls = \"ssl\"; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:7: smtp.listen.[0].tls: must be \"plain\", \"starttls\" or \"implicit\"" },
-	{ DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } ); };\n",
-	  "t.conf:7: smtp.upstream: is required" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; verify = true; }; };\n",
-	  "t.conf:8: smtp.upstream.ca_file: is required when verify = true" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; verify = true; ca_file = \"noca.pem\"; }; };\n",
-	  "t.conf:8: smtp.upstream.ca_file: cannot read noca.pem: No such file or directory" },
-	{ DP
-	  D
-	  P
-	  "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
-	  " upstream: { address = \"mx.example\"; port = \"in\"; }; };\n",
-	  "t.conf:8: smtp.upstream.address: must be an IPv4 unicast address, e.g. \"192.0.2.10\"" },
-	{ D P "smtp: { bare_lf = \"accept\"; };\n",
-	  "t.conf:5: smtp.bare_lf: must be \"reject\" or \"normalize\"" },
-	{ D P "smtp: { max_line_length = 512; };\n",
-	  "t.conf:5: smtp.max_line_length: must be an integer from 1000 to 1048576" },
-	{ D P "smtp: { block_reply = \"Blocked by \xc3\xa9quipe %p\"; };\n",
-	  "t.conf:5: smtp.block_reply: must be printable ASCII" },
-	{ D P "smtp: { timeouts: { command = 0; }; };\n",
-	  "t.conf:5: smtp.timeouts.command: must be an integer from 1 to 86400" },
-	{ D P "smtp: { max_message_size = \"50M\"; };\n",
-	  "t.conf:5: smtp.max_message_size: must be an integer from 1024 to 1099511627776" },
-	{ D P "tls: { certificate = \"cert.pem\"; };\n",
-	  "t.conf:5: tls.key: is required" },
-	{ D P "tls: { certificate = \"nocert.pem\"; key = \"key.pem\"; };\n",
-	  "t.conf:5: tls.certificate: cannot read nocert.pem: No such file or directory" },
-	{ D
-	  P
-	  "tls: { certificate = \"cert.pem\"; key = \"key.pem\"; min_version = \"1.1\"; };\n",
-	  "t.conf:5: tls.min_version: must be \"1.2\" or \"1.3\"" },
-	{ D P "appliance: { hostname = \"bad_host\"; };\n",
-	  "t.conf:5: appliance.hostname: must be a host name (letters, digits, '-' and '.')" },
-	{ D P "incidents: { forensics = { retention_days = 0; }; };\n",
-	  "t.conf:5: incidents.forensics.retention_days: must be an integer from 1 to 36500" },
-	{ D P "incidents: { database = \"\"; };\n",
-	  "t.conf:5: incidents.database: must not be empty" },
-	{ D P "api: { listen = \"127.0.0.1\"; token_file = \"token\"; };\n",
-	  "t.conf:5: api.listen: must be \"address:port\" with an IPv4 address, e.g. \"127.0.0.1:8080\"" },
-	{ D P "api: { listen = \"127.0.0.1:0\"; token_file = \"token\"; };\n",
-	  "t.conf:5: api.listen: must be \"address:port\" with an IPv4 address, e.g. \"127.0.0.1:8080\"" },
-	{ D P "api: { listen = \"127.0.0.1:8080\"; };\n",
-	  "t.conf:5: api.token_file: is required" },
-	{ D P "api: { token_file = \"empty_token\"; };\n",
-	  "t.conf:5: api.token_file: empty_token is empty" },
-	{ D P "api: { token_file = \"spaced_token\"; };\n",
-	  "t.conf:5: api.token_file: spaced_token must hold one token without spaces or control characters" },
-	{ D
-	  P
-	  "api: { token_file = \"token\"; tls = { certificate = \"cert.pem\"; key = \"nokey.pem\"; }; };\n",
-	  "t.conf:5: api.tls.key: cannot read nokey.pem: No such file or directory" },
+	{"dlp: { x = ; };\n" P, "t.conf:1: syntax error"},
+	{D P "dlp2 = 1;\n", "t.conf:5: dlp2: unknown setting"},
+	{P, "t.conf: dlp: is required"},
+	{D, "t.conf: policies: is required"},
+	{"dlp = 5;\n" P, "t.conf:1: dlp: must be a group { ... }"},
+	{D "policies = { };\n", "t.conf:4: policies: must be a list ( { ... }, ... )"},
+	{D P "tcp: { max_connections = 5000000000; };\n",
+	 "t.conf:5: tcp.max_connections: integer does not fit in 32 bits; write it with an L "
+	 "suffix (e.g. 5000000000L)"},
+	{D P "@include \"missing.cfg\"\n", "t.conf:5: cannot open include file"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].pattern: is required"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].pattern: must not be empty"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"words\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].type: must be \"dictionary\", \"regex\" or \"identifier\""},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].type: is required"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"identifier\"; identifier = \"visa\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].identifier: must be \"payment-card\", \"us-ssn\" or \"iban\""},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"identifier\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].identifier: is required"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"dictionary\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].file: is required"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"nope.csv\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].file: cannot read nope.csv: No such file or directory"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"empty.csv\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].file: empty.csv contains no terms"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"badw.csv\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "badw.csv:2: weight: must be an integer from -100 to 100"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"dict.csv\"; pattern = "
+	 "\"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].pattern: unknown setting"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; },\n"
+	 " { name = \"e\"; type = \"regex\"; pattern = \"y\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.entities.[1].name: duplicate entity name \"e\" (first at line 2)"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"my \\\"entity\\\"\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].name: must not contain '\"' (rule expressions quote names "
+	 "with it)"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; colour = 1; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].colour: unknown setting"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].name: must not be empty"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"dictionary\"; file = \"dict.csv\"; case_sensitive "
+	 "= \"yes\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:2: dlp.entities.[0].case_sensitive: must be true or false"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; count = \"distinct\"; severity = { low = 1; }; "
+	 "} );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].count: must be \"unique\", \"total\" or \"score\""},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"  \"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].match: must not be empty"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].match: is required"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].severity: is required"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].severity: set at least one of low, medium, high, critical above "
+	 "0"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 4; medium = 3; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].severity.medium: must be >= low (4)"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 2; high = 5; critical = 4; "
+	 "}; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].severity.critical: must be >= high (5)"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = -1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].severity.low: must be an integer from 0 to 2147483647"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { lo = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].severity.lo: unknown setting"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; scope = [ \"body\" ]; "
+	 "} );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].scope.[0]: must be \"content\" or \"metadata\""},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; scope = [ ]; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].scope: must not be empty"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; colour = \"red\"; } "
+	 ");\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:3: dlp.rules.[0].colour: unknown setting"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; },\n"
+	 " { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:4: dlp.rules.[1].name: duplicate rule name \"r\" (first at line 3)"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r2\" ]; } ); };\n" P,
+	 "t.conf:4: dlp.profiles.[0].rules.[0]: no rule named \"r2\""},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ ]; } ); };\n" P,
+	 "t.conf:4: dlp.profiles.[0].rules: must name at least one rule"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\", \"r\" ]; } ); };\n" P,
+	 "t.conf:4: dlp.profiles.[0].rules.[1]: rule \"r\" listed twice"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; },\n"
+	 " { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:5: dlp.profiles.[1].name: duplicate profile name \"p\" (first at line 4)"},
+	{"dlp: {\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = \"r\"; } ); };\n" P,
+	 "t.conf:4: dlp.profiles.[0].rules: must be an array of strings [ \"...\", ... ]"},
+	{"dlp: { on_unscannable = \"drop\";\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:1: dlp.on_unscannable: must be \"tempfail\", \"hold\" or \"allow\""},
+	{"dlp: { scan_limit = 10;\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:1: dlp.scan_limit: must be an integer from 4096 to 1099511627776"},
+	{"dlp: { internal_domains = [ \"corp example\" ];\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:1: dlp.internal_domains.[0]: \"corp example\" is not a valid domain"},
+	{"dlp: { inspected_header = \"X Bad:\";\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:1: dlp.inspected_header: must be a header field name (1-76 printable characters, "
+	 "no ':' or spaces)"},
+	{"dlp: { limits: { max_depth = 0; };\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:1: dlp.limits.max_depth: must be an integer from 1 to 1000"},
+	{"dlp: { limits: { max_nesting = 5; };\n"
+	 " entities = ( { name = \"e\"; type = \"regex\"; pattern = \"x\"; } );\n"
+	 " rules = ( { name = \"r\"; match = \"e\"; severity = { low = 1; }; } );\n"
+	 " profiles = ( { name = \"p\"; rules = [ \"r\" ]; } ); };\n" P,
+	 "t.conf:1: dlp.limits.max_nesting: unknown setting"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"q\" ]; action = \"alert\"; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].profiles.[0]: no profile named \"q\""},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].action: is required"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"reject\"; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].action: must be \"alert\", \"add-header\", \"block\", "
+	 "\"quarantine\" or \"allow\""},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].header: is required"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; header = { name = "
+	   "\"X DLP\"; value = \"v\"; }; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].header.name: must be a header field name (1-76 printable "
+	 "characters, no ':' or spaces)"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; header = { name = "
+	   "\"X-DLP\"; value = \"a\\r\\nBcc: x\"; }; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].header.value: must not contain CR, LF or other control "
+	 "characters"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"add-header\"; header = { name = "
+	   "\"X-DLP\"; }; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].header.value: is required"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"block\"; header = { name = "
+	   "\"X-DLP\"; value = \"v\"; }; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].header: only valid with action \"add-header\""},
+	{D
+	 "policies = (\n"
+	 " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; min_severity = \"none\"; }\n"
+	 ");\n",
+	 "t.conf:5: policies.[0].min_severity: must be \"low\", \"medium\", \"high\" or "
+	 "\"critical\""},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; from = { external = true; "
+	   "}; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].from.external: unknown setting"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { addresses = [ "
+	   "\"nobody\" ]; }; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].to.addresses.[0]: \"nobody\" is not a valid address "
+	 "(local@domain)"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { domains = [ "
+	   "\"a..b\" ]; }; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].to.domains.[0]: \"a..b\" is not a valid domain"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { address_files = [ "
+	   "\"badaddrs.txt\" ]; }; }\n"
+	   ");\n",
+	 "badaddrs.txt:2: address: not a valid address (local@domain)"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; to = { domain_files = [ "
+	   "\"gone.txt\" ]; }; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].to.domain_files.[0]: cannot read gone.txt: No such file or "
+	 "directory"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; },\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"block\"; }\n"
+	   ");\n",
+	 "t.conf:6: policies.[1].name: duplicate policy name \"pol\" (first at line 5)"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ \"p\" ]; action = \"alert\"; enabled = 1; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].enabled: must be true or false"},
+	{D "policies = (\n"
+	   " { name = \"pol\"; profiles = [ ]; action = \"alert\"; }\n"
+	   ");\n",
+	 "t.conf:5: policies.[0].profiles: must name at least one profile"},
+	{"dataplane: { ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); "
+	 "};\n" D P,
+	 "t.conf:1: dataplane.lcores: is required"},
+	{"dataplane: { lcores: { io = [ ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
+	 "t.conf:1: dataplane.lcores.io: must not be empty"},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 128 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
+	 "t.conf:1: dataplane.lcores.dlp.[0]: must be an integer from 0 to 127"},
+	{"dataplane: { lcores: { io = [ 1, 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
+	 "t.conf:1: dataplane.lcores.io.[1]: lcore 1 listed twice"},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( ); };\n" D P,
+	 "t.conf:2: dataplane.ports: must list at least one port"},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10\"; } ); };\n" D P,
+	 "t.conf:2: dataplane.ports.[0].ipv4: must be an IPv4 address with prefix length, e.g. "
+	 "\"192.0.2.10/24\""},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.256/24\"; } ); };\n" D P,
+	 "t.conf:2: dataplane.ports.[0].ipv4: must be an IPv4 address with prefix length, e.g. "
+	 "\"192.0.2.10/24\""},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.0/24\"; } ); };\n" D P,
+	 "t.conf:2: dataplane.ports.[0].ipv4: is the network or broadcast address of its subnet"},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; gateway = "
+	 "\"198.51.100.1\"; } ); };\n" D P,
+	 "t.conf:2: dataplane.ports.[0].gateway: not inside the port's subnet 192.0.2.0/24"},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; },\n"
+	 " { name = \"in\"; device = \"e\"; ipv4 = \"198.51.100.10/24\"; } ); };\n" D P,
+	 "t.conf:3: dataplane.ports.[1].name: duplicate port name \"in\" (first at line 2)"},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; mtu = 100; } ); "
+	 "};\n" D P,
+	 "t.conf:2: dataplane.ports.[0].mtu: must be an integer from 576 to 9216"},
+	{"dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } );\n"
+	 " fault: { drop = 1.5; }; };\n" D P,
+	 "t.conf:3: dataplane.fault.drop: must be a number from 0 to 1"},
+	{D P "tcp: { syn_cookies = \"sometimes\"; };\n",
+	 "t.conf:5: tcp.syn_cookies: must be \"auto\", \"always\" or \"never\""},
+	{D P "tcp: { max_connections = 100; max_per_source = 200; };\n",
+	 "t.conf:5: tcp.max_per_source: must be an integer from 1 to 100"},
+	{DP D P "smtp: { listen = ( { port = \"out\"; tcp_port = 25; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:7: smtp.listen.[0].port: no dataplane port named \"out\""},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 70000; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:7: smtp.listen.[0].tcp_port: must be an integer from 1 to 65535"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:7: smtp.listen.[0].tcp_port: is required"},
+	{DP D P
+	 "smtp: { listen = ( { port = \"in\"; address = \"192.0.2.11\"; tcp_port = 25; } );\n"
+	 " upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:7: smtp.listen.[0].address: not the address of port \"in\" (192.0.2.10)"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; },\n"
+		" { port = \"in\"; tcp_port = 25; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:8: smtp.listen.[1].tcp_port: duplicate listener on the same address and port "
+	 "(first at line 7)"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; tls = \"starttls\"; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:7: smtp.listen.[0].tls: needs a tls { certificate; key; } section"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; tls = \"ssl\"; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:7: smtp.listen.[0].tls: must be \"plain\", \"starttls\" or \"implicit\""},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } ); };\n",
+	 "t.conf:7: smtp.upstream: is required"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; verify = true; }; };\n",
+	 "t.conf:8: smtp.upstream.ca_file: is required when verify = true"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; verify = true; ca_file = "
+		"\"noca.pem\"; }; };\n",
+	 "t.conf:8: smtp.upstream.ca_file: cannot read noca.pem: No such file or directory"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
+		" upstream: { address = \"mx.example\"; port = \"in\"; }; };\n",
+	 "t.conf:8: smtp.upstream.address: must be an IPv4 unicast address, e.g. \"192.0.2.10\""},
+	{D P "smtp: { bare_lf = \"accept\"; };\n",
+	 "t.conf:5: smtp.bare_lf: must be \"reject\" or \"normalize\""},
+	{D P "smtp: { max_line_length = 512; };\n",
+	 "t.conf:5: smtp.max_line_length: must be an integer from 1000 to 1048576"},
+	{D P "smtp: { block_reply = \"Blocked by \xc3\xa9quipe %p\"; };\n",
+	 "t.conf:5: smtp.block_reply: must be printable ASCII"},
+	{D P "smtp: { timeouts: { command = 0; }; };\n",
+	 "t.conf:5: smtp.timeouts.command: must be an integer from 1 to 86400"},
+	{D P "smtp: { max_message_size = \"50M\"; };\n",
+	 "t.conf:5: smtp.max_message_size: must be an integer from 1024 to 1099511627776"},
+	{D P "tls: { certificate = \"cert.pem\"; };\n", "t.conf:5: tls.key: is required"},
+	{D P "tls: { certificate = \"nocert.pem\"; key = \"key.pem\"; };\n",
+	 "t.conf:5: tls.certificate: cannot read nocert.pem: No such file or directory"},
+	{D P "tls: { certificate = \"cert.pem\"; key = \"key.pem\"; min_version = \"1.1\"; };\n",
+	 "t.conf:5: tls.min_version: must be \"1.2\" or \"1.3\""},
+	{D P "appliance: { hostname = \"bad_host\"; };\n",
+	 "t.conf:5: appliance.hostname: must be a host name (letters, digits, '-' and '.')"},
+	{D P "incidents: { forensics = { retention_days = 0; }; };\n",
+	 "t.conf:5: incidents.forensics.retention_days: must be an integer from 1 to 36500"},
+	{D P "incidents: { database = \"\"; };\n",
+	 "t.conf:5: incidents.database: must not be empty"},
+	{D P "api: { listen = \"127.0.0.1\"; token_file = \"token\"; };\n",
+	 "t.conf:5: api.listen: must be \"address:port\" with an IPv4 address, e.g. "
+	 "\"127.0.0.1:8080\""},
+	{D P "api: { listen = \"127.0.0.1:0\"; token_file = \"token\"; };\n",
+	 "t.conf:5: api.listen: must be \"address:port\" with an IPv4 address, e.g. "
+	 "\"127.0.0.1:8080\""},
+	{D P "api: { listen = \"127.0.0.1:8080\"; };\n", "t.conf:5: api.token_file: is required"},
+	{D P "api: { token_file = \"empty_token\"; };\n",
+	 "t.conf:5: api.token_file: empty_token is empty"},
+	{D P "api: { token_file = \"spaced_token\"; };\n",
+	 "t.conf:5: api.token_file: spaced_token must hold one token without spaces or control "
+	 "characters"},
+	{D P "api: { token_file = \"token\"; tls = { certificate = \"cert.pem\"; key = "
+	     "\"nokey.pem\"; }; };\n",
+	 "t.conf:5: api.tls.key: cannot read nokey.pem: No such file or directory"},
 	/* notify */
-	{ D P "notify: { from = \"postmaster\"; };\n",
-	  "t.conf:5: notify.from: \"postmaster\" is not a valid address (local@domain)" },
-	{ D P "notify: { subject = \"a\\nBcc: x@y\"; };\n",
-	  "t.conf:5: notify.subject: must not contain CR, LF or other control characters" },
-	{ D P "notify: { template_file = \"none.txt\"; };\n",
-	  "t.conf:5: notify.template_file: cannot read none.txt: No such file or directory" },
-	{ D P "notify: { template_file = \"bad_notice.txt\"; };\n",
-	  "t.conf:5: notify.template_file: bad_notice.txt is not UTF-8 text" },
-	{ D P "notify: { form = \"a@b.example\"; };\n", "t.conf:5: notify.form: unknown setting" },
-	{ DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
-	  " upstream: { address = \"198.51.100.25\"; port = \"in\"; tls = \"none\";\n"
-	  "  verify = true; ca_file = \"cert.pem\"; }; };\n",
-	  "t.conf:9: smtp.upstream.verify: needs tls \"opportunistic\" or \"required\"" },
-	{ DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
-	  " require_tls = true;\n upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
-	  "t.conf:8: smtp.require_tls: needs a listener with tls \"starttls\" or \"implicit\"" },
-	{ D P "smtp: { listen = ( { address = \"192.0.2.10\"; tcp_port = 25; } ); };\n",
-	  "t.conf:5: smtp.upstream: is required" },
-	{ D P "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n ports = ( { name = \"in\"; "
-	  "device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
-	  "smtp: { listen = ( { address = \"192.0.2.10\"; tcp_port = 25; } ); };\n",
-	  "t.conf:7: smtp.listen.[0].port: is required" },
-	{ "dataplane: { eal = [ \"-l\", \"0-1\" ];\n lcores: { io = [ 1 ]; dlp = [ 1, 2 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
-	  "t.conf:2: dataplane.lcores.dlp.[1]: lcore 2 is not in the EAL -l list \"0-1\"" },
-	{ "dataplane: { eal = [ \"-l0,2-3\" ];\n lcores: { io = [ 3, 1 ]; dlp = [ 2 ]; };\n"
-	  " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
-	  "t.conf:2: dataplane.lcores.io.[1]: lcore 1 is not in the EAL -l list \"0,2-3\"" },
+	{D P "notify: { from = \"postmaster\"; };\n",
+	 "t.conf:5: notify.from: \"postmaster\" is not a valid address (local@domain)"},
+	{D P "notify: { subject = \"a\\nBcc: x@y\"; };\n",
+	 "t.conf:5: notify.subject: must not contain CR, LF or other control characters"},
+	{D P "notify: { template_file = \"none.txt\"; };\n",
+	 "t.conf:5: notify.template_file: cannot read none.txt: No such file or directory"},
+	{D P "notify: { template_file = \"bad_notice.txt\"; };\n",
+	 "t.conf:5: notify.template_file: bad_notice.txt is not UTF-8 text"},
+	{D P "notify: { form = \"a@b.example\"; };\n", "t.conf:5: notify.form: unknown setting"},
+	{DP D P "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
+		" upstream: { address = \"198.51.100.25\"; port = \"in\"; tls = \"none\";\n"
+		"  verify = true; ca_file = \"cert.pem\"; }; };\n",
+	 "t.conf:9: smtp.upstream.verify: needs tls \"opportunistic\" or \"required\""},
+	{DP D P
+	 "smtp: { listen = ( { port = \"in\"; tcp_port = 25; } );\n"
+	 " require_tls = true;\n upstream: { address = \"198.51.100.25\"; port = \"in\"; }; };\n",
+	 "t.conf:8: smtp.require_tls: needs a listener with tls \"starttls\" or \"implicit\""},
+	{D P "smtp: { listen = ( { address = \"192.0.2.10\"; tcp_port = 25; } ); };\n",
+	 "t.conf:5: smtp.upstream: is required"},
+	{D P "dataplane: { lcores: { io = [ 1 ]; dlp = [ 1 ]; };\n ports = ( { name = \"in\"; "
+	     "device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n"
+	     "smtp: { listen = ( { address = \"192.0.2.10\"; tcp_port = 25; } ); };\n",
+	 "t.conf:7: smtp.listen.[0].port: is required"},
+	{"dataplane: { eal = [ \"-l\", \"0-1\" ];\n lcores: { io = [ 1 ]; dlp = [ 1, 2 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
+	 "t.conf:2: dataplane.lcores.dlp.[1]: lcore 2 is not in the EAL -l list \"0-1\""},
+	{"dataplane: { eal = [ \"-l0,2-3\" ];\n lcores: { io = [ 3, 1 ]; dlp = [ 2 ]; };\n"
+	 " ports = ( { name = \"in\"; device = \"d\"; ipv4 = \"192.0.2.10/24\"; } ); };\n" D P,
+	 "t.conf:2: dataplane.lcores.io.[1]: lcore 1 is not in the EAL -l list \"0,2-3\""},
 };
 
 START_TEST(test_bad)
@@ -1101,12 +1029,12 @@ END_TEST
 /* ---------------------------------------------------------------- setup */
 
 /* Setup runs outside any test: report and stop on failure. */
-#define SETUP(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			perror(#cond);                                                     \
-			exit(EXIT_FAILURE);                                                \
-		}                                                                          \
+#define SETUP(cond)                         \
+	do {                                \
+		if (!(cond)) {              \
+			perror(#cond);      \
+			exit(EXIT_FAILURE); \
+		}                           \
 	} while (0)
 
 static void make_scratch(void)
