@@ -175,10 +175,10 @@ static void emit_incident(struct smtp_proxy *p, unsigned code, const struct smtp
 {
 	struct txn *t = &p->t;
 	const struct dlp_verdict *v = t->verdict;
+	bool is_incident = t->unscannable || t->action != CFG_ACTION_ALLOW ||
+			   (v != NULL && v->policy != NULL);
 
-	if (p->prm.incident == NULL)
-		return;
-	if (!t->unscannable && t->action == CFG_ACTION_ALLOW && (v == NULL || v->policy == NULL))
+	if (p->prm.message == NULL && (p->prm.incident == NULL || !is_incident))
 		return;
 	size_t n = t->acc ? 0 : accepted(p);
 	if (t->acc)
@@ -206,6 +206,10 @@ static void emit_incident(struct smtp_proxy *p, unsigned code, const struct smtp
 		.tls_in = p->down_tls != NULL,
 		.tls_out = p->up_tls != NULL,
 	};
+	if (p->prm.message != NULL)
+		p->prm.message(p->prm.message_ctx, &inc);
+	if (p->prm.incident == NULL || !is_incident)
+		return;
 	p->st.incidents++;
 	p->prm.incident(p->prm.incident_ctx, &inc);
 }

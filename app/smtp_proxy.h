@@ -92,6 +92,10 @@ struct smtp_proxy_params {
 	void *quarantine_ctx;
 	smtp_incident_fn incident;        /* may be NULL */
 	void *incident_ctx;
+	/* Called for every message at its final reply (one log line per
+	 * message), before incident() when it is an incident. May be NULL. */
+	smtp_incident_fn message;
+	void *message_ctx;
 	uint64_t session_id;              /* unique per lcore; names queue ids */
 };
 
