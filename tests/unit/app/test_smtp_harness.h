@@ -47,7 +47,7 @@ struct fake_up {
 	struct iobuf transcript; /* everything received, plaintext */
 	struct iobuf msg;   /* the current / last message, unstuffed */
 	struct iobuf last_msg;
-	int n_msgs, n_mail, n_rcpt, n_rset, n_quit, n_ehlo, n_helo, n_starttls;
+	int n_msgs, n_accepted, n_mail, n_rcpt, n_rset, n_quit, n_ehlo, n_helo, n_starttls;
 	char mail_line[600];
 	char rcpt_line[600];
 	struct tls_config *tls_cfg;
@@ -175,6 +175,7 @@ static inline void fu_message_done(struct fake_up *f)
 	f->msg.off = f->msg.len = 0;
 	if (fu_fail(f, F_FINAL))
 		return;
+	f->n_accepted++;
 	fu_reply(f, "250 2.0.0 Ok: queued as UP42\r\n");
 }
 

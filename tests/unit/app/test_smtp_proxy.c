@@ -993,6 +993,62 @@ START_TEST(test_idle_memory)
 }
 END_TEST
 
+/* ----------------------------------------------- random sessions */
+
+static const char *vocab[] = {
+	EHLO, "HELO x\r\n", MAIL_CORP, "MAIL FROM:<eve@block.example>\r\n",
+	"MAIL FROM:<q@q.example> SIZE=10\r\n", RCPT_EXT, "RCPT TO:<unknown@external.example>\r\n",
+	"DATA\r\n", "BDAT 7\r\n", "BDAT 0 LAST\r\n", "BDAT 3 LAST\r\n", "RSET\r\n", "NOOP\r\n",
+	"QUIT\r\n", "STARTTLS\r\n", "VRFY x\r\n", "\r\n", "\n", "\r", ".", ".\r\n", "\r\n.\r\n",
+	"\n.\n", "Subject: x\r\n", SEED_BODY, "garbage \x00\xff bytes", "MAIL FROM:<a@b> BODY=8BITMIME\r\n",
+	"RCPT TO:<r@external.example> NOTIFY=NEVER\r\n",
+};
+
+START_TEST(test_random_sessions)
+{
+	unsigned seed = (unsigned)_i * 2654435761u + 1;
+	for (int round = 0; round < 20; round++) {
+		struct world w;
+		world_init(&w);
+		seed = seed * 1103515245 + 12345;
+		w.cfg->smtp.bare_lf = (seed >> 8) & 1 ? CFG_BARE_LF_NORMALIZE : CFG_BARE_LF_REJECT;
+		seed = seed * 1103515245 + 12345;
+		if ((seed >> 10) % 3 == 0) {
+			w.up.fail_step = (enum fstep)((seed >> 12) % 9);
+			w.up.fail_mode = (enum fmode)((seed >> 16) % 5);
+		}
+		w.up.chunking = (seed >> 20) & 1;
+		world_start(&w);
+		for (int k = 0; k < 40 && !w.down_close; k++) {
+			seed = seed * 1103515245 + 12345;
+			const char *t = vocab[(seed >> 16) % (sizeof(vocab) / sizeof(vocab[0]))];
+			size_t n = strlen(t);
+			if (strstr(t, "garbage"))
+				n = 16;
+			say(&w, t, n);
+			if (((seed >> 8) & 15) == 0) {
+				w.now += 200000;
+				smtp_proxy_timer(w.p, w.now);
+				pump(&w);
+			}
+		}
+		/* no loss: every "queued as" the sender saw is a message the
+		 * upstream accepted or the quarantine kept */
+		int queued = 0;
+		const uint8_t *h = iobuf_head(&w.s_rx);
+		size_t len = iobuf_used(&w.s_rx);
+		for (const uint8_t *q = h; (q = memmem(q, len - (size_t)(q - h), "queued as", 9)) != NULL; q++)
+			queued++;
+		ck_assert_int_le(queued, w.up.n_accepted + w.n_quarantined);
+		char b[4096];
+		ck_assert(strstr(codes(&w, b, sizeof(b)), "ERR") == NULL);
+		smtp_proxy_down_closed(w.p, w.now);
+		pump(&w);
+		world_free(&w); /* asserts every message chunk went back to the pool */
+	}
+}
+END_TEST
+
 static Suite *proxy_suite(void)
 {
 	Suite *s = suite_create("smtp_proxy");
@@ -1033,6 +1089,7 @@ static Suite *proxy_suite(void)
 	tcase_add_loop_test(tc, test_unscannable_choices, 0, 3);
 	tcase_add_test(tc, test_async_verdict);
 	tcase_add_test(tc, test_idle_memory);
+	tcase_add_loop_test(tc, test_random_sessions, 0, 50);
 	suite_add_tcase(s, tc);
 	return s;
 }
