@@ -134,7 +134,6 @@ struct mime_parser {
 	char hname[MIME_FIELD_NAME_MAX + 1];
 	uint8_t replay[MIME_FIELD_NAME_MAX + 8];
 	size_t nreplay;
-	bool replaying;
 
 	/* body lines */
 	bool leaf;         /* body goes through the pipeline */
@@ -170,9 +169,6 @@ struct mime_parser {
 
 #define T1_SIZE (MIME_CHUNK + 64)
 #define T2_SIZE CHARSET_MAX_OUT(T1_SIZE)
-
-static void feed_bytes(struct mime_parser *P, const uint8_t *p,
-		       const uint8_t *e);
 
 /* ------------------------------------------------------------- output */
 
@@ -1171,22 +1167,38 @@ static void body_eof(struct mime_parser *P)
 
 /* ------------------------------------------------------------------ feed */
 
+/* Bytes taken for a field name that were not one are fed again as the start
+ * of the body (or of a nested message's header block, which may give back a
+ * prefix of them once more: each round descends one entity, so this ends). */
+static void run_replay(struct mime_parser *P)
+{
+	uint8_t buf[sizeof(P->replay)];
+	size_t len = P->nreplay;
+
+	memcpy(buf, P->replay, len);
+	P->nreplay = 0;
+	const uint8_t *q = buf, *qe = buf + len;
+	while (q < qe && !P->stopped) {
+		q = P->ps == PS_HEADERS ? hdr_feed(P, q, qe) : body_feed(P, q, qe);
+		if (P->nreplay) {
+			size_t rest = (size_t)(qe - q);
+			memmove(buf + P->nreplay, q, rest);
+			memcpy(buf, P->replay, P->nreplay);
+			q = buf;
+			qe = buf + P->nreplay + rest;
+			P->nreplay = 0;
+		}
+	}
+}
+
 static void feed_bytes(struct mime_parser *P, const uint8_t *p,
 		       const uint8_t *e)
 {
 	while (p < e && !P->stopped) {
 		if (P->ps == PS_HEADERS) {
 			p = hdr_feed(P, p, e);
-			if (P->nreplay && !P->replaying) {
-				uint8_t tmp[sizeof(P->replay)];
-				size_t n = P->nreplay;
-				memcpy(tmp, P->replay, n);
-				P->nreplay = 0;
-				P->replaying = true;
-				feed_bytes(P, tmp, tmp + n);
-				P->replaying = false;
-			}
-			P->nreplay = 0;
+			if (P->nreplay)
+				run_replay(P);
 		} else {
 			p = body_feed(P, p, e);
 		}
@@ -1211,13 +1223,8 @@ int mime_parser_finish(struct mime_parser *P)
 		if (P->ps == PS_HEADERS) {
 			if (P->hs == HS_NAME || P->hs == HS_NAME_WS) {
 				hdr_not_header(P);
-				if (P->nreplay) {
-					uint8_t tmp[sizeof(P->replay)];
-					size_t n = P->nreplay;
-					memcpy(tmp, P->replay, n);
-					P->nreplay = 0;
-					feed_bytes(P, tmp, tmp + n);
-				}
+				if (P->nreplay)
+					run_replay(P);
 			} else {
 				hdr_end_block(P);
 			}
@@ -1266,7 +1273,6 @@ void mime_parser_reset(struct mime_parser *P)
 	P->nframes = 0;
 	P->nmultipart = 0;
 	P->nreplay = 0;
-	P->replaying = false;
 	P->outn = 0;
 	P->lbn = 0;
 	P->arch_on = false;

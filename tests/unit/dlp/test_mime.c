@@ -187,6 +187,7 @@ static const struct golden goldens[] = {
 	{ "limit-line", { .max_line_length = 100 }, true },
 	{ "limit-decoded", { .max_decoded_bytes = 40 }, true },
 	{ "archive", { 0 }, true },
+	{ "replay", { 0 }, true },
 	{ "archive-bad", { 0 }, false }, /* a 4 MiB bomb: not at every split */
 };
 
