@@ -10,8 +10,9 @@
  *                  addresses when the envelope has none);
  *     part_begin() attachment name → metadata "metadata:filename:<path>";
  *                  opens a stream for the part;
- *     text()       copied into the part's scan buffer (DLP_WINDOW bytes of
- *                  look-back + 32 KiB), scanned by Hyperscan when full;
+ *     text()       scanned in place (chunks >= 4 KiB) or gathered first
+ *                  (smaller ones); the last DLP_WINDOW bytes are kept as
+ *                  look-back for confirmations;
  *     part_end()   flush, end-of-data matches, pending confirmations.
  *   → per-entity counters (per scope) → rules → profiles → first policy.
  *
@@ -37,7 +38,10 @@
 #include "dlp/rule_expr.h"
 #include "dlp/validators.h"
 
-#define SCAN_CHUNK (32u * 1024u)
+/* text() chunks of at least SMALL_MAX bytes are scanned in place; smaller
+ * ones are gathered (up to SMALL_CAP) so Hyperscan is not called per line. */
+#define SMALL_MAX 4096u
+#define SMALL_CAP (32u * 1024u)
 #define SCOPE_CONTENT 0
 #define SCOPE_META 1
 
@@ -109,9 +113,11 @@ struct pending {
 struct pstream {
 	struct dlp_txn *txn;
 	struct dlp_matcher_worker *mw;
-	struct dlp_window w;
-	uint8_t *own;          /* DLP_WINDOW + SCAN_CHUNK bytes */
-	uint64_t scanned;      /* absolute offset scanned up to */
+	struct dlp_window w;   /* w.tail = tail */
+	uint8_t *tail;         /* DLP_WINDOW bytes before w.cur_base */
+	uint8_t *small;        /* SMALL_CAP bytes of gathered small chunks */
+	size_t small_len;
+	uint64_t scanned;      /* stream offset scanned up to */
 	uint32_t part;         /* index in txn->parts */
 	uint32_t part_gen;     /* unique per part in the txn (for NEAR) */
 	int scope;
@@ -770,7 +776,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	const struct dlp_pat *p = &s->txn->sc->ps->ents.pats[id];
 	(void)flags;
 
-	if (!s->w.eof && to + p->lookahead > s->w.base + s->w.fill) {
+	if (!s->w.eof && to + p->lookahead > dlp_window_end(&s->w)) {
 		if (s->n_pend == s->cap_pend) {
 			size_t nc = s->cap_pend ? s->cap_pend * 2 : 16;
 			struct pending *np = realloc(s->pend, nc * sizeof(*np));
@@ -796,7 +802,7 @@ static void resolve_pending(struct pstream *s)
 	for (size_t i = 0; i < s->n_pend; i++) {
 		struct pending pd = s->pend[i];
 		const struct dlp_pat *p = &s->txn->sc->ps->ents.pats[pd.id];
-		if (!s->w.eof && pd.to + p->lookahead > s->w.base + s->w.fill)
+		if (!s->w.eof && pd.to + p->lookahead > dlp_window_end(&s->w))
 			s->pend[keep++] = pd;
 		else
 			confirm_and_accept(s, pd.id, pd.from, pd.to);
@@ -804,27 +810,42 @@ static void resolve_pending(struct pstream *s)
 	s->n_pend = keep;
 }
 
-/* Scan what is buffered and not yet scanned, then slide the window. */
-static void ps_scan_buffered(struct pstream *s)
+/* Keep the last DLP_WINDOW bytes of tail + p[0..n) as the new tail. */
+static void ps_update_tail(struct pstream *s, const uint8_t *p, size_t n)
 {
-	uint64_t end = s->w.base + s->w.fill;
-
-	resolve_pending(s);
-	if (end > s->scanned) {
-		const uint8_t *d = s->w.buf + (s->scanned - s->w.base);
-		if (dlp_matcher_scan(s->mw, d, (size_t)(end - s->scanned), on_match, s) < 0)
-			s->txn->anomalies |= DLP_ANOM_SCAN_ERROR;
-		s->scanned = end;
+	if (n >= DLP_WINDOW) {
+		memcpy(s->tail, p + n - DLP_WINDOW, DLP_WINDOW);
+		s->w.tail_len = DLP_WINDOW;
+		return;
 	}
+	size_t keep = s->w.tail_len < DLP_WINDOW - n ? s->w.tail_len : DLP_WINDOW - n;
+	memmove(s->tail, s->tail + s->w.tail_len - keep, keep);
+	memcpy(s->tail + keep, p, n);
+	s->w.tail_len = keep + n;
 }
 
-static void ps_slide(struct pstream *s)
+/* Scan one segment of the part's text in place: confirm what waited for
+ * these bytes, run Hyperscan, then keep the segment's end as look-back. */
+static void ps_scan_segment(struct pstream *s, const uint8_t *p, size_t n)
 {
-	if (s->w.fill > DLP_WINDOW) {
-		size_t drop = s->w.fill - DLP_WINDOW;
-		memmove(s->own, s->own + drop, DLP_WINDOW);
-		s->w.base += drop;
-		s->w.fill = DLP_WINDOW;
+	s->w.cur = p;
+	s->w.cur_len = n;
+	resolve_pending(s);
+	if (dlp_matcher_scan(s->mw, p, n, on_match, s) < 0)
+		s->txn->anomalies |= DLP_ANOM_SCAN_ERROR;
+	s->scanned += n;
+	ps_update_tail(s, p, n);
+	s->w.cur = NULL;
+	s->w.cur_base = s->scanned;
+	s->w.cur_len = 0;
+}
+
+static void ps_flush_small(struct pstream *s)
+{
+	if (s->small_len) {
+		size_t n = s->small_len;
+		s->small_len = 0;
+		ps_scan_segment(s, s->small, n);
 	}
 }
 
@@ -835,10 +856,8 @@ static void ps_begin(struct pstream *s, int part, int scope)
 	s->part = (uint32_t)part;
 	s->part_gen = ++t->part_gen;
 	s->scope = scope;
-	s->w.buf = s->own;
-	s->w.base = 0;
-	s->w.fill = 0;
-	s->w.eof = false;
+	s->w = (struct dlp_window){ .tail = s->tail };
+	s->small_len = 0;
 	s->scanned = 0;
 	s->n_pend = 0;
 	s->open = true;
@@ -846,23 +865,20 @@ static void ps_begin(struct pstream *s, int part, int scope)
 
 static void ps_text(struct pstream *s, const uint8_t *data, size_t len)
 {
-	while (len > 0) {
-		size_t room = DLP_WINDOW + SCAN_CHUNK - s->w.fill;
-		size_t n = len < room ? len : room;
-		memcpy(s->own + s->w.fill, data, n);
-		s->w.fill += n;
-		data += n;
-		len -= n;
-		if (s->w.fill == DLP_WINDOW + SCAN_CHUNK) {
-			ps_scan_buffered(s);
-			ps_slide(s);
-		}
+	if (len >= SMALL_MAX) {
+		ps_flush_small(s);
+		ps_scan_segment(s, data, len);
+		return;
 	}
+	if (s->small_len + len > SMALL_CAP)
+		ps_flush_small(s);
+	memcpy(s->small + s->small_len, data, len);
+	s->small_len += len;
 }
 
 static void ps_end(struct pstream *s)
 {
-	ps_scan_buffered(s);
+	ps_flush_small(s);
 	s->w.eof = true;
 	if (dlp_matcher_flush(s->mw, on_match, s) < 0)
 		s->txn->anomalies |= DLP_ANOM_SCAN_ERROR;
@@ -882,10 +898,8 @@ static void scan_value(struct dlp_txn *t, const char *path, int scope, const cha
 		return;
 	}
 	ps_begin(s, part, scope);
-	s->w.buf = (const uint8_t *)v;
-	s->w.fill = len;
+	ps_scan_segment(s, (const uint8_t *)v, len);
 	ps_end(s);
-	s->w.buf = s->own;
 }
 
 /* ------------------------------------------------------------ MIME sink */
@@ -991,10 +1005,13 @@ struct dlp_scanner *dlp_scanner_create(struct dlp_policy_set *ps)
 	sc->near_true = calloc(ps->max_expr_nodes + 1, sizeof(*sc->near_true));
 	sc->mw_body = dlp_matcher_worker_create(ps->matcher);
 	sc->mw_hdr = dlp_matcher_worker_create(ps->matcher);
-	sc->txn.body.own = malloc(DLP_WINDOW + SCAN_CHUNK);
-	sc->txn.hdr.own = malloc(DLP_WINDOW + SCAN_CHUNK);
+	sc->txn.body.tail = malloc(DLP_WINDOW);
+	sc->txn.hdr.tail = malloc(DLP_WINDOW);
+	sc->txn.body.small = malloc(SMALL_CAP);
+	sc->txn.hdr.small = malloc(SMALL_CAP);
 	if (!sc->ctr || !sc->present || !sc->term_seen || !sc->near_sat || !sc->near_true ||
-	    !sc->mw_body || !sc->mw_hdr || !sc->txn.body.own || !sc->txn.hdr.own)
+	    !sc->mw_body || !sc->mw_hdr || !sc->txn.body.tail || !sc->txn.hdr.tail ||
+	    !sc->txn.body.small || !sc->txn.hdr.small)
 		goto fail;
 	struct mime_limits ml = {
 		.max_depth = ps->limits.max_depth ? ps->limits.max_depth : 20,
@@ -1057,8 +1074,10 @@ void dlp_scanner_destroy(struct dlp_scanner *sc)
 	free(sc->txn.vset);
 	free(sc->txn.body.pend);
 	free(sc->txn.hdr.pend);
-	free(sc->txn.body.own);
-	free(sc->txn.hdr.own);
+	free(sc->txn.body.tail);
+	free(sc->txn.hdr.tail);
+	free(sc->txn.body.small);
+	free(sc->txn.hdr.small);
 	mime_parser_destroy(sc->mp);
 	dlp_matcher_worker_destroy(sc->mw_body);
 	dlp_matcher_worker_destroy(sc->mw_hdr);

@@ -30,14 +30,12 @@ static inline bool is_space(int b)
 static inline bool is_word_byte(int b) { return is_alnum(b) || b == '_' || b >= 0x80; }
 static inline int lower(int b) { return (b >= 'A' && b <= 'Z') ? b + 32 : b; }
 
-/* Byte at absolute offset o, or -1 when it is outside the window. */
 static inline int wbyte(const struct dlp_window *w, uint64_t o)
 {
-	return (o >= w->base && o - w->base < w->fill) ? w->buf[o - w->base] : -1;
+	return dlp_window_byte(w, o);
 }
 
-/* Lowest offset the window can show. */
-static inline uint64_t wlo(const struct dlp_window *w) { return w->base; }
+static inline uint64_t wlo(const struct dlp_window *w) { return dlp_window_lo(w); }
 
 /* Is there a word boundary before offset `start` (the term starts with a
  * word byte)? Unknown bytes (start of stream, outside the window) count as a

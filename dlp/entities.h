@@ -72,14 +72,40 @@ int dlp_entities_build(const struct cfg_dlp *dlp, const char *cfg_path,
 		       struct dlp_entity_patterns *out, char *err, size_t errlen);
 void dlp_entities_free(struct dlp_entity_patterns *p);
 
-/* The bytes a confirmation may look at: absolute stream offsets
- * [base, base + fill) are in buf; `eof` means nothing follows. */
+/* The bytes a confirmation may look at, in two segments: the chunk being
+ * scanned, cur[0..cur_len) at stream offset cur_base, and before it the
+ * tail of earlier chunks, tail[0..tail_len) at cur_base - tail_len (at
+ * least DLP_WINDOW bytes unless the stream is younger). `eof` means nothing
+ * follows cur. */
 struct dlp_window {
-	const uint8_t *buf;
-	uint64_t base;
-	size_t fill;
+	const uint8_t *cur;
+	uint64_t cur_base;
+	size_t cur_len;
+	const uint8_t *tail;
+	size_t tail_len;
 	bool eof;
 };
+
+/* Byte at stream offset o, or -1 when it is outside the window. */
+static inline int dlp_window_byte(const struct dlp_window *w, uint64_t o)
+{
+	if (o >= w->cur_base)
+		return o - w->cur_base < w->cur_len ? w->cur[o - w->cur_base] : -1;
+	uint64_t back = w->cur_base - o; /* 1.. */
+	return back <= w->tail_len ? w->tail[w->tail_len - back] : -1;
+}
+
+/* Lowest stream offset in the window. */
+static inline uint64_t dlp_window_lo(const struct dlp_window *w)
+{
+	return w->cur_base - w->tail_len;
+}
+
+/* Stream offset just past the window. */
+static inline uint64_t dlp_window_end(const struct dlp_window *w)
+{
+	return w->cur_base + w->cur_len;
+}
 
 /* A confirmed match. */
 struct dlp_hit {

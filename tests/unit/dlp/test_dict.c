@@ -119,41 +119,54 @@ START_TEST(test_match_records)
 }
 END_TEST
 
-/* Terms placed around the engine's 32 KiB scan-buffer edge (and the
- * look-back window) are found exactly once, and "Customerservice" never. */
-START_TEST(test_buffer_edge)
+/* Terms spread over a 200 KB body at irregular positions straddle every
+ * internal chunk edge (MIME output flushes, gathered small chunks, feed
+ * splits): each "Account  Manager" is found once, "Customerservice" never. */
+START_TEST(test_chunk_edges)
 {
 	size_t hl = strlen(hdr);
-	size_t body_len = 70000;
+	size_t body_len = 200000;
 	char *msg = malloc(hl + body_len + 64);
-	/* first flush at DLP_WINDOW + 32 KiB = 33792 bytes, then every 32 KiB */
-	for (size_t k = 0; k < 2 * 49; k++) {
-		size_t pos = (k < 49 ? 33792 : 33792 + 32768) - 24 + k % 49;
-		memcpy(msg, hdr, hl);
-		char *b = msg + hl;
-		/* filler lines of 'w' words */
-		for (size_t i = 0; i < body_len; i++)
-			b[i] = (i % 64 == 62) ? '\r' : (i % 64 == 63) ? '\n' : (i % 8 == 7 ? ' ' : 'w');
-		const char *ins = pos % 2 ? "Account  Manager" : "Customerservice";
+	memcpy(msg, hdr, hl);
+	char *b = msg + hl;
+	for (size_t i = 0; i < body_len; i++)
+		b[i] = (i % 64 == 62) ? '\r' : (i % 64 == 63) ? '\n' : (i % 8 == 7 ? ' ' : 'w');
+	unsigned want = 0;
+	for (size_t k = 1; 997 * k + 40 < body_len; k++) {
+		size_t pos = 997 * k + k % 13;
+		const char *ins = k % 2 ? "Account  Manager" : "Customerservice";
 		b[pos - 1] = ' ';
 		memcpy(b + pos, ins, strlen(ins));
 		b[pos + strlen(ins)] = ' ';
-		struct dlp_verdict *v = tscan(sc, NULL, NULL, msg, hl + body_len, hl + 1000);
-		unsigned want = ins[0] == 'A' ? 1 : 0;
-		ck_assert_msg(count_of(v, "d", false) == want, "pos %zu %s", pos, ins);
+		want += k % 2;
+	}
+	static const size_t splits[] = { 1, 4095, 4096, 65536, 65537, 100001 };
+	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
+		struct dlp_verdict *v = tscan(sc, NULL, NULL, msg, hl + body_len, hl + splits[k]);
+		ck_assert_msg(count_of(v, "d", false) == want, "split %zu: %u want %u", splits[k],
+			      count_of(v, "d", false), want);
 		dlp_verdict_free(v);
 	}
+	/* and in small feeds of 61 bytes */
+	struct dlp_txn *t = dlp_txn_begin(sc, NULL);
+	for (size_t o = 0; o < hl + body_len; o += 61) {
+		size_t n = hl + body_len - o < 61 ? hl + body_len - o : 61;
+		ck_assert_int_eq(dlp_txn_feed(t, msg + o, n), 0);
+	}
+	struct dlp_verdict *v = dlp_txn_end(t);
+	ck_assert_uint_eq(count_of(v, "d", false), want);
+	dlp_verdict_free(v);
 	free(msg);
 }
 END_TEST
 
 /* A phrase is verified backwards over the look-back window: whitespace
  * runs inside it match when the phrase spans at most 1 KiB (longer spans
- * only while they are still in the 33 KiB scan buffer); a phrase spread
- * over 70 KB of whitespace is not found. */
+ * only while they are in the chunk being scanned); a phrase spread over
+ * 300 KB of whitespace (more than any chunk) is not found. */
 START_TEST(test_long_whitespace_run)
 {
-	static const size_t runs[] = { 1, 500, 900, 70000 };
+	static const size_t runs[] = { 1, 500, 900, 300000 };
 	size_t hl = strlen(hdr);
 	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
 		size_t len = hl + runs[k] + 64;
@@ -253,7 +266,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_terms, 0, N(cases));
 	tcase_add_loop_test(tc, test_every_split, 0, N(cases));
 	tcase_add_test(tc, test_match_records);
-	tcase_add_test(tc, test_buffer_edge);
+	tcase_add_test(tc, test_chunk_edges);
 	tcase_add_test(tc, test_long_whitespace_run);
 	tcase_add_test(tc, test_duplicate_terms);
 	suite_add_tcase(s, tc);
