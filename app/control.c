@@ -34,6 +34,15 @@
 #define CONTROL_BATCH 256
 #define CONTROL_QUEUE 65536
 #define CONTROL_PURGE_S 3600
+#define CONTROL_FORENSICS_PENDING (256ull << 20) /* bytes waiting to be written */
+
+/* A forensic copy on its way from an io lcore to the store. */
+struct forensics_job {
+	char uid[INCIDENT_UID_LEN + 1];
+	uint8_t *msg;
+	size_t len;
+	char *matches;
+};
 
 struct control {
 	struct stats *stats;
@@ -41,6 +50,8 @@ struct control {
 	unsigned block_api;
 	struct incident_store *store;
 	struct incident_queue *queue;
+	struct incident_queue *fjobs;     /* struct forensics_job *, MPSC */
+	uint64_t fjobs_bytes;             /* atomic: bytes queued in fjobs */
 	struct forensics_store *forensics;
 	struct quarantine_store *quarantine;
 	struct api *api;
@@ -91,6 +102,69 @@ int control_push_incident(struct control *c, struct incident *inc)
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+bool control_forensics_enabled(const struct control *c)
+{
+	return c->forensics != NULL;
+}
+
+static void fjob_free(struct forensics_job *j)
+{
+	free(j->msg);
+	free(j->matches);
+	free(j);
+}
+
+int control_push_forensics(struct control *c, const char *uid, uint8_t *msg, size_t len,
+			   char *matches_json)
+{
+	struct forensics_job *j;
+
+	if (c->forensics == NULL ||
+	    __atomic_load_n(&c->fjobs_bytes, __ATOMIC_RELAXED) + len > CONTROL_FORENSICS_PENDING ||
+	    (j = calloc(1, sizeof(*j))) == NULL) {
+		free(msg);
+		free(matches_json);
+		return -ENOBUFS;
+	}
+	snprintf(j->uid, sizeof(j->uid), "%s", uid);
+	j->msg = msg;
+	j->len = len;
+	j->matches = matches_json;
+	__atomic_add_fetch(&c->fjobs_bytes, len, __ATOMIC_RELAXED);
+	if (incident_queue_push(c->fjobs, j) < 0) {
+		__atomic_sub_fetch(&c->fjobs_bytes, len, __ATOMIC_RELAXED);
+		fjob_free(j);
+		return -ENOBUFS;
+	}
+	return 0;
+}
+
+/* Write queued forensic copies (control thread). */
+static unsigned drain_forensics(struct control *c, struct stats_block *blk, unsigned max)
+{
+	struct forensics_job *j;
+	unsigned n = 0;
+
+	while (n < max && (j = incident_queue_pop(c->fjobs)) != NULL) {
+		struct iovec iov = { .iov_base = j->msg, .iov_len = j->len };
+		unsigned evicted = 0;
+		char md5[33];
+		int rc = forensics_put(c->forensics, j->uid, &iov, 1, j->matches, md5, &evicted);
+
+		if (rc < 0)
+			log_msg(LOG_LVL_ERR, "forensics: copy for incident %s not stored: %s", j->uid,
+				strerror(-rc));
+		else if (blk != NULL)
+			stats_inc(blk, STATS_FORENSICS_STORED);
+		if (blk != NULL && evicted > 0)
+			stats_add(blk, STATS_FORENSICS_EVICTED, evicted);
+		__atomic_sub_fetch(&c->fjobs_bytes, j->len, __ATOMIC_RELAXED);
+		fjob_free(j);
+		n++;
+	}
+	return n;
 }
 
 struct stats_block *control_stats_block(struct control *c, unsigned index)
@@ -200,7 +274,8 @@ int control_create(struct daemon *d)
 	c->block_api = sp.n_blocks - 1;
 	c->stats = stats_create(&sp);
 	c->queue = incident_queue_create(CONTROL_QUEUE);
-	if (c->stats == NULL || c->queue == NULL) {
+	c->fjobs = incident_queue_create(4096);
+	if (c->stats == NULL || c->queue == NULL || c->fjobs == NULL) {
 		control_destroy(d);
 		return -ENOMEM;
 	}
@@ -285,6 +360,8 @@ int control_run(struct daemon *d)
 			while ((inc = incident_queue_pop(c->queue)) != NULL)
 				incident_free(inc);
 		}
+		if (c->forensics != NULL)
+			drain_forensics(c, blk, 64);
 		if (c->quarantine != NULL) {
 			unsigned failed = 0;
 			unsigned w = quarantine_store_drain(c->quarantine, CONTROL_BATCH, &failed);
@@ -319,6 +396,14 @@ void control_destroy(struct daemon *d)
 		while ((inc = incident_queue_pop(c->queue)) != NULL)
 			incident_free(inc);
 		incident_queue_destroy(c->queue);
+	}
+	if (c->fjobs != NULL) {
+		struct forensics_job *j;
+		if (c->forensics != NULL)
+			drain_forensics(c, NULL, UINT32_MAX);
+		while ((j = incident_queue_pop(c->fjobs)) != NULL)
+			fjob_free(j);
+		incident_queue_destroy(c->fjobs);
 	}
 	quarantine_store_close(c->quarantine);
 	forensics_close(c->forensics);

@@ -17,6 +17,8 @@
 #ifndef SMTPDLP_APP_CONTROL_H
 #define SMTPDLP_APP_CONTROL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -42,6 +44,16 @@ int control_push_incident(struct control *c, struct incident *inc);
 
 /* The stats block of io lcore `index` (0-based). */
 struct stats_block *control_stats_block(struct control *c, unsigned index);
+
+/* Whether forensic copies are kept (incidents.forensics.enabled). */
+bool control_forensics_enabled(const struct control *c);
+
+/* For the io lcores: hand the control thread a forensic copy to store under
+ * an incident's uid. Consumes msg and matches_json (malloc'd) in every case.
+ * 0, or -ENOBUFS when too many bytes are already waiting (the copy is
+ * dropped, the incident says forensics=false). */
+int control_push_forensics(struct control *c, const char *uid, uint8_t *msg, size_t len,
+			   char *matches_json);
 
 /* The quarantine store's ops and ctx for the proxy sessions. */
 const struct quarantine_ops *control_quarantine_ops(struct control *c, void **ctx);

@@ -36,6 +36,7 @@
 
 #include "app/control.h"
 #include "app/daemon.h"
+#include "app/forensics.h"
 #include "app/incident.h"
 #include "app/log.h"
 #include "app/msgbuf.h"
@@ -47,6 +48,7 @@
 #include "dataplane/dp_loop.h"
 #include "dataplane/dp_msg.h"
 #include "dlp/dlp.h"
+#include "dlp/verdict_json.h"
 
 #define IO_MAX_LISTENERS 16
 #define IO_HOLD_MAX (256u * 1024u)     /* held input per side, > rcvbuf */
@@ -81,6 +83,7 @@ struct io_session {
 	bool down_fin;             /* the sender half-closed: no more input */
 	bool down_close, up_close; /* proxy asked: close once output is drained */
 	bool in_pump;              /* re-entrancy guard for callbacks from sends */
+	char client_addr[16];      /* sender MTA's IPv4, dotted quad */
 	bool dead;                 /* destroy at the end of the current pump */
 	uint32_t rcpts;
 };
@@ -333,13 +336,32 @@ static void log_message(struct io_app *a, const struct smtp_incident *inc)
 		inc->t_done_ms >= inc->t_data_ms ? inc->t_done_ms - inc->t_data_ms : 0);
 }
 
-static void on_incident(void *ctx, const struct smtp_incident *inc)
+/* md5 of the message and, when forensics is on, a copy of it. */
+static uint8_t *message_digest(const struct msgbuf *mb, bool copy, char md5[33])
+{
+	struct forensics_md5 m;
+	uint8_t *buf = NULL;
+	size_t off = 0;
+
+	if (copy && (buf = malloc(msgbuf_len(mb) ? msgbuf_len(mb) : 1)) == NULL)
+		copy = false;
+	forensics_md5_init(&m);
+	for (const struct msgbuf_chunk *ch = mb->head; ch != NULL; ch = ch->next) {
+		forensics_md5_update(&m, ch->data, ch->len);
+		if (copy) {
+			memcpy(buf + off, ch->data, ch->len);
+			off += ch->len;
+		}
+	}
+	forensics_md5_final(&m, md5);
+	return buf;
+}
+
+/* Every message: one log line and the action counters. */
+static void on_message(void *ctx, const struct smtp_incident *inc)
 {
 	struct io_session *s = ctx;
 	struct io_app *a = s->app;
-	struct incident_meta meta = { 0 };
-	char up[600];
-	struct incident *rec;
 
 	log_message(a, inc);
 	switch (inc->action) {
@@ -361,11 +383,31 @@ static void on_incident(void *ctx, const struct smtp_incident *inc)
 	}
 	if (inc->reply_code >= 400 && inc->reply_code < 500)
 		stats_inc(a->stats, STATS_ACTION_TEMPFAIL);
+}
+
+/* Messages a policy matched (or unscannable ones): the incident record. */
+static void on_incident(void *ctx, const struct smtp_incident *inc)
+{
+	struct io_session *s = ctx;
+	struct io_app *a = s->app;
+	struct incident_meta meta = { 0 };
+	char up[600], md5[33] = "";
+	struct incident *rec;
+	uint8_t *copy = NULL;
+	bool forensics;
+
 	if (inc->verdict == NULL)
 		return; /* scan failed: temp-failed, nothing to record */
 
+	forensics = control_forensics_enabled(a->d->control) && inc->msg != NULL;
+	if (inc->msg != NULL)
+		copy = message_digest(inc->msg, forensics, md5);
 	meta.queue_id = inc->queue_id;
-	meta.received_ms = 0;
+	meta.mail_from = inc->mail_from;
+	meta.rcpts = inc->rcpts;
+	meta.n_rcpts = inc->n_rcpts;
+	meta.client_addr = s->client_addr;
+	meta.md5 = md5[0] != '\0' ? md5 : NULL;
 	meta.action_taken = action_taken(inc);
 	if (inc->upstream_code != 0) {
 		snprintf(up, sizeof(up), "%u %.*s", inc->upstream_code,
@@ -377,9 +419,14 @@ static void on_incident(void *ctx, const struct smtp_incident *inc)
 	meta.cfg = a->cfg;
 	rec = incident_create(inc->verdict, &meta);
 	if (rec == NULL) {
+		free(copy);
 		stats_inc(a->stats, STATS_INCIDENTS_DROPPED);
 		return;
 	}
+	if (copy != NULL)
+		rec->forensics = control_push_forensics(a->d->control, rec->uid, copy,
+							(size_t)msgbuf_len(inc->msg),
+							dlp_verdict_json(inc->verdict, NULL, 0)) == 0;
 	if (control_push_incident(a->d->control, rec) < 0)
 		stats_inc(a->stats, STATS_INCIDENTS_DROPPED);
 }
@@ -638,6 +685,13 @@ static int down_accepted(struct tcp_conn *c, void *listen_ctx)
 		return -ENOMEM;
 	s->app = a;
 	s->down = c;
+	{
+		struct tcp_conn_info ci;
+		if (tcp_conn_info(c, &ci) == 0)
+			snprintf(s->client_addr, sizeof(s->client_addr), "%u.%u.%u.%u",
+				 ci.rip >> 24, (ci.rip >> 16) & 255, (ci.rip >> 8) & 255,
+				 ci.rip & 255);
+	}
 	pp.cfg = a->cfg;
 	pp.listen_tls = l->tls;
 	pp.tls_server = l->tls != CFG_LISTEN_PLAIN ? a->tls_server : NULL;
@@ -649,6 +703,8 @@ static int down_accepted(struct tcp_conn *c, void *listen_ctx)
 	pp.quarantine_ctx = qctx;
 	pp.incident = on_incident;
 	pp.incident_ctx = s;
+	pp.message = on_message;
+	pp.message_ctx = s;
 	pp.session_id = ((uint64_t)a->index << 56) | a->next_sid++;
 	s->proxy = smtp_proxy_create(&pp);
 	if (s->proxy == NULL) {

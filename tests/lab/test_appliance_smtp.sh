@@ -114,6 +114,12 @@ t_check "API: the seed's query returns the hold incident" bash -c \
 	"grep -q '\"status\":\"success\"' <<<'$out' && grep -q '\"policy\":\"Customer email Hold\"' <<<'$out' && grep -q '\"to_user\":\"carol@gmail.example\"' <<<'$out'"
 t_check "API: the seed's query does not return the block incident" bash -c \
 	"! grep -q 'Block card numbers' <<<'$out'"
+t_check "API: the incident carries the message md5" grep -qE '"md5":"[0-9a-f]{32}"' <<<"$out"
+id=$(grep -oE '"dlp_incident_id":[0-9]+' <<<"$out" | head -1 | cut -d: -f2)
+sleep 0.5
+fx=$(lab_api "/api/v1/incidents/$id/forensics?token=$token")
+t_check "API: the forensic copy of the hold incident is the message as sent" \
+	grep -q 'Account Manager: Dana Smith' <<<"$fx"
 code=$(lab_api "/api/v1/alerts?token=wrong&timeperiod=3600" -o /dev/null -w '%{http_code}')
 t_check "API: bad token -> 401" [ "$code" = 401 ]
 code=$(lab_api "/api/v1/alerts?timeperiod=3600" -o /dev/null -w '%{http_code}')
