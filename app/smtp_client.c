@@ -356,6 +356,12 @@ void smtp_client_destroy(struct smtp_client *c)
 	free(c);
 }
 
+void smtp_client_rebind(struct smtp_client *c, void *ctx, struct iobuf *out)
+{
+	c->ctx = ctx;
+	c->out = out;
+}
+
 void smtp_client_connected(struct smtp_client *c, uint64_t now)
 {
 	if (c->state != CL_INIT)

@@ -83,6 +83,8 @@ struct smtp_client;
 
 struct smtp_client *smtp_client_create(const struct smtp_client_params *p);
 void smtp_client_destroy(struct smtp_client *c); /* NULL is a no-op */
+/* Move an idle client to another owner (upstream connection pool). */
+void smtp_client_rebind(struct smtp_client *c, void *ctx, struct iobuf *out);
 
 /* The TCP connection is up: wait for the greeting. */
 void smtp_client_connected(struct smtp_client *c, uint64_t now_ms);

@@ -102,6 +102,7 @@ struct smtp_proxy {
 	bool up_tcp;             /* a TCP connection exists (transport side) */
 	struct iobuf up_out;     /* plaintext from the client */
 	uint64_t up_deadline;    /* connect */
+	void *up_handle;         /* the transport's name for the connection */
 
 	uint32_t events;
 	uint32_t msg_seq;
@@ -232,11 +233,135 @@ static void finish(struct smtp_proxy *p, unsigned code, const char *enh, const c
 	txn_reset(p);
 }
 
+/* ------------------------------------------------------------ pool */
+
+struct upool_entry {
+	struct smtp_client *client;
+	struct tls_conn *tls;
+	void *handle;
+	uint64_t since;
+};
+
+struct smtp_upool {
+	unsigned max, n;
+	uint64_t idle_ms;
+	struct upool_entry e[];
+};
+
+struct smtp_upool *smtp_upool_create(unsigned max_idle, uint64_t idle_ms)
+{
+	struct smtp_upool *u = calloc(1, sizeof(*u) + (size_t)max_idle * sizeof(u->e[0]));
+	if (u == NULL)
+		return NULL;
+	u->max = max_idle;
+	u->idle_ms = idle_ms;
+	return u;
+}
+
+static void upool_remove(struct smtp_upool *u, unsigned i)
+{
+	smtp_client_destroy(u->e[i].client);
+	tls_conn_destroy(u->e[i].tls);
+	u->e[i] = u->e[--u->n];
+}
+
+void smtp_upool_destroy(struct smtp_upool *u)
+{
+	if (u == NULL)
+		return;
+	while (u->n > 0)
+		upool_remove(u, u->n - 1);
+	free(u);
+}
+
+unsigned smtp_upool_count(const struct smtp_upool *u)
+{
+	return u->n;
+}
+
+bool smtp_upool_expire(struct smtp_upool *u, uint64_t now, void **handle)
+{
+	for (unsigned i = 0; i < u->n; i++) {
+		if (now == UINT64_MAX || now - u->e[i].since >= u->idle_ms) {
+			*handle = u->e[i].handle;
+			upool_remove(u, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+int smtp_upool_drop(struct smtp_upool *u, void *handle)
+{
+	for (unsigned i = 0; i < u->n; i++) {
+		if (u->e[i].handle == handle) {
+			upool_remove(u, i);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static const struct smtp_client_ops client_ops;
+
+/* Park the idle upstream connection; true if the pool took it. */
+static bool upool_park(struct smtp_proxy *p)
+{
+	struct smtp_upool *u = p->prm.upool;
+	const uint8_t *b;
+	size_t n;
+
+	if (u == NULL || u->n >= u->max || p->client == NULL || !p->up_tcp ||
+	    !smtp_client_idle(p->client) || p->up_need_rset || !iobuf_empty(&p->up_out) ||
+	    p->up_handshaking || (p->up_tls && tls_conn_output(p->up_tls, &b, &n) > 0))
+		return false;
+	smtp_client_rebind(p->client, NULL, NULL);
+	u->e[u->n++] = (struct upool_entry){ p->client, p->up_tls, p->up_handle, p->now };
+	p->client = NULL;
+	p->up_tls = NULL;
+	p->up_handle = NULL;
+	p->up_tcp = false;
+	p->up_status = UP_NONE;
+	p->up_quit = true;
+	iobuf_free(&p->up_out);
+	p->events |= SMTP_PROXY_EV_UP_POOLED;
+	return true;
+}
+
+/* Take the most recently parked connection; true if one was adopted. */
+static bool upool_adopt(struct smtp_proxy *p)
+{
+	struct smtp_upool *u = p->prm.upool;
+
+	if (u == NULL)
+		return false;
+	for (unsigned i = u->n; i-- > 0;) {
+		/* expired ones are left for smtp_upool_expire(), which hands
+		 * their handles back to the transport to close */
+		if (p->now - u->e[i].since >= u->idle_ms || !smtp_client_idle(u->e[i].client))
+			continue;
+		struct upool_entry e = u->e[i];
+		u->e[i] = u->e[--u->n];
+		p->client = e.client;
+		p->up_tls = e.tls;
+		p->up_handle = e.handle;
+		smtp_client_rebind(p->client, p, &p->up_out);
+		p->up_tcp = true;
+		p->up_status = UP_READY;
+		smtp_server_set_dsn(p->srv, smtp_client_caps(p->client)->dsn);
+		p->events |= SMTP_PROXY_EV_UP_ADOPTED;
+		return true;
+	}
+	return false;
+}
+
 /* ----------------------------------------------------- upstream life */
 
 static void up_request(struct smtp_proxy *p)
 {
 	if (p->up_status != UP_NONE)
+		return;
+	if (upool_adopt(p))
 		return;
 	p->up_status = UP_CONNECTING;
 	p->events |= SMTP_PROXY_EV_UP_CONNECT;
@@ -971,7 +1096,10 @@ static void up_housekeeping(struct smtp_proxy *p)
 		if (smtp_client_rset(p->client, p->now) == 0)
 			p->up_need_rset = false;
 	}
-	/* The sender is gone: say goodbye upstream once nothing is in flight. */
+	/* The sender is gone: park the connection, or say goodbye upstream
+	 * once nothing is in flight. */
+	if (smtp_server_closing(p->srv) && !p->up_quit && !p->t.eod && upool_park(p))
+		return;
 	if (smtp_server_closing(p->srv) && !p->up_quit && !p->t.eod) {
 		if (smtp_client_ready(p->client) || smtp_client_failed(p->client) ||
 		    p->up_status != UP_READY) {
@@ -1384,6 +1512,16 @@ void smtp_proxy_up_closed(struct smtp_proxy *p, uint64_t now)
 		p->up_status = UP_NONE;
 	}
 	run(p);
+}
+
+void smtp_proxy_set_up_handle(struct smtp_proxy *p, void *handle)
+{
+	p->up_handle = handle;
+}
+
+void *smtp_proxy_up_handle(const struct smtp_proxy *p)
+{
+	return p->up_handle;
 }
 
 uint32_t smtp_proxy_events(struct smtp_proxy *p)

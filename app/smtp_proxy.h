@@ -46,6 +46,7 @@
 
 struct tls_config;
 struct smtp_proxy;
+struct smtp_upool;
 
 /* Sender-side staging of plaintext held back while a command waits. */
 #define SMTP_PROXY_DOWN_IN_MAX (64u * 1024u)
@@ -97,6 +98,7 @@ struct smtp_proxy_params {
 	smtp_incident_fn message;
 	void *message_ctx;
 	uint64_t session_id;              /* unique per lcore; names queue ids */
+	struct smtp_upool *upool;         /* idle upstream connections, or NULL */
 };
 
 /* Create a session for an accepted connection. NULL + errno (EINVAL,
@@ -124,10 +126,21 @@ size_t smtp_proxy_up_pending(struct smtp_proxy *p, const uint8_t **buf);
 void smtp_proxy_up_sent(struct smtp_proxy *p, size_t n, uint64_t now_ms);
 void smtp_proxy_up_closed(struct smtp_proxy *p, uint64_t now_ms);
 
+/* The transport's name for the current upstream connection (any pointer);
+ * kept with the connection when it is parked in the pool. */
+void smtp_proxy_set_up_handle(struct smtp_proxy *p, void *handle);
+void *smtp_proxy_up_handle(const struct smtp_proxy *p);
+
 /* ------------------------------------------------------------ other */
 #define SMTP_PROXY_EV_UP_CONNECT 0x1u
 #define SMTP_PROXY_EV_UP_CLOSE   0x2u
 #define SMTP_PROXY_EV_DOWN_CLOSE 0x4u
+/* The session ended and its idle upstream connection went to the pool:
+ * keep the TCP connection open; its events now go to smtp_upool_drop(). */
+#define SMTP_PROXY_EV_UP_POOLED  0x8u
+/* The session took an idle connection from the pool instead of asking for
+ * UP_CONNECT: route that connection (smtp_proxy_up_handle()) to it. */
+#define SMTP_PROXY_EV_UP_ADOPTED 0x10u
 /* One-shot events since the last call (cleared by reading). */
 uint32_t smtp_proxy_events(struct smtp_proxy *p);
 /* Both sides finished: destroy the session. */
@@ -158,6 +171,26 @@ struct smtp_proxy_stats {
 	uint64_t bytes_out;      /* message bytes relayed incl. headers */
 };
 const struct smtp_proxy_stats *smtp_proxy_stats(const struct smtp_proxy *p);
+
+/*
+ * The bounded idle pool of upstream connections (one per io lcore): a
+ * session that ends with its upstream connection ready and idle parks it
+ * here (set-up, TLS and EHLO already done) and the next session that needs
+ * the upstream takes the most recently parked one. Connections are reused
+ * across messages of one session anyway (RSET between when needed).
+ */
+/* At most max_idle connections, each kept at most idle_ms. NULL + errno. */
+struct smtp_upool *smtp_upool_create(unsigned max_idle, uint64_t idle_ms);
+/* Remaining connections are freed; the transport closes their TCP
+ * connections itself (drain them with smtp_upool_expire(UINT64_MAX)). */
+void smtp_upool_destroy(struct smtp_upool *u);
+unsigned smtp_upool_count(const struct smtp_upool *u);
+/* Remove one connection idle since before now - idle_ms: returns true and
+ * its handle, which the transport then closes. Call until false. */
+bool smtp_upool_expire(struct smtp_upool *u, uint64_t now_ms, void **handle);
+/* A parked connection saw input or was closed by the peer: forget it
+ * (the transport closes it). 0 or -ENOENT. */
+int smtp_upool_drop(struct smtp_upool *u, void *handle);
 const struct smtp_server *smtp_proxy_server(const struct smtp_proxy *p);
 
 #endif /* SMTPDLP_APP_SMTP_PROXY_H */

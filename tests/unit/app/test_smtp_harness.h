@@ -294,6 +294,7 @@ struct world {
 	struct tls_conn *s_tls;
 	struct tls_config *s_tls_cfg;
 	struct tls_config *srv_cfg, *cli_cfg; /* the proxy's */
+	struct smtp_upool *upool;
 	/* records */
 	struct incident_copy inc[16];
 	int n_inc;
@@ -385,6 +386,7 @@ static inline void world_init(struct world *w)
 }
 
 static inline void pump(struct world *w);
+static inline void world_session(struct world *w, enum cfg_listen_tls lt);
 
 /* Build the DLP engine and the session (after the test adjusted cfg). */
 static inline void world_start_tls(struct world *w, enum cfg_listen_tls lt)
@@ -394,6 +396,12 @@ static inline void world_start_tls(struct world *w, enum cfg_listen_tls lt)
 	ck_assert_ptr_nonnull(w->sc);
 	w->pool = msgbuf_pool_create(4096, 64);
 	ck_assert_ptr_nonnull(w->pool);
+	world_session(w, lt);
+}
+
+/* A new session on the same "lcore" (engine, pools, upstream kept). */
+static inline void world_session(struct world *w, enum cfg_listen_tls lt)
+{
 	struct smtp_proxy_params pp = {
 		.cfg = w->cfg,
 		.listen_tls = lt,
@@ -407,6 +415,7 @@ static inline void world_start_tls(struct world *w, enum cfg_listen_tls lt)
 		.incident = w_incident,
 		.incident_ctx = w,
 		.session_id = 0x1234,
+		.upool = w->upool,
 	};
 	w->p = smtp_proxy_create(&pp);
 	ck_assert_ptr_nonnull(w->p);
@@ -422,6 +431,7 @@ static inline void world_start(struct world *w)
 static inline void world_free(struct world *w)
 {
 	smtp_proxy_destroy(w->p);
+	smtp_upool_destroy(w->upool);
 	ck_assert_uint_eq(msgbuf_pool_in_use(w->pool), 0);
 	msgbuf_pool_destroy(w->pool);
 	dlp_scanner_destroy(w->sc);
@@ -558,6 +568,12 @@ static inline void pump(struct world *w)
 			w->down_close = true;
 		if (ev & SMTP_PROXY_EV_UP_CLOSE) {
 			w->up_conn = false;
+			prog = true;
+		}
+		if (ev & SMTP_PROXY_EV_UP_POOLED)
+			w->up_conn = false; /* kept open, parked in the pool */
+		if (ev & SMTP_PROXY_EV_UP_ADOPTED) {
+			w->up_conn = true;
 			prog = true;
 		}
 		if (ev & SMTP_PROXY_EV_UP_CONNECT) {

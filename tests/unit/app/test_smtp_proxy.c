@@ -993,6 +993,48 @@ START_TEST(test_idle_memory)
 }
 END_TEST
 
+START_TEST(test_upstream_pool)
+{
+	struct world w;
+	void *h;
+	world_init(&w);
+	w.upool = smtp_upool_create(2, 60000);
+	ck_assert_ptr_nonnull(w.upool);
+	world_start(&w);
+	smtp_proxy_set_up_handle(w.p, (void *)0x77);
+	says(&w, EHLO);
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	says(&w, "QUIT\r\n");
+	ck_codes(&w, "220 250 250 250 354 250 221");
+	ck_assert_int_eq(w.up.n_quit, 0); /* parked, not closed */
+	ck_assert_uint_eq(smtp_upool_count(w.upool), 1);
+	ck_assert(smtp_proxy_done(w.p));
+	/* the next session takes it: no connect, no EHLO upstream */
+	smtp_proxy_destroy(w.p);
+	w.s_rx.off = w.s_rx.len = 0;
+	w.down_close = false;
+	world_session(&w, CFG_LISTEN_PLAIN);
+	says(&w, EHLO);
+	ck_assert_ptr_eq(smtp_proxy_up_handle(w.p), (void *)0x77);
+	send_msg(&w, "MAIL FROM:<eve@block.example>\r\n", SEED_BODY);
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	says(&w, "QUIT\r\n");
+	ck_codes(&w, "220 250 250 250 354 550 250 250 354 250 221");
+	ck_assert_int_eq(w.n_connect, 1);
+	ck_assert_int_eq(w.up.n_ehlo, 1);
+	ck_assert_int_eq(w.up.n_msgs, 2);
+	ck_assert_int_eq(w.up.n_rset, 1); /* after the blocked message */
+	ck_assert_uint_eq(smtp_upool_count(w.upool), 1);
+	/* idle expiry hands the handle back for closing */
+	ck_assert(!smtp_upool_expire(w.upool, w.now + 1000, &h));
+	ck_assert(smtp_upool_expire(w.upool, w.now + 60000, &h));
+	ck_assert_ptr_eq(h, (void *)0x77);
+	ck_assert_uint_eq(smtp_upool_count(w.upool), 0);
+	ck_assert_int_eq(smtp_upool_drop(w.upool, (void *)0x77), -ENOENT);
+	world_free(&w);
+}
+END_TEST
+
 /* ----------------------------------------------- random sessions */
 
 static const char *vocab[] = {
@@ -1089,6 +1131,7 @@ static Suite *proxy_suite(void)
 	tcase_add_loop_test(tc, test_unscannable_choices, 0, 3);
 	tcase_add_test(tc, test_async_verdict);
 	tcase_add_test(tc, test_idle_memory);
+	tcase_add_test(tc, test_upstream_pool);
 	tcase_add_loop_test(tc, test_random_sessions, 0, 50);
 	suite_add_tcase(s, tc);
 	return s;
