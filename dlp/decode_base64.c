@@ -8,10 +8,20 @@
  * quads split across calls fall to the byte-at-a-time path, which keeps the
  * partial quad in the state struct. Not constant time: mail bodies are not
  * secrets of this process.
+ *
+ * On x86-64 CPUs with AVX2 (checked once at run time), runs of 32 alphabet
+ * characters are translated and validated with nibble lookup tables and
+ * packed with multiply-add (the method of W. Muła and D. Lemire, "Faster
+ * Base64 Encoding and Decoding Using AVX2 Instructions", 2018); a block
+ * holding anything else falls back to the table loop.
  */
 #include "dlp/decode.h"
 
 #include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define B64_AVX2 1
+#endif
 
 #include "dlp/dlp.h"
 
@@ -43,12 +53,79 @@ void decode_b64_init(struct decode_b64 *st)
 	memset(st, 0, sizeof(*st));
 }
 
-/* Whole quads, 2 at a time while possible. Returns the first byte it could
- * not handle (junk, whitespace, padding, or fewer than 4 bytes left). */
+#ifdef B64_AVX2
+/* 32 characters → 24 bytes at o, or false (o untouched) if one of them is
+ * not in the alphabet. */
+__attribute__((target("avx2"))) static bool b64_avx2_block(const uint8_t *p,
+							    uint8_t *o)
+{
+	const __m256i lut_lo = _mm256_setr_epi8(
+		0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a,
+		0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+		0x11, 0x11, 0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a);
+	const __m256i lut_hi = _mm256_setr_epi8(
+		0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08,
+		0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+		0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08,
+		0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10);
+	const __m256i lut_roll = _mm256_setr_epi8(
+		0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
+	const __m256i mask_2f = _mm256_set1_epi8(0x2f);
+	__m256i str = _mm256_loadu_si256((const __m256i *)(const void *)p);
+	__m256i hi_nib = _mm256_and_si256(_mm256_srli_epi32(str, 4), mask_2f);
+	__m256i lo_nib = _mm256_and_si256(str, mask_2f);
+	__m256i hi = _mm256_shuffle_epi8(lut_hi, hi_nib);
+	__m256i lo = _mm256_shuffle_epi8(lut_lo, lo_nib);
+
+	if (!_mm256_testz_si256(lo, hi))
+		return false;
+	__m256i eq_2f = _mm256_cmpeq_epi8(str, mask_2f);
+	__m256i roll = _mm256_shuffle_epi8(lut_roll,
+					   _mm256_add_epi8(eq_2f, hi_nib));
+	str = _mm256_add_epi8(str, roll); /* sextets */
+	__m256i ab = _mm256_maddubs_epi16(str, _mm256_set1_epi32(0x01400140));
+	__m256i out = _mm256_madd_epi16(ab, _mm256_set1_epi32(0x00011000));
+	out = _mm256_shuffle_epi8(out, _mm256_setr_epi8(
+		2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
+		2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1));
+	out = _mm256_permutevar8x32_epi32(out,
+					  _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7));
+	_mm_storeu_si128((__m128i *)(void *)o, _mm256_castsi256_si128(out));
+	_mm_storel_epi64((__m128i *)(void *)(o + 16),
+			 _mm256_extracti128_si256(out, 1));
+	return true;
+}
+
+static int b64_has_avx2 = -1;
+
+static inline bool b64_avx2(void)
+{
+	if (b64_has_avx2 < 0) {
+		__builtin_cpu_init();
+		b64_has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	return b64_has_avx2;
+}
+#endif
+
+/* Whole quads: 32 characters at a time with AVX2, then 8 and 4. Returns the
+ * first byte it could not handle (junk, whitespace, padding, or fewer than
+ * 4 bytes left). */
 static inline const uint8_t *b64_fast(const uint8_t *p, const uint8_t *e,
 				      uint8_t **op)
 {
 	uint8_t *o = *op;
+
+#ifdef B64_AVX2
+	if (e - p >= 32 && b64_avx2()) {
+		while (e - p >= 32 && b64_avx2_block(p, o)) {
+			p += 32;
+			o += 24;
+		}
+	}
+#endif
 
 	while (e - p >= 8) {
 		uint32_t a = b64_tab[p[0]], b = b64_tab[p[1]];

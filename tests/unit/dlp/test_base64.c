@@ -147,6 +147,115 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+/* Byte-at-a-time reference with the decoder's documented semantics, to
+ * check the table and SIMD fast paths against. */
+static size_t ref_decode(const uint8_t *in, size_t len, uint8_t *out,
+			 uint32_t *anom)
+{
+	uint32_t acc = 0;
+	unsigned n = 0, skip_pad = 0;
+	size_t w = 0;
+
+	*anom = 0;
+	for (size_t i = 0; i < len; i++) {
+		const char *pos = in[i] ? strchr(b64_alpha, in[i]) : NULL;
+		if (pos) {
+			if (skip_pad) {
+				*anom |= DLP_ANOM_BAD_BASE64;
+				skip_pad = 0;
+			}
+			acc = acc << 6 | (uint32_t)(pos - b64_alpha);
+			if (++n == 4) {
+				out[w++] = (uint8_t)(acc >> 16);
+				out[w++] = (uint8_t)(acc >> 8);
+				out[w++] = (uint8_t)acc;
+				n = 0;
+				acc = 0;
+			}
+		} else if (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' ||
+			   in[i] == '\n') {
+			continue;
+		} else if (in[i] == '=') {
+			if (skip_pad) {
+				skip_pad = 0;
+				continue;
+			}
+			if (n == 2) {
+				out[w++] = (uint8_t)(acc >> 4);
+				skip_pad = 1;
+			} else if (n == 3) {
+				out[w++] = (uint8_t)(acc >> 10);
+				out[w++] = (uint8_t)(acc >> 2);
+			} else {
+				*anom |= DLP_ANOM_BAD_BASE64;
+			}
+			n = 0;
+			acc = 0;
+		} else {
+			*anom |= DLP_ANOM_BAD_BASE64;
+		}
+	}
+	if (n == 1)
+		*anom |= DLP_ANOM_BAD_BASE64;
+	if (n == 2) {
+		out[w++] = (uint8_t)(acc >> 4);
+		*anom |= DLP_ANOM_BAD_BASE64;
+	}
+	if (n == 3) {
+		out[w++] = (uint8_t)(acc >> 10);
+		out[w++] = (uint8_t)(acc >> 2);
+		*anom |= DLP_ANOM_BAD_BASE64;
+	}
+	return w;
+}
+
+/* Every byte value at every position of a 32-character block (the SIMD
+ * width) and of the block after it. */
+START_TEST(test_every_byte_everywhere)
+{
+	uint8_t in[64], out[DECODE_B64_MAX_OUT(64)], ref[64];
+	uint32_t a1, a2;
+
+	for (unsigned v = 0; v < 256; v++) {
+		for (unsigned k = 0; k < sizeof(in); k++) {
+			for (unsigned i = 0; i < sizeof(in); i++)
+				in[i] = (uint8_t)b64_alpha[(i * 7 + v) & 63];
+			in[k] = (uint8_t)v;
+			size_t w = decode_base64(in, sizeof(in), out, &a1);
+			size_t r = ref_decode(in, sizeof(in), ref, &a2);
+			ck_assert_msg(w == r && memcmp(out, ref, r) == 0 && a1 == a2,
+				      "byte 0x%02x at %u", v, k);
+		}
+	}
+}
+END_TEST
+
+/* Random mixes of alphabet, whitespace, padding and junk. */
+START_TEST(test_random_vs_reference)
+{
+	static const char extra[] = "\r\n \t=!*-_.\x80\xff";
+	uint8_t in[400], out[DECODE_B64_MAX_OUT(400)], ref[400];
+	uint32_t seed = 12345, a1, a2;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		seed = seed * 1103515245u + 12345u;
+		size_t len = (seed >> 8) % sizeof(in);
+		unsigned junk = (seed >> 20) % 64; /* junk density */
+		for (size_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned r = seed >> 16;
+			in[i] = r % 512 < junk ?
+				(uint8_t)extra[(r >> 9) % (sizeof(extra) - 1)] :
+				(uint8_t)b64_alpha[(r >> 9) & 63];
+		}
+		size_t w = decode_base64(in, len, out, &a1);
+		size_t r = ref_decode(in, len, ref, &a2);
+		ck_assert_msg(w == r && memcmp(out, ref, r) == 0 && a1 == a2,
+			      "iteration %d", iter);
+	}
+}
+END_TEST
+
 static double now(void)
 {
 	struct timespec ts;
@@ -193,6 +302,8 @@ int main(int argc, char **argv)
 	TCase *tc = tcase_create("decode");
 	tcase_add_loop_test(tc, test_cases, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_test(tc, test_every_byte_everywhere);
+	tcase_add_test(tc, test_random_vs_reference);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
