@@ -112,6 +112,8 @@ struct pending {
 
 struct pstream {
 	struct dlp_txn *txn;
+	const struct dlp_pat *pats;   /* the snapshot's tables, cached here so */
+	const struct dlp_term *terms; /* the match callback does not chase */
 	struct dlp_matcher_worker *mw;
 	struct dlp_window w;   /* w.tail = tail */
 	uint8_t *tail;         /* DLP_WINDOW bytes before w.cur_base */
@@ -757,15 +759,14 @@ static void accept_match(struct pstream *s, const struct dlp_pat *p, const struc
 	}
 }
 
-static void confirm_and_accept(struct pstream *s, unsigned id, uint64_t from, uint64_t to)
+static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p,
+				      uint64_t from, uint64_t to)
 {
-	const struct dlp_policy_set *ps = s->txn->sc->ps;
-	const struct dlp_pat *p = &ps->ents.pats[id];
 	struct dlp_hit h;
 
 	if (p->entity == UINT32_MAX)
 		return;
-	if (dlp_entity_confirm(p, ps->ents.terms, &s->w, from, to, &h))
+	if (dlp_entity_confirm(p, s->terms, &s->w, from, to, &h))
 		accept_match(s, p, &h);
 }
 
@@ -773,8 +774,14 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		    unsigned flags, void *ctx)
 {
 	struct pstream *s = ctx;
-	const struct dlp_pat *p = &s->txn->sc->ps->ents.pats[id];
+	const struct dlp_pat *p = &s->pats[id];
 	(void)flags;
+
+	/* Fast reject: a term glued to the next word ("customers" for
+	 * "customer") is the most common false hit of a dictionary. */
+	if ((p->flags & DLP_PF_WORD_END) && to >= s->w.cur_base &&
+	    to - s->w.cur_base < s->w.cur_len && dlp_word_byte_after(s->w.cur[to - s->w.cur_base]))
+		return 0;
 
 	if (!s->w.eof && to + p->lookahead > dlp_window_end(&s->w)) {
 		if (s->n_pend == s->cap_pend) {
@@ -790,7 +797,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 		s->pend[s->n_pend++] = (struct pending){ id, from, to };
 		return 0;
 	}
-	confirm_and_accept(s, id, from, to);
+	confirm_and_accept(s, p, from, to);
 	return 0;
 }
 
@@ -801,11 +808,11 @@ static void resolve_pending(struct pstream *s)
 
 	for (size_t i = 0; i < s->n_pend; i++) {
 		struct pending pd = s->pend[i];
-		const struct dlp_pat *p = &s->txn->sc->ps->ents.pats[pd.id];
+		const struct dlp_pat *p = &s->pats[pd.id];
 		if (!s->w.eof && pd.to + p->lookahead > dlp_window_end(&s->w))
 			s->pend[keep++] = pd;
 		else
-			confirm_and_accept(s, pd.id, pd.from, pd.to);
+			confirm_and_accept(s, p, pd.from, pd.to);
 	}
 	s->n_pend = keep;
 }
@@ -1029,6 +1036,8 @@ struct dlp_scanner *dlp_scanner_create(struct dlp_policy_set *ps)
 	sc->txn.body.txn = sc->txn.hdr.txn = &sc->txn;
 	sc->txn.body.mw = sc->mw_body;
 	sc->txn.hdr.mw = sc->mw_hdr;
+	sc->txn.body.pats = sc->txn.hdr.pats = ps->ents.pats;
+	sc->txn.body.terms = sc->txn.hdr.terms = ps->ents.terms;
 	return sc;
 fail:
 	dlp_scanner_destroy(sc);

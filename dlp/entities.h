@@ -41,6 +41,7 @@ enum dlp_pat_kind {
 struct dlp_term {
 	char *text;          /* normalised: single spaces between words */
 	uint32_t len;
+	uint32_t last_len;   /* length of the last word (the literal searched) */
 	int32_t weight;
 	uint32_t entity;
 	bool case_sensitive;
@@ -48,12 +49,16 @@ struct dlp_term {
 	bool word_end;
 };
 
+#define DLP_PF_WORD_END 0x1u /* the term ends with a word byte */
+
 struct dlp_pat {
 	uint32_t entity;
 	uint32_t term;       /* DLP_PK_WORD/PHRASE: index in terms */
 	uint8_t kind;
 	uint8_t len;         /* fixed length (WORD, SSN) */
 	uint8_t lookahead;   /* bytes after the end needed to confirm */
+	uint8_t flags;       /* DLP_PF_* (copied from the term: the callback
+				rejects most false hits without loading it) */
 };
 
 struct dlp_entity_patterns {
@@ -93,6 +98,14 @@ static inline int dlp_window_byte(const struct dlp_window *w, uint64_t o)
 		return o - w->cur_base < w->cur_len ? w->cur[o - w->cur_base] : -1;
 	uint64_t back = w->cur_base - o; /* 1.. */
 	return back <= w->tail_len ? w->tail[w->tail_len - back] : -1;
+}
+
+/* Word byte for term boundaries: ASCII alnum, '_', and non-ASCII except
+ * the lead byte 0xC2 of U+0080..U+00BF (NBSP, Latin-1 punctuation). */
+static inline bool dlp_word_byte_after(int b)
+{
+	return b >= 0 && ((b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') ||
+			  (b >= 'a' && b <= 'z') || b == '_' || (b >= 0x80 && b != 0xC2));
 }
 
 /* Lowest stream offset in the window. */
