@@ -98,14 +98,17 @@ __attribute__((target("avx2"))) static bool b64_avx2_block(const uint8_t *p,
 	return true;
 }
 
-static int b64_has_avx2 = -1;
+/* Set once at load time, before any worker thread runs: read-only after. */
+static bool b64_has_avx2;
+
+__attribute__((constructor)) static void b64_cpu_init(void)
+{
+	__builtin_cpu_init();
+	b64_has_avx2 = __builtin_cpu_supports("avx2");
+}
 
 static inline bool b64_avx2(void)
 {
-	if (b64_has_avx2 < 0) {
-		__builtin_cpu_init();
-		b64_has_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-	}
 	return b64_has_avx2;
 }
 #endif
