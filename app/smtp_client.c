@@ -548,15 +548,26 @@ int smtp_client_body(struct smtp_client *c, const uint8_t *data, size_t len, uin
 	uint8_t *p = iobuf_reserve(c->out, len * 2, SMTP_CLIENT_OUT_MAX);
 	if (p == NULL)
 		return -ENOBUFS;
-	size_t o = 0;
+	size_t o = 0, i = 0;
 	bool bol = c->bol, cr = c->last_cr;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t b = data[i];
-		if (bol && b == '.')
+	while (i < len) {
+		if (bol && data[i] == '.')
 			p[o++] = '.';
-		p[o++] = b;
-		bol = (b == '\n' && cr);
-		cr = (b == '\r');
+		/* copy through the next LF (or to the end) in one go */
+		const uint8_t *lf = memchr(data + i, '\n', len - i);
+		size_t e = lf ? (size_t)(lf - data) + 1 : len;
+		memcpy(p + o, data + i, e - i);
+		o += e - i;
+		if (lf) {
+			/* a line start only after CRLF (bare LF never reaches here
+			 * from the server, but BDAT input may carry one) */
+			bol = (e - i >= 2) ? data[e - 2] == '\r' : cr;
+			cr = false;
+		} else {
+			bol = false;
+			cr = data[len - 1] == '\r';
+		}
+		i = e;
 	}
 	c->bol = bol;
 	c->last_cr = cr;

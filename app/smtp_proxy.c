@@ -714,7 +714,7 @@ static enum smtp_act sv_data_end(void *ctx, int status, struct smtp_rsp *rsp)
 
 	p->st.messages++;
 	if (status < 0) {
-		if (status != -EFBIG && status != -EMSGSIZE)
+		if (status != -EFBIG && status != -EMSGSIZE && status != -EBADMSG)
 			p->st.tempfailed++;
 		txn_reset(p);
 		if (p->client && smtp_client_in_txn(p->client))

@@ -121,6 +121,7 @@ struct smtp_server {
 	uint64_t bdat_left;
 	struct smtp_rsp bdat_err; /* reply owed after a discarded chunk */
 	bool bdat_discard;
+	bool bdat_cr;         /* BDAT content: a CR waits for its LF */
 
 	uint64_t deadline;
 	uint64_t max_size;
@@ -184,6 +185,7 @@ static void reset_txn(struct smtp_server *s, bool notify)
 	s->data_status = 0;
 	s->msg_size = 0;
 	s->bdat_discard = false;
+	s->bdat_cr = false;
 	if (notify && had)
 		s->ops->rset(s->ctx);
 }
@@ -933,6 +935,8 @@ static void end_of_data(struct smtp_server *s, uint64_t now)
 			rsp = (struct smtp_rsp){ 552, "5.3.4", "Error: message file too big" };
 		else if (status == -EMSGSIZE)
 			rsp = (struct smtp_rsp){ 550, "5.6.0", "Error: message has a text line that is too long" };
+		else if (status == -EBADMSG)
+			rsp = (struct smtp_rsp){ 550, "5.6.0", "Error: bare <CR> or <LF> in message" };
 		else
 			rsp = (struct smtp_rsp){ 451, "4.3.0", "Error: internal resource failure, try again later" };
 	}
@@ -968,8 +972,11 @@ static size_t data_input(struct smtp_server *s, const uint8_t *p, size_t n, uint
 		switch (s->dstate) {
 		case D_TEXT: {
 			size_t st = i;
-			while (i < n && p[i] != '\r' && p[i] != '\n')
-				i++;
+			/* the next CR, and any LF before it (a bare LF) */
+			const uint8_t *cr = memchr(p + i, '\r', n - i);
+			size_t lim = cr ? (size_t)(cr - p) : n;
+			const uint8_t *lf = memchr(p + i, '\n', lim - i);
+			i = lf ? (size_t)(lf - p) : lim;
 			deliver(s, p + st, i - st);
 			text_line_add(s, i - st);
 			if (i == n)
@@ -1036,6 +1043,46 @@ static size_t data_input(struct smtp_server *s, const uint8_t *p, size_t n, uint
 	return i;
 }
 
+/* A bare CR or LF inside BDAT content: the same policy as in DATA, except
+ * that rejecting does not end the session (BDAT framing stays in sync). */
+static void bdat_bare(struct smtp_server *s)
+{
+	s->st.bare_lf++;
+	if (s->cfg->smtp.bare_lf == CFG_BARE_LF_NORMALIZE)
+		deliver(s, (const uint8_t *)"\r\n", 2);
+	else if (s->data_status == 0)
+		s->data_status = -EBADMSG;
+}
+
+/* BDAT content: lines must end in CRLF, so that what is relayed can never
+ * be read differently by the next hop (no bare line ends, no smuggling). */
+static void bdat_deliver(struct smtp_server *s, const uint8_t *p, size_t n)
+{
+	size_t st = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = p[i];
+		if (s->bdat_cr) {
+			s->bdat_cr = false;
+			if (c == '\n') {
+				deliver(s, (const uint8_t *)"\r\n", 2);
+				st = i + 1;
+				continue;
+			}
+			bdat_bare(s);
+		}
+		if (c == '\r' || c == '\n') {
+			deliver(s, p + st, i - st);
+			st = i + 1;
+			if (c == '\r')
+				s->bdat_cr = true;
+			else
+				bdat_bare(s);
+		}
+	}
+	deliver(s, p + st, n - st);
+}
+
 static size_t bdat_input(struct smtp_server *s, const uint8_t *p, size_t n, uint64_t now)
 {
 	size_t k = n;
@@ -1043,10 +1090,14 @@ static size_t bdat_input(struct smtp_server *s, const uint8_t *p, size_t n, uint
 	if ((uint64_t)k > s->bdat_left)
 		k = (size_t)s->bdat_left;
 	if (!s->bdat_discard)
-		deliver(s, p, k);
+		bdat_deliver(s, p, k);
 	s->bdat_left -= k;
 	if (s->bdat_left > 0)
 		return k;
+	if (s->bdat_last && s->bdat_cr) {
+		s->bdat_cr = false;
+		bdat_bare(s); /* the message ended in a bare CR */
+	}
 	/* chunk complete */
 	s->state = ST_CMD;
 	if (s->bdat_discard) {

@@ -106,7 +106,8 @@ struct smtp_server_ops {
 	int (*data)(void *ctx, const uint8_t *p, size_t n);
 	/* End of message. `status` is 0, or why the message is already refused:
 	 * -EFBIG (over max size: the server answers 552 itself),
-	 * -EMSGSIZE (a text line too long: 554 from the server), or the error a
+	 * -EMSGSIZE (a text line too long: 550 from the server), -EBADMSG
+	 * (bare CR/LF in BDAT content, bare_lf = reject: 550), or the error a
 	 * data() call returned. For 0 return DEFER (final reply later) or REPLY;
 	 * for errors the return is ignored except REPLY overrides the reply. */
 	enum smtp_act (*data_end)(void *ctx, int status, struct smtp_rsp *rsp);

@@ -833,6 +833,35 @@ START_TEST(test_bdat_paths)
 }
 END_TEST
 
+START_TEST(test_bdat_bare_line_ends)
+{
+	/* _i = 0 reject, 1 normalize */
+	struct world w;
+	static const char body[] = "Subject: b\n\nx\n.\r\nMAIL FROM:<evil@corp.example>\r\ny\r";
+	world_init(&w);
+	w.cfg->smtp.bare_lf = _i ? CFG_BARE_LF_NORMALIZE : CFG_BARE_LF_REJECT;
+	world_start(&w);
+	says(&w, EHLO MAIL_CORP RCPT_EXT);
+	char h[32];
+	snprintf(h, sizeof(h), "BDAT %zu LAST\r\n", sizeof(body) - 1);
+	says(&w, h);
+	say(&w, body, sizeof(body) - 1);
+	says(&w, "NOOP\r\n");
+	if (_i == 0) {
+		ck_codes(&w, "220 250 250 250 550 250");
+		ck_assert_int_eq(w.up.n_msgs, 0);
+	} else {
+		ck_codes(&w, "220 250 250 250 250 250");
+		const char *want = "Subject: b\r\n\r\nx\r\n.\r\nMAIL FROM:<evil@corp.example>\r\ny\r\n";
+		check_relayed_with(&w, want, strlen(want), NULL);
+		/* relayed with DATA: the lone dot line went dot-stuffed */
+		ck_assert(up_saw(&w, "\r\n..\r\nMAIL FROM:<evil@"));
+		ck_assert_int_eq(w.up.n_mail, 1);
+	}
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_bare_lf_normalized_content)
 {
 	struct world w;
@@ -1128,6 +1157,7 @@ static Suite *proxy_suite(void)
 	tcase_add_loop_test(tc, test_byte_exact, 0, 4);
 	tcase_add_test(tc, test_bdat_paths);
 	tcase_add_test(tc, test_bare_lf_normalized_content);
+	tcase_add_loop_test(tc, test_bdat_bare_line_ends, 0, 2);
 	tcase_add_loop_test(tc, test_unscannable_choices, 0, 3);
 	tcase_add_test(tc, test_async_verdict);
 	tcase_add_test(tc, test_idle_memory);
