@@ -149,6 +149,7 @@ struct dlp_txn {
 	struct pstream body, hdr;
 	uint32_t part_gen;
 	char **parts;
+	size_t *part_len;
 	size_t n_parts, cap_parts;
 	struct rec *recs;
 	size_t n_recs, cap_recs;
@@ -185,6 +186,17 @@ struct dlp_scanner {
 static char *xstrdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+/* Copy of s[0..n) plus a NUL (the lengths are known: no strlen). */
+static char *memdup0(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (d) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
 }
 
 static char **strv_dup(char *const *v, size_t n)
@@ -611,9 +623,14 @@ static int add_part(struct dlp_txn *t, const char *path)
 		if (!np)
 			return -ENOMEM;
 		t->parts = np;
+		size_t *nl = realloc(t->part_len, nc * sizeof(*nl));
+		if (!nl)
+			return -ENOMEM;
+		t->part_len = nl;
 		t->cap_parts = nc;
 	}
-	t->parts[t->n_parts] = strdup(path);
+	t->part_len[t->n_parts] = strlen(path);
+	t->parts[t->n_parts] = memdup0(path, t->part_len[t->n_parts]);
 	if (!t->parts[t->n_parts])
 		return -ENOMEM;
 	return (int)t->n_parts++;
@@ -1079,6 +1096,7 @@ void dlp_scanner_destroy(struct dlp_scanner *sc)
 		return;
 	txn_clear(&sc->txn);
 	free(sc->txn.parts);
+	free(sc->txn.part_len);
 	free(sc->txn.recs);
 	free(sc->txn.vset);
 	free(sc->txn.body.pend);
@@ -1233,9 +1251,10 @@ static int build_entities(struct dlp_txn *t, struct dlp_verdict *v)
 				continue;
 			struct dlp_match *m = &er->matches[er->n_matches++];
 			m->offset = r->offset;
-			m->part = strdup(t->parts[r->part]);
+			m->part = memdup0(t->parts[r->part], t->part_len[r->part]);
 			if (r->term != UINT32_MAX)
-				m->term = strdup(ps->ents.terms[r->term].text);
+				m->term = memdup0(ps->ents.terms[r->term].text,
+						  ps->ents.terms[r->term].len);
 			else {
 				m->value = r->value;
 				r->value = NULL;
