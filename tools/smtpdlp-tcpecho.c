@@ -140,6 +140,19 @@ chunk_len(uint32_t space, uint64_t left)
 	return (size_t)(n < left ? n : left);
 }
 
+/*
+ * The stack arms the writable() callback only when a send came up short
+ * (tcp_send -ENOBUFS or a partial tcp_send_copy). When the buffer is
+ * already full we have nothing to try, so offer one byte it cannot take.
+ */
+static inline void
+want_writable(struct tcp_conn *c)
+{
+	static const uint8_t one;
+
+	(void)tcp_send_copy(c, &one, 1);
+}
+
 /* Drop the first n bytes of a chain (consumes them). */
 static struct rte_mbuf *
 chain_pull(struct rte_mbuf *m, uint32_t n)
@@ -177,8 +190,10 @@ echo_pump(struct conn_ctx *x)
 
 	while (x->pending != NULL) {
 		uint32_t space = tcp_send_space(c);
-		if (space == 0)
+		if (space == 0) {
+			want_writable(c);
 			break;
+		}
 		if (x->pending_len <= space) {
 			uint32_t len = x->pending_len;
 			if (tcp_send(c, x->pending) != 0)
@@ -222,8 +237,10 @@ source_pump(struct conn_ctx *x)
 	while (x->sent < o->bytes) {
 		uint32_t space = tcp_send_space(x->c);
 		size_t n = chunk_len(space, o->bytes - x->sent);
-		if (n == 0)
+		if (n == 0) {
+			want_writable(x->c);
 			break;
+		}
 		tl_fill(x->key, x->sent, buf, n);
 		ssize_t r = tcp_send_copy(x->c, buf, n);
 		if (r <= 0)
@@ -354,8 +371,10 @@ cli_pump(struct conn_ctx *x)
 	while (x->sent < o->bytes) {
 		uint32_t space = tcp_send_space(x->c);
 		size_t n = chunk_len(space, o->bytes - x->sent);
-		if (n == 0)
+		if (n == 0) {
+			want_writable(x->c);
 			break;
+		}
 		tl_fill(x->key, x->sent, buf, n);
 		ssize_t r = tcp_send_copy(x->c, buf, n);
 		if (r <= 0)

@@ -17,14 +17,15 @@ tcplab_setup techo
 log=$(lab_tmpfile)
 extra=()
 if [ -n "$FAULT" ]; then extra=(--fault "$FAULT" --fault-dir both --seed 7); fi
-tcplab_start_server "$log" --listen 7 --service echo --stats "${extra[@]}"
+tcplab_start_server "$log" --listen 7 --service echo --stats --mbufs 262144 "${extra[@]}"
 rc=0
 res=$(timeout "${TCP_TIMEOUT:-500}" ip netns exec "$(lab_ns_name lnx)" "$TCPKERN" --client \
 	--connect "$TCPLAB_DP_IP:7" --conns "$CONNS" --total "$CONNS" --bytes "$BYTES" \
 	--time "${TCP_TIMEOUT:-500}") || rc=$?
 echo "client: $res"
-srv=$(tcplab_stop_server "$log") || true
-echo "server: $srv"
+src=0
+tcplab_stop_server "$log" || src=$?
+echo "server (exit $src): $TCPLAB_SRV_JSON"
 ok=$(json_get "$res" ok 2>/dev/null || echo 0)
 if [ "$rc" -ne 0 ] || [ "$ok" -ne "$CONNS" ]; then
 	echo "FAIL: rc $rc, $ok/$CONNS connections verified" >&2

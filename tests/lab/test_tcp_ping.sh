@@ -19,8 +19,10 @@ recv=$(echo "$out" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
 big=$(timeout 10 ip netns exec "$(lab_ns_name lnx)" ping -c 3 -i 0.2 -W 1 -s 1400 "$TCPLAB_DP_IP" || true)
 echo "$big"
 brecv=$(echo "$big" | sed -n 's/.* \([0-9]*\) received.*/\1/p')
-tcplab_stop_server "$log"
-if [ "${recv:-0}" -lt 9 ] || [ "${brecv:-0}" -lt 3 ]; then
+src=0
+tcplab_stop_server "$log" || src=$?
+echo "server (exit $src): $TCPLAB_SRV_JSON"
+if [ "$src" -ne 0 ] || [ "${recv:-0}" -lt 9 ] || [ "${brecv:-0}" -lt 3 ]; then
 	echo "FAIL: $recv/10 small and $brecv/3 large echo replies" >&2
 	cat "$log" >&2
 	exit 1

@@ -17,8 +17,9 @@ rc=0
 res=$(timeout 280 ip netns exec "$(lab_ns_name lnx)" "$TCPKERN" --client \
 	--connect "$TCPLAB_DP_IP:7" --conns 1 --total "$N" --bytes 100 --time 270) || rc=$?
 echo "client: $res"
-srv=$(tcplab_stop_server "$log") || true
-echo "server: $srv"
+src=0
+tcplab_stop_server "$log" || src=$?
+echo "server (exit $src): $TCPLAB_SRV_JSON"
 ok=$(json_get "$res" ok 2>/dev/null || echo 0)
 if [ "$rc" -ne 0 ] || [ "$ok" -ne "$N" ]; then
 	echo "FAIL: rc $rc, $ok/$N short connections" >&2

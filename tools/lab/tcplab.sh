@@ -44,7 +44,7 @@ tcplab_setup() {
 tcplab_eal() {
 	local tag=$1 d
 	shift
-	echo -n "-l $TCPLAB_LCORES --no-huge -m 512 --no-pci --file-prefix ${LAB_PREFIX}$tag --log-level error"
+	echo -n "-l $TCPLAB_LCORES --no-huge -m ${TCPLAB_MEM:-1024} --no-pci --file-prefix ${LAB_PREFIX}$tag --log-level error"
 	for d in "$@"; do echo -n " --vdev $d"; done
 }
 
@@ -55,7 +55,7 @@ tcplab_nq() {
 }
 
 tcplab_afp_dev() {
-	echo "net_af_packet0,iface=td0,qpairs=$(tcplab_nq),qdisc_bypass=1,blocksz=4096,framesz=2048,framecnt=4096"
+	echo "net_af_packet0,iface=td0,qpairs=$(tcplab_nq),qdisc_bypass=1,blocksz=4096,framesz=2048,framecnt=16384"
 }
 
 # tcplab_start_server LOG [tcpecho options...]: stack server in ns dp.
@@ -76,16 +76,17 @@ tcplab_start_server() {
 	fi
 }
 
-# tcplab_stop_server: SIGINT (graceful drain), wait, print its JSON.
+# tcplab_stop_server LOG: SIGINT (graceful drain), wait; its JSON summary
+# goes to TCPLAB_SRV_JSON. Not in a subshell: wait needs the child.
 tcplab_stop_server() {
-	local log=$1 rc=0
+	local log=$1 rc=0 i
 	kill -INT "$TCPLAB_SRV_PID" 2>/dev/null || true
 	for ((i = 0; i < 100; i++)); do
 		kill -0 "$TCPLAB_SRV_PID" 2>/dev/null || break
 		sleep 0.1
 	done
 	wait "$TCPLAB_SRV_PID" || rc=$?
-	grep '^{' "$log" || true
+	TCPLAB_SRV_JSON=$(grep '^{' "$log" || true)
 	return $rc
 }
 

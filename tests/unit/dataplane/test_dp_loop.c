@@ -65,8 +65,11 @@ srv_pump(struct tcp_conn *c, struct sconn *x)
 		uint32_t space = tcp_send_space(c);
 		uint32_t n = m->data_len < space ? m->data_len : space;
 
-		if (n == 0)
+		if (n == 0) {
+			/* full: a short send arms the writable() callback */
+			(void)tcp_send_copy(c, rte_pktmbuf_mtod(m, void *), 1);
 			break;
+		}
 		ssize_t r = tcp_send_copy(c, rte_pktmbuf_mtod(m, void *), n);
 		if (r <= 0)
 			break;
@@ -194,8 +197,11 @@ cli_pump(struct tcp_conn *c, struct cconn *x)
 			n = sizeof(buf);
 		if (n > BYTES - x->sent)
 			n = (uint32_t)(BYTES - x->sent);
-		if (n == 0)
+		if (n == 0) {
+			/* full: a short send arms the writable() callback */
+			(void)tcp_send_copy(c, buf, 1);
 			return;
+		}
 		for (uint32_t i = 0; i < n; i++)
 			buf[i] = pat(x->id, x->sent + i);
 		ssize_t r = tcp_send_copy(c, buf, n);

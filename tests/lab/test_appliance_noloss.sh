@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# test_appliance_noloss.sh — the no-loss contract with real Postfix on both sides.
+#
+# 1. Upstream down: the upstream Postfix is stopped, 50 messages go into the
+#    sender Postfix; the appliance answers 4xx, the sender defers and keeps all
+#    50; the upstream is started again, the sender queue flushed, and every
+#    message arrives exactly once (by Message-ID), byte-identical.
+# 2. Upstream refusals passed on: the upstream Postfix defers one address
+#    (451) and rejects another (550) in its RCPT restrictions; swaks against
+#    the appliance sees those replies; through the sender Postfix the 451
+#    leaves the message queued, a clean recipient of the same run is delivered.
+# 3. Upstream dropping the connection mid-DATA (a small Python server in place
+#    of the upstream Postfix): swaks gets a 4xx for the message, the sender
+#    Postfix defers and keeps it; with the real upstream back it arrives once.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+t_require
+export LAB_DIR=${LAB_DIR:-$t_top/.lab-noloss}
+. "$t_top/tools/lab/appliance.sh"
+set +e
+dropper_pid=
+cleanup() {
+	[ -n "$dropper_pid" ] && kill "$dropper_pid" 2>/dev/null
+	lab_down
+}
+trap cleanup EXIT
+
+lab_down quiet
+rm -rf "$LAB_DIR/upstream" "$LAB_DIR/sender" "$LAB_DIR/corpus" # a previous run's mail
+lab_up || { echo "lab did not come up"; exit 1; }
+gen=$t_top/tools/lab/gen_messages.py
+maildir=$LAB_DIR/upstream/mail/sink/new
+UPD=$LAB_DIR/upstream
+SND=$LAB_DIR/sender
+N=${LAB_NOLOSS_COUNT:-50}
+
+# Wait until COMMAND succeeds, at most SECONDS.
+wait_for() { # seconds command...
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 4; i++)); do
+		"$@" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+# Number of distinct sender queue ids deferred with a 4xx from the appliance.
+deferred_4xx() { # [regex on the reply]
+	grep -E "relay=$APP_IN_IP\[$APP_IN_IP\]:25.*status=deferred \(host $APP_IN_IP\[$APP_IN_IP\] said: 4[0-9][0-9] ${1:-}" \
+		"$SND/maillog" 2>/dev/null | awk '{print $6}' | sort -u | wc -l
+}
+queue_is() { [ "$(lab_postfix_queue_count "$SND")" -eq "$1" ]; }
+n_delivered_ge() { [ "$(lab_maildir_count "$UPD")" -ge "$1" ]; }
+# swaks to the appliance; prints the conversation.
+sw() { lab_swaks --from alice@corp.example "$@" 2>&1; }
+
+# --- 1. upstream down -------------------------------------------------------
+t0=$(date +%s)
+lab_postfix_stop $NS_UP "$UPD"
+python3 "$gen" gen "$LAB_DIR/corpus" --count "$N" --big 1 --seed 51 >/dev/null
+out=$(ip netns exec $NS_SND python3 "$gen" send "$LAB_DIR/corpus" 2>&1)
+t_check "upstream down: sender Postfix accepted $N messages" grep -q "^sent $N of $N" <<<"$out"
+wait_for 60 bash -c "[ \$(grep -cE 'status=deferred' '$SND/maillog') -ge $N ]"
+out=$(deferred_4xx)
+t_check "upstream down: the appliance answered 4xx for all $N ($out deferred)" [ "$out" -ge "$N" ]
+t_check "upstream down: the appliance's 4xx says the upstream is unavailable" \
+	grep -qE "said: 451 4\.4\.[0-9] .*upstream" "$SND/maillog"
+t_check "upstream down: nothing was sent or bounced" bash -c \
+	"! grep -qE 'status=(sent|bounced)' '$SND/maillog'"
+t_check "upstream down: the sender queue holds all $N" queue_is "$N"
+sleep 3 # a few retries more, still nothing may leave the queue
+t_check "upstream down: still $N queued after retries" queue_is "$N"
+lab_postfix_start $NS_UP "$UPD"
+lab_postfix_flush $NS_SND "$SND"
+wait_for 120 bash -c "[ \$(find '$SND/queue/'{incoming,active,deferred} -type f | wc -l) -eq 0 ]"
+lab_postfix_wait_queue_empty $NS_UP "$UPD" 30
+wait_for 10 n_delivered_ge "$N"
+res=$(python3 "$gen" verify "$LAB_DIR/corpus" "$maildir" 2>"$LAB_DIR/verify.err")
+head -10 "$LAB_DIR/verify.err" | sed 's/^/  /'
+val() { awk -v k="$1" '$1 == k {print $2}' <<<"$res"; }
+t_check "upstream back: all $N arrived" [ "$(val missing)" = 0 ]
+t_check "upstream back: each exactly once ($(val delivered) delivered)" \
+	[ "$(val delivered)/$(val duplicates)" = "$N/0" ]
+t_check "upstream back: byte-identical apart from the added headers" [ "$(val mismatched)" = 0 ]
+t_check "upstream back: sender queue empty" queue_is 0
+echo "  part 1 took $(($(date +%s) - t0)) s"
+
+# --- 2. the upstream defers / rejects a recipient -----------------------------
+t0=$(date +%s)
+cat >"$UPD/etc/rcpt_access" <<-EOF
+	defer@partner.example 451 4.7.1 lab: deferred by the upstream
+	reject@partner.example 550 5.1.1 lab: rejected by the upstream
+EOF
+cat >>"$UPD/etc/main.cf" <<-EOF
+	smtpd_recipient_restrictions = check_recipient_access texthash:$UPD/etc/rcpt_access,
+	  permit_mynetworks, reject_unauth_destination
+EOF
+lab_postfix_reload $NS_UP "$UPD"
+sleep 1
+out=$(sw --to defer@partner.example --h-Subject "refuse-451" --body "deferred")
+t_check "upstream 451 for RCPT: passed on to the sender" \
+	grep -qE '^<\*\* +451 4\.7\.1 lab: deferred by the upstream' <<<"$out"
+out=$(sw --to reject@partner.example --h-Subject "refuse-550" --body "rejected")
+t_check "upstream 550 for RCPT: passed on to the sender" \
+	grep -qE '^<\*\* +550 5\.1\.1 lab: rejected by the upstream' <<<"$out"
+out=$(sw --to bob@partner.example,defer@partner.example --h-Subject "refuse-mixed" --body "mixed")
+t_check "mixed recipients: the deferred one gets 451" grep -qE '^<\*\* +451 4\.7\.1' <<<"$out"
+t_check "mixed recipients: the message is accepted for the other" \
+	grep -qE '^<- +250 ' <<<"$(grep -A1 -E '^ -> \.$' <<<"$out")"
+t_check "mixed recipients: delivered to the accepted recipient" \
+	t_wait_delivered '^Subject: refuse-mixed$' 1 20
+t_check "refused messages not delivered" bash -c \
+	"[ \$(t_delivered '^Subject: refuse-(451|550)$') -eq 0 ]"
+# The same through the sender Postfix: the 451 keeps the message queued.
+before=$(deferred_4xx "4\.7\.1 lab: deferred")
+ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.example \
+	--to defer@partner.example --h-Subject "refuse-451-postfix" --body "queued" >/dev/null 2>&1
+t_check "sender Postfix: the upstream's 451 logged as the appliance's answer" \
+	wait_for 20 bash -c "[ \$(grep -cE 'said: 451 4\.7\.1 lab: deferred by the upstream' '$SND/maillog') -gt $before ]"
+t_check "sender Postfix: the message stays queued" queue_is 1
+# Let the recipient through again: the queued message must now arrive once.
+: >"$UPD/etc/rcpt_access"
+lab_postfix_reload $NS_UP "$UPD"
+sleep 1
+lab_postfix_flush $NS_SND "$SND"
+t_check "after the upstream accepts: the deferred message arrives" \
+	t_wait_delivered '^Subject: refuse-451-postfix$' 1 30
+t_check "after the upstream accepts: exactly once" bash -c \
+	"[ \$(t_delivered '^Subject: refuse-451-postfix$') -eq 1 ]"
+echo "  part 2 took $(($(date +%s) - t0)) s"
+
+# --- 3. the upstream drops the connection mid-DATA ---------------------------
+t0=$(date +%s)
+lab_postfix_wait_queue_empty $NS_SND "$SND" 20
+lab_postfix_stop $NS_UP "$UPD"
+cat >"$LAB_DIR/dropper.py" <<-'PY'
+	# An "upstream" that accepts the envelope, says 354, reads 64 KB of the
+	# message (or all of it) and closes without a final reply.
+	import socket, sys, threading
+	log = open(sys.argv[2], "a", buffering=1)
+	srv = socket.socket()
+	srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	srv.bind((sys.argv[1], 25))
+	srv.listen(64)
+	def serve(c):
+	    f = c.makefile("rb")
+	    c.sendall(b"220 dropper ESMTP\r\n")
+	    try:
+	        while True:
+	            line = f.readline()
+	            if not line:
+	                return
+	            cmd = line[:4].upper()
+	            if cmd in (b"EHLO", b"HELO"):
+	                c.sendall(b"250-dropper\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 104857600\r\n")
+	            elif cmd == b"DATA":
+	                c.sendall(b"354 go ahead\r\n")
+	                got = 0
+	                while got < 65536:
+	                    l = f.readline()
+	                    if not l or l == b".\r\n":
+	                        break
+	                    got += len(l)
+	                log.write("dropped after %d bytes of DATA\n" % got)
+	                return
+	            elif cmd == b"QUIT":
+	                c.sendall(b"221 bye\r\n")
+	                return
+	            else:
+	                c.sendall(b"250 ok\r\n")
+	    finally:
+	        c.close()
+	while True:
+	    c, _ = srv.accept()
+	    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+: >"$LAB_DIR/dropper.log"
+ip netns exec $NS_UP python3 "$LAB_DIR/dropper.py" $UP_IP "$LAB_DIR/dropper.log" &
+dropper_pid=$!
+wait_for 10 ip netns exec $NS_UP bash -c "exec 3<>/dev/tcp/$UP_IP/25" 2>/dev/null
+big=$LAB_DIR/drop-body.txt
+head -c 300000 /dev/urandom | base64 -w 76 >"$big"
+out=$(sw --to bob@partner.example --h-Subject "drop-swaks" --body "@$big")
+t_check "upstream drops mid-DATA: swaks gets a 4xx for the message" \
+	grep -qE '^<\*\* +4[0-9][0-9] ' <<<"$(tail -4 <<<"$out")"
+t_check "upstream drops mid-DATA: the dropper really saw DATA" grep -q 'dropped after' "$LAB_DIR/dropper.log"
+before=$(deferred_4xx)
+ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.example \
+	--to bob@partner.example --h-Subject "drop-postfix" --h-Message-ID "<drop-postfix@corp.example>" \
+	--body "@$big" >/dev/null 2>&1
+t_check "upstream drops mid-DATA: sender Postfix deferred with a 4xx from the appliance" \
+	wait_for 30 bash -c "[ \$(grep -cE 'status=deferred \(host $APP_IN_IP\[$APP_IN_IP\] said: 4[0-9][0-9] .*end of DATA' '$SND/maillog') -ge 1 ]"
+t_check "upstream drops mid-DATA: the message stays queued" queue_is 1
+kill "$dropper_pid" 2>/dev/null
+wait "$dropper_pid" 2>/dev/null
+dropper_pid=
+lab_postfix_start $NS_UP "$UPD"
+lab_postfix_flush $NS_SND "$SND"
+t_check "upstream back: the dropped message arrives" t_wait_delivered '^Subject: drop-postfix$' 1 60
+t_check "upstream back: exactly once" bash -c "[ \$(t_delivered '^Subject: drop-postfix$') -eq 1 ]"
+t_check "the swaks copy that got 4xx was not delivered" bash -c \
+	"[ \$(t_delivered '^Subject: drop-swaks$') -eq 0 ]"
+echo "  part 3 took $(($(date +%s) - t0)) s"
+
+t_check "smtpdlp is still running" kill -0 "$(cat "$LAB_DIR/smtpdlp.pid")"
+t_done
