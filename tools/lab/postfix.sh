@@ -10,7 +10,8 @@
 #   lab_postfix_sender   NS DIR ADDR RELAY    a sending MTA: accepts on ADDR:25 and
 #                                             127.0.0.1:25 from anyone in the lab and
 #                                             relays everything to RELAY (host[:port])
-# plus lab_postfix_stop NS DIR, lab_postfix_wait_queue_empty NS DIR SECONDS,
+# plus lab_postfix_stop NS DIR, lab_postfix_start NS DIR (again, after a stop),
+# lab_postfix_reload NS DIR, lab_postfix_wait_queue_empty NS DIR SECONDS,
 # lab_maildir_count DIR.
 
 _lab_postfix_common() { # dir hostname inet_interfaces
@@ -87,6 +88,16 @@ lab_postfix_stop() { # ns dir
 	# master may outlive the namespace briefly; make sure nothing is left.
 	pkill -f "master -c $2/etc" 2>/dev/null || true
 	pkill -f -- "-c $2/etc" 2>/dev/null || true
+}
+
+# Start an instance again after lab_postfix_stop (its config is kept).
+lab_postfix_start() { # ns dir
+	_lab_postfix_start "$1" "$2"
+}
+
+# Re-read main.cf (after a test appended settings to it).
+lab_postfix_reload() { # ns dir
+	ip netns exec "$1" postfix -c "$2/etc" reload >/dev/null 2>&1
 }
 
 lab_postfix_flush() { # ns dir
