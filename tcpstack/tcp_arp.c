@@ -202,7 +202,7 @@ tcp_arp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m)
 		eh->dst_addr = eh->src_addr;
 		eh->src_addr = ifc->p.mac;
 		rte_pktmbuf_trim(m, rte_pktmbuf_pkt_len(m) - ARP_LEN);
-		m->ol_flags = 0;
+		m->ol_flags &= TCP_MBUF_F_KEEP;
 		s->cnt.arp_replies_tx++;
 		tcp_iface_tx(s, iface, m);
 		return;

@@ -1147,8 +1147,6 @@ tcp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m)
 
 	/* strip the headers: from here on m is payload only (or NULL) */
 	m = tcp_mbuf_adj(s, m, off + thl);
-	if (m)
-		m->ol_flags = 0;
 
 	c = tcp_conn_lookup(s, sg.lip, sg.lport, sg.rip, sg.rport);
 	if (c && c->state == TCP_TIME_WAIT) {

@@ -200,7 +200,7 @@ icmp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m,
 	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	eh->dst_addr = eh->src_addr;
 	eh->src_addr = s->ifaces[iface].p.mac;
-	m->ol_flags = 0;
+	m->ol_flags &= TCP_MBUF_F_KEEP;
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->fragment_offset = 0;
 	ip->hdr_checksum = 0;

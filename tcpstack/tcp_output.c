@@ -706,6 +706,9 @@ tcp_send_space(const struct tcp_conn *c)
 static void
 send_kick(struct tcp_conn *c)
 {
+	/* a buffer filled above 3/4 asks for a writable() call later */
+	if (tcp_send_space(c) < c->stack->p.sndbuf / 4)
+		c->flags |= TCPF_WRITABLE_WAIT;
 	tcp_conn_mark_pending(c);
 	if (c->stack->batch_depth == 0)
 		tcp_stack_flush(c->stack);

@@ -43,6 +43,9 @@
 #define TCP_ARP_QMAX     16   /* cap of arp_queue_max */
 #define TCP_TIMER_BUDGET 512  /* connections handled per tcp_stack_timers() */
 #define TCP_DEFAULT_MSS  536
+/* ol_flags that describe the buffer, not the packet: never clear them
+ * (an indirect or external mbuf with them cleared is freed wrongly). */
+#define TCP_MBUF_F_KEEP  (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)
 
 /* TCP header flags */
 #define TH_FIN 0x01

@@ -248,9 +248,10 @@ struct tcp_callbacks {
 	void (*recv)(struct tcp_conn *c, void *ctx, struct rte_mbuf *m,
 		     uint32_t len);
 	/**
-	 * Send space became available after tcp_send() returned -ENOBUFS or
-	 * tcp_send_copy() accepted less than offered (space =
-	 * tcp_send_space()). Called once per such refusal.
+	 * ACKs freed send space after tcp_send() returned -ENOBUFS,
+	 * tcp_send_copy() accepted less than offered, or a send left less
+	 * than a quarter of the buffer free (space = tcp_send_space()).
+	 * Called once per such event; refill from here.
 	 */
 	void (*writable)(struct tcp_conn *c, void *ctx, uint32_t space);
 	/** Peer sent FIN: no more recv() calls. */
