@@ -16,6 +16,7 @@
  * Times are thread CPU time (the machine is shared).
  *
  * Usage: smtpdlp-bench-proxy [-s seconds per row] [-c idle sessions]
+ *                            [-n: null scan backend, the relay alone]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -439,6 +440,31 @@ static void pump(struct sess *s)
 	}
 }
 
+/* -n: a scan backend that looks at nothing (relay cost without DLP). */
+static void *null_begin(void *ctx, const struct dlp_envelope *env)
+{
+	return ctx;
+}
+static int null_feed(void *ctx, void *h, const void *d, size_t n)
+{
+	return 0;
+}
+static int null_end(void *ctx, void *h, struct dlp_verdict **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out ? 0 : -ENOMEM;
+}
+static void null_abort(void *ctx, void *h)
+{
+}
+static void null_release(void *ctx, struct dlp_verdict *v)
+{
+	free(v);
+}
+static const struct smtp_scan_ops null_ops = { null_begin, null_feed, null_end, null_abort,
+					       null_release };
+static bool no_dlp;
+
 static struct smtp_proxy *new_proxy(struct bench *b, bool tls)
 {
 	struct smtp_proxy_params pp = {
@@ -447,8 +473,8 @@ static struct smtp_proxy *new_proxy(struct bench *b, bool tls)
 		.tls_server = tls ? b->px_srv : NULL,
 		.tls_client = tls ? b->px_cli : NULL,
 		.pool = b->pool,
-		.scan_ops = &smtp_scan_inline_ops,
-		.scan_ctx = b->sc,
+		.scan_ops = no_dlp ? &null_ops : &smtp_scan_inline_ops,
+		.scan_ctx = no_dlp ? (void *)b : (void *)b->sc,
 		.session_id = 1,
 	};
 	struct smtp_proxy *p = smtp_proxy_create(&pp);
@@ -647,13 +673,15 @@ int main(int argc, char **argv)
 	double secs = 1.0;
 	int idle = 1000;
 	int o;
-	while ((o = getopt(argc, argv, "s:c:")) != -1) {
+	while ((o = getopt(argc, argv, "s:c:n")) != -1) {
 		if (o == 's')
 			secs = atof(optarg);
 		else if (o == 'c')
 			idle = atoi(optarg);
+		else if (o == 'n')
+			no_dlp = true;
 		else {
-			fprintf(stderr, "usage: smtpdlp-bench-proxy [-s seconds] [-c idle sessions]\n");
+			fprintf(stderr, "usage: smtpdlp-bench-proxy [-s seconds] [-c idle sessions] [-n (no DLP scan)]\n");
 			return 2;
 		}
 	}
@@ -692,7 +720,8 @@ int main(int argc, char **argv)
 	cfg.smtp.upstream.tls = CFG_UP_TLS_NONE;
 
 	printf("# smtpdlp-bench-proxy: in-memory SMTP proxy (server + client + msgbuf + DLP scan)\n");
-	printf("# one core, thread CPU time; 'proxy' = time inside smtp_proxy_* only\n\n");
+	printf("# one core, thread CPU time; 'proxy' = time inside smtp_proxy_* only; DLP %s\n\n",
+	       no_dlp ? "off (-n)" : "on (seed dictionary, real engine)");
 	double raw = raw_records(&b, 256u << 20);
 	printf("raw TLS records (app/tls, AES-GCM, 16 KiB, encrypt+decrypt one hop): %.1f MB/s\n\n",
 	       raw);
