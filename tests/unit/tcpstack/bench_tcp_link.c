@@ -34,6 +34,7 @@ struct wire {
 static struct wire w_ab, w_ba;
 static struct tcp_stack *sa, *sb;
 static struct rte_mbuf *chunk;   /* 1448 bytes of data, cloned per send */
+static struct rte_mempool *bpool; /* with a per-lcore cache, as in production */
 static uint64_t rx_bytes, done_conns;
 static unsigned open_conns;
 
@@ -72,7 +73,7 @@ static void
 fill(struct tcp_conn *c)
 {
 	while (tcp_send_space(c) >= chunk->pkt_len) {
-		struct rte_mbuf *m = rte_pktmbuf_clone(chunk, tt_pool());
+		struct rte_mbuf *m = rte_pktmbuf_clone(chunk, bpool);
 
 		if (m == NULL || tcp_send(c, m) != 0) {
 			rte_pktmbuf_free(m);
@@ -186,6 +187,7 @@ mk(uint32_t ip, const struct rte_ether_addr *mac, struct wire *out,
 	p.tx = btx;
 	p.tx_ctx = out;
 	p.clock = NULL; /* TSC */
+	p.pool = bpool;
 	p.secret[0] = (uint8_t)ip;
 	return tcp_stack_create(&p);
 }
@@ -208,7 +210,11 @@ main(void)
 
 	tt_eal_init();
 	hz = rte_get_tsc_hz();
-	chunk = rte_pktmbuf_alloc(tt_pool());
+	bpool = rte_pktmbuf_pool_create("bench_pool", 16383, 256, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (bpool == NULL)
+		return 1;
+	chunk = rte_pktmbuf_alloc(bpool);
 	memset(rte_pktmbuf_append(chunk, 1448), 'x', 1448);
 
 	/* bulk A -> B */

@@ -28,7 +28,7 @@ void
 tt_eal_init(void)
 {
 	char prefix[64];
-	char *argv[] = { "tcptest", "--no-huge", "--no-pci", "-m", "192",
+	char *argv[] = { "tcptest", "--no-huge", "--no-pci", "-m", "256",
 			 "--no-shconf", "--log-level=*:error", prefix, NULL };
 
 	if (pool)

@@ -9,6 +9,7 @@
  * with SYN cookies, per-source limits, abort, refused opens.
  */
 #include <check.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1166,6 +1167,93 @@ START_TEST(abort_sends_rst)
 }
 END_TEST
 
+START_TEST(destroy_notifies_and_frees)
+{
+	struct peer pp;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	ck_assert_int_eq(tcp_send_copy(app->conn, "queued", 6), 6);
+	tcp_stack_destroy(node->s);
+	node->s = NULL;
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_STACK_DESTROYED);
+	/* teardown checks that every mbuf came back */
+}
+END_TEST
+
+START_TEST(create_rejects_bad_params)
+{
+	struct tcp_stack_params p;
+
+	errno = 0;
+	ck_assert_ptr_null(tcp_stack_create(NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	tt_params(&p, NULL);
+	p.n_ifaces = 0;
+	ck_assert_ptr_null(tcp_stack_create(&p));
+	tt_params(&p, NULL);
+	p.tx = NULL;
+	ck_assert_ptr_null(tcp_stack_create(&p));
+	tt_params(&p, NULL);
+	p.pool = NULL;
+	ck_assert_ptr_null(tcp_stack_create(&p));
+	tt_params(&p, NULL);
+	p.ifaces[0].prefix_len = 33;
+	ck_assert_ptr_null(tcp_stack_create(&p));
+	tcp_stack_destroy(NULL);
+	node_up(NULL);
+	ck_assert_int_eq(tcp_listen(node->s, TT_IP_US, LPORT, &app_cb, app), -EEXIST);
+	ck_assert_int_eq(tcp_listen(node->s, TT_IP_FAR, 80, &app_cb, app), -EINVAL);
+	ck_assert_int_eq(tcp_unlisten(node->s, TT_IP_US, 80), -ENOENT);
+	ck_assert_int_eq(tcp_unlisten(node->s, TT_IP_US, LPORT), 0);
+	ck_assert_int_eq(tcp_listen(node->s, 0, LPORT, &app_cb, app), 0);
+}
+END_TEST
+
+static void
+tune_many(struct tcp_stack_params *p)
+{
+	p->max_conns = 1024;
+	p->max_per_source = 1024;
+	p->syn_backlog = 1024;
+}
+
+START_TEST(timer_budget_bounded)
+{
+	const unsigned n = 700;
+	struct tt_pkt p;
+	unsigned acks = 0, ev;
+
+	node_up(tune_many);
+	for (unsigned i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(2000 + i);
+
+		tt_input(node, tt_tcp(&(struct tt_seg){ .sport = port,
+			.dport = LPORT, .seq = 10, .flags = TH_SYN, .win = 65535 }));
+		ck_assert(tt_take_tcp(node, &p));
+		tt_input(node, tt_tcp(&(struct tt_seg){ .sport = port,
+			.dport = LPORT, .seq = 11, .ack = p.seq + 1,
+			.flags = TH_ACK | TH_PSH, .win = 65535, .data = "x",
+			.len = 1 }));
+	}
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), n);
+	ck_assert_uint_eq(tt_pending(node), 0); /* all ACKs delayed */
+	node->now_us += 100000;
+	ev = tcp_stack_timers(node->s, node->now_us);
+	ck_assert_uint_le(ev, 512);
+	ck_assert_uint_ge(K->timers_budget_hit, 1);
+	while (tt_take_tcp(node, &p))
+		acks++;
+	ck_assert_uint_lt(acks, n);
+	tcp_stack_timers(node->s, node->now_us);
+	while (tt_take_tcp(node, &p))
+		acks++;
+	ck_assert_uint_eq(acks, n);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1198,6 +1286,9 @@ suite(void)
 	tcase_add_test(tc, per_source_limit);
 	tcase_add_test(tc, syn_rcvd_retransmit_and_expiry);
 	tcase_add_test(tc, abort_sends_rst);
+	tcase_add_test(tc, destroy_notifies_and_frees);
+	tcase_add_test(tc, create_rejects_bad_params);
+	tcase_add_test(tc, timer_budget_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }
