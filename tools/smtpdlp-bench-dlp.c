@@ -333,9 +333,11 @@ static int count_cb(unsigned id, unsigned long long from, unsigned long long to,
 
 /* ------------------------------------------------------------ config */
 
+/* One dictionary entity of n terms; with ids, also the three identifiers
+ * (payment card, US SSN, IBAN) in the same database. en holds 4. */
 static void make_cfg(struct cfg *c, struct cfg_entity *en, struct cfg_rule *ru,
 		     struct cfg_profile *pr, struct cfg_policy *po, struct cfg_term *terms,
-		     size_t n)
+		     size_t n, bool ids)
 {
 	static char *internal[] = { "corp.example" };
 	static char *rule_names[] = { "dict rule" };
@@ -343,7 +345,7 @@ static void make_cfg(struct cfg *c, struct cfg_entity *en, struct cfg_rule *ru,
 	static char *dom[] = { "corp.example" };
 
 	memset(c, 0, sizeof(*c));
-	memset(en, 0, sizeof(*en));
+	memset(en, 0, 4 * sizeof(*en));
 	memset(ru, 0, sizeof(*ru));
 	memset(pr, 0, sizeof(*pr));
 	memset(po, 0, sizeof(*po));
@@ -379,6 +381,15 @@ static void make_cfg(struct cfg *c, struct cfg_entity *en, struct cfg_rule *ru,
 	c->dlp.limits = (struct cfg_dlp_limits){ 20, 1000, 256 * 1024, 64 * 1024, 100 };
 	c->dlp.entities = en;
 	c->dlp.n_entities = 1;
+	if (ids) {
+		static const char *names[] = { "card", "ssn", "iban" };
+		for (int i = 0; i < 3; i++) {
+			en[1 + i].name = (char *)names[i];
+			en[1 + i].type = CFG_ENTITY_IDENTIFIER;
+			en[1 + i].identifier = (enum cfg_identifier)i;
+		}
+		c->dlp.n_entities = 4;
+	}
 	c->dlp.rules = ru;
 	c->dlp.n_rules = 1;
 	c->dlp.profiles = pr;
@@ -586,14 +597,18 @@ int main(int argc, char **argv)
 	       "build_s", "db_KB", "A_full", "A_fdec", "A_hs", "A_ratio", "B_fdec", "B_hs",
 	       "B_ratio", "A hits/MB kept (raw)");
 
-	for (size_t si = 0; si < n_sizes; si++) {
+	for (size_t si = 0; si <= n_sizes; si++) {
+		/* the last row: 4 terms plus the identifiers */
+		bool ids = si == n_sizes;
+		size_t nt = ids ? 4 : sizes[si];
 		struct cfg c;
-		struct cfg_entity en;
+		struct cfg_entity en[4];
 		struct cfg_rule ru;
 		struct cfg_profile pr;
 		struct cfg_policy po;
-		char err[256];
-		make_cfg(&c, &en, &ru, &pr, &po, terms, sizes[si]);
+		char err[256], label[16];
+		make_cfg(&c, en, &ru, &pr, &po, terms, nt, ids);
+		snprintf(label, sizeof(label), ids ? "4+ids" : "%zu", nt);
 		struct timespec w0, w1;
 		clock_gettime(CLOCK_MONOTONIC, &w0);
 		struct dlp_policy_set *ps = dlp_policy_set_build(&c, err, sizeof(err));
@@ -617,9 +632,9 @@ int main(int argc, char **argv)
 		double a_full = (double)mixed.raw / ta / 1e6, a_fdec = (double)a_dec / ta / 1e6;
 		double a_hs = (double)mixed.dec / ta_raw / 1e6;
 		double b_fdec = (double)b_dec / tb / 1e6, b_hs = (double)plain.dec / tb_raw / 1e6;
-		printf("%7zu %7zu %8.3f %7zu | %8.1f %8.1f %8.1f %6.1f%% | %8.1f %8.1f %6.1f%% | "
+		printf("%7s %7zu %8.3f %7zu | %8.1f %8.1f %8.1f %6.1f%% | %8.1f %8.1f %6.1f%% | "
 		       "%.0f (%.0f)\n",
-		       sizes[si], dlp_policy_set_pattern_count(ps), build,
+		       label, dlp_policy_set_pattern_count(ps), build,
 		       dlp_policy_set_db_bytes(ps) / 1024, a_full, a_fdec, a_hs,
 		       100.0 * a_fdec / a_hs, b_fdec, b_hs, 100.0 * b_fdec / b_hs,
 		       (double)a_hits / ((double)a_dec / 1e6),
