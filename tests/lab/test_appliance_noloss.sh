@@ -100,10 +100,10 @@ lab_postfix_reload $NS_UP "$UPD"
 sleep 1
 out=$(sw --to defer@partner.example --h-Subject "refuse-451" --body "deferred")
 t_check "upstream 451 for RCPT: passed on to the sender" \
-	grep -qE '^<\*\* +451 4\.7\.1 lab: deferred by the upstream' <<<"$out"
+	grep -qE '^<\*\* +451 4\.7\.1 .*lab: deferred by the upstream' <<<"$out"
 out=$(sw --to reject@partner.example --h-Subject "refuse-550" --body "rejected")
 t_check "upstream 550 for RCPT: passed on to the sender" \
-	grep -qE '^<\*\* +550 5\.1\.1 lab: rejected by the upstream' <<<"$out"
+	grep -qE '^<\*\* +550 5\.1\.1 .*lab: rejected by the upstream' <<<"$out"
 out=$(sw --to bob@partner.example,defer@partner.example --h-Subject "refuse-mixed" --body "mixed")
 t_check "mixed recipients: the deferred one gets 451" grep -qE '^<\*\* +451 4\.7\.1' <<<"$out"
 t_check "mixed recipients: the message is accepted for the other" \
@@ -113,11 +113,11 @@ t_check "mixed recipients: delivered to the accepted recipient" \
 t_check "refused messages not delivered" bash -c \
 	"[ \$(t_delivered '^Subject: refuse-(451|550)$') -eq 0 ]"
 # The same through the sender Postfix: the 451 keeps the message queued.
-before=$(deferred_4xx "4\.7\.1 lab: deferred")
+before=$(grep -cE 'said: 451 4\.7\.1 .*lab: deferred by the upstream' "$SND/maillog")
 ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.example \
 	--to defer@partner.example --h-Subject "refuse-451-postfix" --body "queued" >/dev/null 2>&1
 t_check "sender Postfix: the upstream's 451 logged as the appliance's answer" \
-	wait_for 20 bash -c "[ \$(grep -cE 'said: 451 4\.7\.1 lab: deferred by the upstream' '$SND/maillog') -gt $before ]"
+	wait_for 20 bash -c "[ \$(grep -cE 'said: 451 4\.7\.1 .*lab: deferred by the upstream' '$SND/maillog') -gt $before ]"
 t_check "sender Postfix: the message stays queued" queue_is 1
 # Let the recipient through again: the queued message must now arrive once.
 : >"$UPD/etc/rcpt_access"
@@ -169,6 +169,8 @@ cat >"$LAB_DIR/dropper.py" <<-'PY'
 	                return
 	            else:
 	                c.sendall(b"250 ok\r\n")
+	    except OSError:
+	        pass
 	    finally:
 	        c.close()
 	while True:
