@@ -1069,7 +1069,17 @@ conn_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m,
 		rtt_from_ack(c, sg);
 		c->snd_una = sg->ack;
 		c->t_rexmit = 0;
-		if (!accept_conn(c, l)) {
+		if (!(c->flags & TCPF_PASSIVE)) {
+			/* simultaneous open completes an active open */
+			conn_established(c);
+			s->cnt.tcp_connected++;
+			if (c->cb && c->cb->connected)
+				c->cb->connected(c, c->ctx);
+			if (c->flags & TCPF_DEAD) {
+				tcp_mbuf_free(s, m);
+				return;
+			}
+		} else if (!accept_conn(c, l)) {
 			tcp_mbuf_free(s, m);
 			return;
 		}

@@ -346,6 +346,35 @@ START_TEST(active_handshake)
 }
 END_TEST
 
+START_TEST(simultaneous_open)
+{
+	struct tt_pkt p;
+	struct tcp_conn *c;
+	uint8_t o[40], ol;
+
+	node_up(NULL);
+	c = tcp_connect(node->s, 0, TT_IP_PEER, 25, &app_cb, app);
+	ck_assert(tt_take_tcp(node, &p));
+	/* the peer's own SYN crosses ours */
+	ol = tt_syn_opts(o, 1460, 3, true, true, 700, 0);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 25, .dport = p.sport,
+		.seq = 9000, .flags = TH_SYN, .win = 65535, .opts = o,
+		.optlen = ol }));
+	ck_assert(tt_take_tcp(node, &p));
+	ck_assert_uint_eq(p.flags, TH_SYN | TH_ACK);
+	ck_assert_uint_eq(p.ack, 9001);
+	ck_assert_int_eq(app->connected, 0);
+	tt_ts_opt(o, 701, p.tsval);
+	tt_input(node, tt_tcp(&(struct tt_seg){ .sport = 25, .dport = p.sport,
+		.seq = 9001, .ack = p.seq + 1, .flags = TH_ACK, .win = 65535,
+		.opts = o, .optlen = 12 }));
+	ck_assert_int_eq(app->connected, 1);
+	ck_assert_int_eq(app->accepted, 0);
+	ck_assert_ptr_eq(app->conn, c);
+	tcp_abort(c);
+}
+END_TEST
+
 START_TEST(connect_refused_and_syn_retries)
 {
 	struct tt_pkt p;
@@ -1263,6 +1292,7 @@ suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, passive_handshake);
 	tcase_add_test(tc, active_handshake);
+	tcase_add_test(tc, simultaneous_open);
 	tcase_add_test(tc, connect_refused_and_syn_retries);
 	tcase_add_test(tc, delayed_and_coalesced_ack);
 	tcase_add_test(tc, out_of_order_overlap_sack);
