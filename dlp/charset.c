@@ -17,15 +17,14 @@
 #include "dlp/dlp.h"
 
 #define UTF8_REPL_LEN 3
-static const uint8_t utf8_repl[UTF8_REPL_LEN] = { 0xef, 0xbf, 0xbd };
+static const uint8_t utf8_repl[UTF8_REPL_LEN] = {0xef, 0xbf, 0xbd};
 
 /* Windows-1252 0x80..0x9f; the five undefined bytes map to the C1 control
  * of the same value, as in the WHATWG encoding standard. */
 static const uint16_t cp1252_c1[32] = {
-	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
-	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
+	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160,
+	0x2039, 0x0152, 0x008d, 0x017d, 0x008f, 0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+	0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
 };
 
 size_t charset_put_utf8(uint32_t cp, uint8_t *out)
@@ -86,15 +85,27 @@ static bool cs_in(const char *name, const char *const *list)
 }
 
 static const char *const cs_utf8_names[] = {
-	"", "utf-8", "utf8", "unicode-1-1-utf-8", "us-ascii", "ascii",
-	"ansi_x3.4-1968", "iso646-us", "us", "csascii", "x-unknown",
-	"unknown-8bit", "x-user-defined", NULL,
+	"",
+	"utf-8",
+	"utf8",
+	"unicode-1-1-utf-8",
+	"us-ascii",
+	"ascii",
+	"ansi_x3.4-1968",
+	"iso646-us",
+	"us",
+	"csascii",
+	"x-unknown",
+	"unknown-8bit",
+	"x-user-defined",
+	NULL,
 };
 
 static const char *const cs_1252_names[] = {
-	"iso-8859-1", "iso8859-1", "iso_8859-1", "iso_8859-1:1987", "latin1",
-	"latin-1", "l1", "cp819", "ibm819", "windows-1252", "cp1252",
-	"x-cp1252", "cswindows1252", "iso-ir-100", "csisolatin1", NULL,
+	"iso-8859-1",	 "iso8859-1",	 "iso_8859-1",	"iso_8859-1:1987",
+	"latin1",	 "latin-1",	 "l1",		"cp819",
+	"ibm819",	 "windows-1252", "cp1252",	"x-cp1252",
+	"cswindows1252", "iso-ir-100",	 "csisolatin1", NULL,
 };
 
 bool charset_is_utf8(const char *name, size_t name_len)
@@ -137,8 +148,7 @@ static bool cs_build_table(struct charset_conv *c, iconv_t cd)
 	return true;
 }
 
-void charset_conv_init(struct charset_conv *c, const char *name,
-		       size_t name_len)
+void charset_conv_init(struct charset_conv *c, const char *name, size_t name_len)
 {
 	char n[CHARSET_NAME_MAX];
 
@@ -152,20 +162,18 @@ void charset_conv_init(struct charset_conv *c, const char *name,
 	if (cs_in(n, cs_1252_names)) {
 		c->kind = CHARSET_TABLE;
 		for (unsigned b = 0; b < 256; b++)
-			cs_map_set(c, b, b >= 0x80 && b < 0xa0 ?
-				   cp1252_c1[b - 0x80] : b);
+			cs_map_set(c, b, b >= 0x80 && b < 0xa0 ? cp1252_c1[b - 0x80] : b);
 		return;
 	}
-	if (strcmp(n, "utf-16") == 0 || strcmp(n, "utf16") == 0 ||
-	    strcmp(n, "unicode") == 0) {
+	if (strcmp(n, "utf-16") == 0 || strcmp(n, "utf16") == 0 || strcmp(n, "unicode") == 0) {
 		c->kind = CHARSET_UTF16;
 		c->big_endian = true;
 		c->bom_check = true;
 		c->bom_sets_order = true;
 		return;
 	}
-	if (strcmp(n, "utf-16le") == 0 || strcmp(n, "utf-16be") == 0 ||
-	    strcmp(n, "utf16le") == 0 || strcmp(n, "utf16be") == 0) {
+	if (strcmp(n, "utf-16le") == 0 || strcmp(n, "utf-16be") == 0 || strcmp(n, "utf16le") == 0 ||
+	    strcmp(n, "utf16be") == 0) {
 		c->kind = CHARSET_UTF16;
 		c->big_endian = n[strlen(n) - 2] == 'b';
 		c->bom_check = true;
@@ -202,8 +210,8 @@ void charset_conv_fini(struct charset_conv *c)
  * bytes consumed. Each maximal subpart of an ill-formed sequence becomes one
  * U+FFFD (Unicode §3.9 best practice).
  */
-static size_t utf8_core(struct charset_conv *c, const uint8_t *in, size_t len,
-			uint8_t *out, size_t *used, bool final)
+static size_t utf8_core(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out,
+			size_t *used, bool final)
 {
 	size_t i = 0;
 	uint8_t *o = out;
@@ -278,8 +286,7 @@ static size_t utf8_core(struct charset_conv *c, const uint8_t *in, size_t len,
 	return (size_t)(o - out);
 }
 
-static size_t utf8_push(struct charset_conv *c, const uint8_t *in, size_t len,
-			uint8_t *out)
+static size_t utf8_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out)
 {
 	size_t w = 0, used;
 
@@ -307,8 +314,7 @@ static size_t utf8_push(struct charset_conv *c, const uint8_t *in, size_t len,
 
 /* ----------------------------------------------------------------- table */
 
-static size_t table_push(struct charset_conv *c, const uint8_t *in,
-			 size_t len, uint8_t *out)
+static size_t table_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t *o = out;
 
@@ -339,8 +345,7 @@ static uint8_t *u16_unit(struct charset_conv *c, uint16_t u, uint8_t *o)
 	}
 	if (c->high) {
 		if (u >= 0xdc00 && u <= 0xdfff) {
-			uint32_t cp = 0x10000 + ((uint32_t)(c->high - 0xd800) << 10) +
-				      (u - 0xdc00);
+			uint32_t cp = 0x10000 + ((uint32_t)(c->high - 0xd800) << 10) + (u - 0xdc00);
 			c->high = 0;
 			return o + charset_put_utf8(cp, o);
 		}
@@ -361,24 +366,21 @@ static uint8_t *u16_unit(struct charset_conv *c, uint16_t u, uint8_t *o)
 	return o + charset_put_utf8(u, o);
 }
 
-static size_t u16_push(struct charset_conv *c, const uint8_t *in, size_t len,
-		       uint8_t *out)
+static size_t u16_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t *o = out;
 	size_t i = 0;
 
 	if (c->ncarry && len) {
 		uint8_t a = c->carry[0], b = in[0];
-		o = u16_unit(c, c->big_endian ? (uint16_t)(a << 8 | b) :
-					       (uint16_t)(b << 8 | a), o);
+		o = u16_unit(c, c->big_endian ? (uint16_t)(a << 8 | b) : (uint16_t)(b << 8 | a), o);
 		c->ncarry = 0;
 		i = 1;
 	}
 	if (c->bom_check && len - i >= 2) {
 		/* the BOM may switch the byte order for the loops below */
 		uint8_t a = in[i], b = in[i + 1];
-		o = u16_unit(c, c->big_endian ? (uint16_t)(a << 8 | b) :
-					       (uint16_t)(b << 8 | a), o);
+		o = u16_unit(c, c->big_endian ? (uint16_t)(a << 8 | b) : (uint16_t)(b << 8 | a), o);
 		i += 2;
 	}
 	if (c->big_endian) {
@@ -409,8 +411,8 @@ static size_t u16_push(struct charset_conv *c, const uint8_t *in, size_t len,
 
 /* Convert as much as iconv takes; invalid bytes become U+FFFD. Returns the
  * input consumed; stops at an incomplete sequence at the end. */
-static size_t iconv_run(struct charset_conv *c, const uint8_t *in, size_t len,
-			uint8_t **op, size_t *ol)
+static size_t iconv_run(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t **op,
+			size_t *ol)
 {
 	char *ip = (char *)(uintptr_t)in;
 	size_t il = len;
@@ -442,8 +444,7 @@ static size_t iconv_run(struct charset_conv *c, const uint8_t *in, size_t len,
 	return len - il;
 }
 
-static size_t iconv_push(struct charset_conv *c, const uint8_t *in,
-			 size_t len, uint8_t *out)
+static size_t iconv_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t *o = out;
 	size_t ol = CHARSET_MAX_OUT(len);
@@ -484,8 +485,7 @@ static size_t iconv_push(struct charset_conv *c, const uint8_t *in,
 	return (size_t)(o - out);
 }
 
-size_t charset_conv_push(struct charset_conv *c, const uint8_t *in,
-			 size_t len, uint8_t *out)
+size_t charset_conv_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out)
 {
 	switch (c->kind) {
 	case CHARSET_TABLE:
@@ -510,8 +510,7 @@ size_t charset_conv_finish(struct charset_conv *c, uint8_t *out)
 	} else if (c->ncarry || (c->kind == CHARSET_UTF16 && c->high)) {
 		memcpy(out, utf8_repl, UTF8_REPL_LEN);
 		w = UTF8_REPL_LEN;
-		c->anomalies |= c->kind == CHARSET_UTF8 ? DLP_ANOM_BAD_UTF8 :
-							 DLP_ANOM_BAD_CHARSET;
+		c->anomalies |= c->kind == CHARSET_UTF8 ? DLP_ANOM_BAD_UTF8 : DLP_ANOM_BAD_CHARSET;
 	}
 	c->ncarry = 0;
 	c->high = 0;

@@ -34,31 +34,30 @@
 #define CHARSET_MAX_OUT(len) (3 * (len) + 32)
 
 enum charset_kind {
-	CHARSET_UTF8,   /* UTF-8 / US-ASCII / unknown: validate and repair */
-	CHARSET_TABLE,  /* single-byte charset, table lookup */
-	CHARSET_UTF16,  /* UTF-16, endianness in big_endian */
-	CHARSET_ICONV,  /* multibyte or stateful charset via iconv */
+	CHARSET_UTF8,  /* UTF-8 / US-ASCII / unknown: validate and repair */
+	CHARSET_TABLE, /* single-byte charset, table lookup */
+	CHARSET_UTF16, /* UTF-16, endianness in big_endian */
+	CHARSET_ICONV, /* multibyte or stateful charset via iconv */
 };
 
 struct charset_conv {
 	enum charset_kind kind;
-	bool big_endian;      /* CHARSET_UTF16 */
-	bool bom_check;       /* CHARSET_UTF16: first unit not seen yet */
-	bool bom_sets_order;  /* "utf-16": the BOM decides the byte order */
-	uint16_t high;        /* CHARSET_UTF16: pending high surrogate or 0 */
-	uint8_t carry[8];     /* incomplete sequence from the previous push */
+	bool big_endian;     /* CHARSET_UTF16 */
+	bool bom_check;	     /* CHARSET_UTF16: first unit not seen yet */
+	bool bom_sets_order; /* "utf-16": the BOM decides the byte order */
+	uint16_t high;	     /* CHARSET_UTF16: pending high surrogate or 0 */
+	uint8_t carry[8];    /* incomplete sequence from the previous push */
 	unsigned ncarry;
-	void *cd;             /* iconv_t for CHARSET_ICONV */
-	uint32_t anomalies;   /* DLP_ANOM_BAD_UTF8 / DLP_ANOM_BAD_CHARSET */
-	uint8_t map[256][4];  /* CHARSET_TABLE: UTF-8 bytes, [3] = length */
+	void *cd;	     /* iconv_t for CHARSET_ICONV */
+	uint32_t anomalies;  /* DLP_ANOM_BAD_UTF8 / DLP_ANOM_BAD_CHARSET */
+	uint8_t map[256][4]; /* CHARSET_TABLE: UTF-8 bytes, [3] = length */
 };
 
 /* Prepare c for charset name (name_len bytes, not NUL-terminated; NULL or
  * empty means US-ASCII). Never fails: an unknown or unusable charset falls
  * back to UTF-8 with repair and sets DLP_ANOM_BAD_CHARSET in c->anomalies.
  * Release with charset_conv_fini(). */
-void charset_conv_init(struct charset_conv *c, const char *name,
-		       size_t name_len);
+void charset_conv_init(struct charset_conv *c, const char *name, size_t name_len);
 
 /* Release iconv resources. Safe on an initialised or zeroed struct. */
 void charset_conv_fini(struct charset_conv *c);
@@ -66,8 +65,7 @@ void charset_conv_fini(struct charset_conv *c);
 /* Convert len bytes; out must hold CHARSET_MAX_OUT(len). Returns the UTF-8
  * bytes written (always valid UTF-8 when pieced together with the following
  * calls). */
-size_t charset_conv_push(struct charset_conv *c, const uint8_t *in,
-			 size_t len, uint8_t *out);
+size_t charset_conv_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out);
 
 /* End of stream: a carried incomplete sequence becomes U+FFFD (flagged).
  * out must hold CHARSET_MAX_OUT(0). Returns the bytes written; c can then

@@ -23,8 +23,8 @@
 /* ----------------------------------------------------------------- base64 */
 
 struct decode_b64 {
-	uint32_t acc;       /* sextets of the quad in progress */
-	unsigned n;         /* sextets in acc (0..3) */
+	uint32_t acc;	    /* sextets of the quad in progress */
+	unsigned n;	    /* sextets in acc (0..3) */
 	unsigned skip_pad;  /* one more '=' of a "xx==" pad may follow */
 	uint32_t anomalies; /* DLP_ANOM_BAD_BASE64 */
 };
@@ -38,8 +38,7 @@ void decode_b64_init(struct decode_b64 *st);
  * TAB silently; anything else flagged) are skipped; '=' ends a quad, data
  * after padding starts a new quad (concatenated blobs). out must hold
  * DECODE_B64_MAX_OUT(len) bytes. Returns the bytes written. */
-size_t decode_b64_push(struct decode_b64 *st, const uint8_t *in, size_t len,
-		       uint8_t *out);
+size_t decode_b64_push(struct decode_b64 *st, const uint8_t *in, size_t len, uint8_t *out);
 
 /* End of input: a 2- or 3-sextet tail without padding yields 1 or 2 bytes
  * (flagged); a lone sextet is dropped (flagged). out must hold 3 bytes.
@@ -48,8 +47,7 @@ size_t decode_b64_finish(struct decode_b64 *st, uint8_t *out);
 
 /* Whole buffer: out must hold DECODE_B64_MAX_OUT(len). Returns the bytes
  * written; *anomalies (may be NULL) receives the anomaly bits. */
-size_t decode_base64(const uint8_t *in, size_t len, uint8_t *out,
-		     uint32_t *anomalies);
+size_t decode_base64(const uint8_t *in, size_t len, uint8_t *out, uint32_t *anomalies);
 
 /* ------------------------------------------------------- quoted-printable */
 
@@ -58,10 +56,10 @@ size_t decode_base64(const uint8_t *in, size_t len, uint8_t *out,
 #define DECODE_QP_WS_MAX 16
 
 struct decode_qp {
-	unsigned state;                 /* internal */
+	unsigned state;			    /* internal */
 	uint8_t hold[DECODE_QP_WS_MAX + 2]; /* "=", hex digit or whitespace */
 	unsigned nhold;
-	uint32_t anomalies;             /* DLP_ANOM_BAD_QP */
+	uint32_t anomalies; /* DLP_ANOM_BAD_QP */
 };
 
 #define DECODE_QP_MAX_OUT(len) ((len) + DECODE_QP_WS_MAX + 4)
@@ -72,25 +70,23 @@ void decode_qp_init(struct decode_qp *st);
  * "=" [WSP] CRLF or LF → nothing (soft line break), invalid "=..." passed
  * through literally (flagged); hard line breaks are copied as they are.
  * out must hold DECODE_QP_MAX_OUT(len). Returns the bytes written. */
-size_t decode_qp_push(struct decode_qp *st, const uint8_t *in, size_t len,
-		      uint8_t *out);
+size_t decode_qp_push(struct decode_qp *st, const uint8_t *in, size_t len, uint8_t *out);
 
 /* End of input: a pending "=" / "=X" is emitted literally (flagged).
  * out must hold DECODE_QP_WS_MAX + 4 bytes. Returns the bytes written. */
 size_t decode_qp_finish(struct decode_qp *st, uint8_t *out);
 
 /* Whole buffer: out must hold DECODE_QP_MAX_OUT(len). */
-size_t decode_qp(const uint8_t *in, size_t len, uint8_t *out,
-		 uint32_t *anomalies);
+size_t decode_qp(const uint8_t *in, size_t len, uint8_t *out, uint32_t *anomalies);
 
 /* --------------------------------------------------------------- uuencode */
 
 struct decode_uu {
-	unsigned state;     /* internal */
-	unsigned remain;    /* bytes still expected on the current line */
-	uint32_t acc;       /* characters of the group in progress */
+	unsigned state;	 /* internal */
+	unsigned remain; /* bytes still expected on the current line */
+	uint32_t acc;	 /* characters of the group in progress */
 	unsigned n;
-	unsigned match;     /* progress in "begin " / "end" */
+	unsigned match;	    /* progress in "begin " / "end" */
 	uint32_t anomalies; /* DLP_ANOM_BAD_BASE64 (documented: uuencode errors) */
 };
 
@@ -105,8 +101,7 @@ void decode_uu_init(struct decode_uu *st, bool expect_begin);
  * shorter than their length character (trailing spaces stripped in transit)
  * are completed with zero sextets. out must hold DECODE_UU_MAX_OUT(len).
  * Returns the bytes written. */
-size_t decode_uu_push(struct decode_uu *st, const uint8_t *in, size_t len,
-		      uint8_t *out);
+size_t decode_uu_push(struct decode_uu *st, const uint8_t *in, size_t len, uint8_t *out);
 
 /* True once the "end" line has been seen. */
 bool decode_uu_done(const struct decode_uu *st);
@@ -116,7 +111,6 @@ size_t decode_uu_finish(struct decode_uu *st, uint8_t *out);
 
 /* Whole buffer (expects the "begin" line). out must hold
  * DECODE_UU_MAX_OUT(len). */
-size_t decode_uu(const uint8_t *in, size_t len, uint8_t *out,
-		 uint32_t *anomalies);
+size_t decode_uu(const uint8_t *in, size_t len, uint8_t *out, uint32_t *anomalies);
 
 #endif /* SMTPDLP_DECODE_H */

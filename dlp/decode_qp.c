@@ -45,8 +45,7 @@ static inline uint8_t *qp_literal(struct decode_qp *st, uint8_t *o)
 	return o;
 }
 
-size_t decode_qp_push(struct decode_qp *st, const uint8_t *in, size_t len,
-		      uint8_t *out)
+size_t decode_qp_push(struct decode_qp *st, const uint8_t *in, size_t len, uint8_t *out)
 {
 	const uint8_t *p = in, *e = in + len;
 	uint8_t *o = out;
@@ -143,8 +142,7 @@ size_t decode_qp_finish(struct decode_qp *st, uint8_t *out)
 	return w;
 }
 
-size_t decode_qp(const uint8_t *in, size_t len, uint8_t *out,
-		 uint32_t *anomalies)
+size_t decode_qp(const uint8_t *in, size_t len, uint8_t *out, uint32_t *anomalies)
 {
 	struct decode_qp st;
 	size_t w;

@@ -21,8 +21,8 @@ enum {
 	UU_SEEK_SKIP, /* rest of a line before the data */
 	UU_LINE,      /* data line start: the length character */
 	UU_DATA,
-	UU_SKIP,      /* rest of a data line (checksum, padding) */
-	UU_END,       /* matching "end" */
+	UU_SKIP, /* rest of a data line (checksum, padding) */
+	UU_END,	 /* matching "end" */
 	UU_END_TAIL,
 	UU_DONE,
 };
@@ -73,8 +73,7 @@ static inline uint8_t *uu_short_line(struct decode_uu *st, uint8_t *o)
 	return o;
 }
 
-size_t decode_uu_push(struct decode_uu *st, const uint8_t *in, size_t len,
-		      uint8_t *out)
+size_t decode_uu_push(struct decode_uu *st, const uint8_t *in, size_t len, uint8_t *out)
 {
 	const uint8_t *p = in, *e = in + len;
 	uint8_t *o = out;
@@ -96,8 +95,7 @@ size_t decode_uu_push(struct decode_uu *st, const uint8_t *in, size_t len,
 			break;
 		case UU_SEEK_SKIP:
 			if (c == '\n') {
-				st->state = st->match == sizeof(uu_begin) - 1 ?
-					UU_LINE : UU_SEEK;
+				st->state = st->match == sizeof(uu_begin) - 1 ? UU_LINE : UU_SEEK;
 				st->match = 0;
 			}
 			break;
@@ -168,16 +166,14 @@ size_t decode_uu_finish(struct decode_uu *st, uint8_t *out)
 		o = uu_short_line(st, o);
 	if (st->state == UU_END_TAIL)
 		st->state = UU_DONE;
-	else if (st->state != UU_DONE && st->state != UU_SEEK &&
-		 st->state != UU_SEEK_SKIP)
+	else if (st->state != UU_DONE && st->state != UU_SEEK && st->state != UU_SEEK_SKIP)
 		st->anomalies |= DLP_ANOM_BAD_BASE64; /* no "end" line */
 	if (st->state != UU_DONE)
 		st->state = UU_SKIP;
 	return (size_t)(o - out);
 }
 
-size_t decode_uu(const uint8_t *in, size_t len, uint8_t *out,
-		 uint32_t *anomalies)
+size_t decode_uu(const uint8_t *in, size_t len, uint8_t *out, uint32_t *anomalies)
 {
 	struct decode_uu st;
 	size_t w;

@@ -15,17 +15,17 @@
 
 enum {
 	HT_TEXT,
-	HT_LT,        /* after '<' */
-	HT_LT_SLASH,  /* after "</" */
+	HT_LT,	     /* after '<' */
+	HT_LT_SLASH, /* after "</" */
 	HT_TAGNAME,
-	HT_TAG,       /* attributes */
+	HT_TAG,	      /* attributes */
 	HT_TAG_Q,     /* quoted attribute value */
 	HT_BANG,      /* after "<!" */
 	HT_BANG_DASH, /* after "<!-" */
 	HT_COMMENT,
-	HT_DECL,      /* <!DOCTYPE ...>, <?...?>, bogus comments: to '>' */
+	HT_DECL, /* <!DOCTYPE ...>, <?...?>, bogus comments: to '>' */
 	HT_ENTITY,
-	HT_RAW,       /* script/style content */
+	HT_RAW, /* script/style content */
 };
 
 struct html_entity {
@@ -34,145 +34,34 @@ struct html_entity {
 };
 
 static const struct html_entity html_entities[] = {
-	{ "amp", 38 },
-	{ "lt", 60 },
-	{ "gt", 62 },
-	{ "quot", 34 },
-	{ "apos", 39 },
-	{ "AMP", 38 },
-	{ "LT", 60 },
-	{ "GT", 62 },
-	{ "QUOT", 34 },
-	{ "nbsp", 160 },
-	{ "iexcl", 161 },
-	{ "cent", 162 },
-	{ "pound", 163 },
-	{ "curren", 164 },
-	{ "yen", 165 },
-	{ "brvbar", 166 },
-	{ "sect", 167 },
-	{ "uml", 168 },
-	{ "copy", 169 },
-	{ "ordf", 170 },
-	{ "laquo", 171 },
-	{ "not", 172 },
-	{ "shy", 173 },
-	{ "reg", 174 },
-	{ "macr", 175 },
-	{ "deg", 176 },
-	{ "plusmn", 177 },
-	{ "sup2", 178 },
-	{ "sup3", 179 },
-	{ "acute", 180 },
-	{ "micro", 181 },
-	{ "para", 182 },
-	{ "middot", 183 },
-	{ "cedil", 184 },
-	{ "sup1", 185 },
-	{ "ordm", 186 },
-	{ "raquo", 187 },
-	{ "frac14", 188 },
-	{ "frac12", 189 },
-	{ "frac34", 190 },
-	{ "iquest", 191 },
-	{ "Agrave", 192 },
-	{ "Aacute", 193 },
-	{ "Acirc", 194 },
-	{ "Atilde", 195 },
-	{ "Auml", 196 },
-	{ "Aring", 197 },
-	{ "AElig", 198 },
-	{ "Ccedil", 199 },
-	{ "Egrave", 200 },
-	{ "Eacute", 201 },
-	{ "Ecirc", 202 },
-	{ "Euml", 203 },
-	{ "Igrave", 204 },
-	{ "Iacute", 205 },
-	{ "Icirc", 206 },
-	{ "Iuml", 207 },
-	{ "ETH", 208 },
-	{ "Ntilde", 209 },
-	{ "Ograve", 210 },
-	{ "Oacute", 211 },
-	{ "Ocirc", 212 },
-	{ "Otilde", 213 },
-	{ "Ouml", 214 },
-	{ "times", 215 },
-	{ "Oslash", 216 },
-	{ "Ugrave", 217 },
-	{ "Uacute", 218 },
-	{ "Ucirc", 219 },
-	{ "Uuml", 220 },
-	{ "Yacute", 221 },
-	{ "THORN", 222 },
-	{ "szlig", 223 },
-	{ "agrave", 224 },
-	{ "aacute", 225 },
-	{ "acirc", 226 },
-	{ "atilde", 227 },
-	{ "auml", 228 },
-	{ "aring", 229 },
-	{ "aelig", 230 },
-	{ "ccedil", 231 },
-	{ "egrave", 232 },
-	{ "eacute", 233 },
-	{ "ecirc", 234 },
-	{ "euml", 235 },
-	{ "igrave", 236 },
-	{ "iacute", 237 },
-	{ "icirc", 238 },
-	{ "iuml", 239 },
-	{ "eth", 240 },
-	{ "ntilde", 241 },
-	{ "ograve", 242 },
-	{ "oacute", 243 },
-	{ "ocirc", 244 },
-	{ "otilde", 245 },
-	{ "ouml", 246 },
-	{ "divide", 247 },
-	{ "oslash", 248 },
-	{ "ugrave", 249 },
-	{ "uacute", 250 },
-	{ "ucirc", 251 },
-	{ "uuml", 252 },
-	{ "yacute", 253 },
-	{ "thorn", 254 },
-	{ "yuml", 255 },
-	{ "euro", 8364 },
-	{ "ndash", 8211 },
-	{ "mdash", 8212 },
-	{ "lsquo", 8216 },
-	{ "rsquo", 8217 },
-	{ "sbquo", 8218 },
-	{ "ldquo", 8220 },
-	{ "rdquo", 8221 },
-	{ "bdquo", 8222 },
-	{ "bull", 8226 },
-	{ "hellip", 8230 },
-	{ "trade", 8482 },
-	{ "ensp", 8194 },
-	{ "emsp", 8195 },
-	{ "thinsp", 8201 },
-	{ "zwnj", 8204 },
-	{ "zwj", 8205 },
-	{ "lrm", 8206 },
-	{ "rlm", 8207 },
-	{ "dagger", 8224 },
-	{ "Dagger", 8225 },
-	{ "permil", 8240 },
-	{ "OElig", 338 },
-	{ "oelig", 339 },
-	{ "Scaron", 352 },
-	{ "scaron", 353 },
-	{ "Yuml", 376 },
-	{ "fnof", 402 },
-	{ "circ", 710 },
-	{ "tilde", 732 },
-	{ "lsaquo", 8249 },
-	{ "rsaquo", 8250 },
-	{ "prime", 8242 },
-	{ "Prime", 8243 },
+	{"amp", 38},	  {"lt", 60},	    {"gt", 62},	     {"quot", 34},    {"apos", 39},
+	{"AMP", 38},	  {"LT", 60},	    {"GT", 62},	     {"QUOT", 34},    {"nbsp", 160},
+	{"iexcl", 161},	  {"cent", 162},    {"pound", 163},  {"curren", 164}, {"yen", 165},
+	{"brvbar", 166},  {"sect", 167},    {"uml", 168},    {"copy", 169},   {"ordf", 170},
+	{"laquo", 171},	  {"not", 172},	    {"shy", 173},    {"reg", 174},    {"macr", 175},
+	{"deg", 176},	  {"plusmn", 177},  {"sup2", 178},   {"sup3", 179},   {"acute", 180},
+	{"micro", 181},	  {"para", 182},    {"middot", 183}, {"cedil", 184},  {"sup1", 185},
+	{"ordm", 186},	  {"raquo", 187},   {"frac14", 188}, {"frac12", 189}, {"frac34", 190},
+	{"iquest", 191},  {"Agrave", 192},  {"Aacute", 193}, {"Acirc", 194},  {"Atilde", 195},
+	{"Auml", 196},	  {"Aring", 197},   {"AElig", 198},  {"Ccedil", 199}, {"Egrave", 200},
+	{"Eacute", 201},  {"Ecirc", 202},   {"Euml", 203},   {"Igrave", 204}, {"Iacute", 205},
+	{"Icirc", 206},	  {"Iuml", 207},    {"ETH", 208},    {"Ntilde", 209}, {"Ograve", 210},
+	{"Oacute", 211},  {"Ocirc", 212},   {"Otilde", 213}, {"Ouml", 214},   {"times", 215},
+	{"Oslash", 216},  {"Ugrave", 217},  {"Uacute", 218}, {"Ucirc", 219},  {"Uuml", 220},
+	{"Yacute", 221},  {"THORN", 222},   {"szlig", 223},  {"agrave", 224}, {"aacute", 225},
+	{"acirc", 226},	  {"atilde", 227},  {"auml", 228},   {"aring", 229},  {"aelig", 230},
+	{"ccedil", 231},  {"egrave", 232},  {"eacute", 233}, {"ecirc", 234},  {"euml", 235},
+	{"igrave", 236},  {"iacute", 237},  {"icirc", 238},  {"iuml", 239},   {"eth", 240},
+	{"ntilde", 241},  {"ograve", 242},  {"oacute", 243}, {"ocirc", 244},  {"otilde", 245},
+	{"ouml", 246},	  {"divide", 247},  {"oslash", 248}, {"ugrave", 249}, {"uacute", 250},
+	{"ucirc", 251},	  {"uuml", 252},    {"yacute", 253}, {"thorn", 254},  {"yuml", 255},
+	{"euro", 8364},	  {"ndash", 8211},  {"mdash", 8212}, {"lsquo", 8216}, {"rsquo", 8217},
+	{"sbquo", 8218},  {"ldquo", 8220},  {"rdquo", 8221}, {"bdquo", 8222}, {"bull", 8226},
+	{"hellip", 8230}, {"trade", 8482},  {"ensp", 8194},  {"emsp", 8195},  {"thinsp", 8201},
+	{"zwnj", 8204},	  {"zwj", 8205},    {"lrm", 8206},   {"rlm", 8207},   {"dagger", 8224},
+	{"Dagger", 8225}, {"permil", 8240}, {"OElig", 338},  {"oelig", 339},  {"Scaron", 352},
+	{"scaron", 353},  {"Yuml", 376},    {"fnof", 402},   {"circ", 710},   {"tilde", 732},
+	{"lsaquo", 8249}, {"rsaquo", 8250}, {"prime", 8242}, {"Prime", 8243},
 };
 
 /* Block-level tags: a newline in the text. Dispatched on the first letter
@@ -183,77 +72,80 @@ static bool ht_is_block(const char *tag, size_t n)
 
 	switch (tag[0]) {
 	case 'a': {
-		static const char *const l[] = { "article", "aside", "address", NULL };
+		static const char *const l[] = {"article", "aside", "address", NULL};
 		list = l;
 		break;
 	}
 	case 'b': {
-		static const char *const l[] = { "br", "blockquote", "body", "button", NULL };
+		static const char *const l[] = {"br", "blockquote", "body", "button", NULL};
 		list = l;
 		break;
 	}
 	case 'c': {
-		static const char *const l[] = { "center", "caption", NULL };
+		static const char *const l[] = {"center", "caption", NULL};
 		list = l;
 		break;
 	}
 	case 'd': {
-		static const char *const l[] = { "div", "dl", "dt", "dd", NULL };
+		static const char *const l[] = {"div", "dl", "dt", "dd", NULL};
 		list = l;
 		break;
 	}
 	case 'f': {
-		static const char *const l[] = { "footer", "form", "fieldset", "figure", "figcaption", NULL };
+		static const char *const l[] = {"footer", "form",	"fieldset",
+						"figure", "figcaption", NULL};
 		list = l;
 		break;
 	}
 	case 'h': {
-		static const char *const l[] = { "h1", "h2", "h3", "h4", "h5", "h6", "hr", "header", "html", "head", NULL };
+		static const char *const l[] = {"h1", "h2",	"h3",	"h4",	"h5", "h6",
+						"hr", "header", "html", "head", NULL};
 		list = l;
 		break;
 	}
 	case 'i': {
-		static const char *const l[] = { "img", NULL };
+		static const char *const l[] = {"img", NULL};
 		list = l;
 		break;
 	}
 	case 'l': {
-		static const char *const l[] = { "li", "legend", NULL };
+		static const char *const l[] = {"li", "legend", NULL};
 		list = l;
 		break;
 	}
 	case 'm': {
-		static const char *const l[] = { "main", NULL };
+		static const char *const l[] = {"main", NULL};
 		list = l;
 		break;
 	}
 	case 'n': {
-		static const char *const l[] = { "nav", NULL };
+		static const char *const l[] = {"nav", NULL};
 		list = l;
 		break;
 	}
 	case 'o': {
-		static const char *const l[] = { "ol", "option", NULL };
+		static const char *const l[] = {"ol", "option", NULL};
 		list = l;
 		break;
 	}
 	case 'p': {
-		static const char *const l[] = { "p", "pre", NULL };
+		static const char *const l[] = {"p", "pre", NULL};
 		list = l;
 		break;
 	}
 	case 's': {
-		static const char *const l[] = { "section", "select", NULL };
+		static const char *const l[] = {"section", "select", NULL};
 		list = l;
 		break;
 	}
 	case 't': {
-		static const char *const l[] = { "tr", "td", "th", "table", "tbody", "thead", "tfoot", "title", "textarea", NULL };
+		static const char *const l[] = {"tr",	 "td",	  "th",	   "table",    "tbody",
+						"thead", "tfoot", "title", "textarea", NULL};
 		list = l;
 		break;
 	}
 	case 'u': {
-		static const char *const l[] = { "ul", NULL };
+		static const char *const l[] = {"ul", NULL};
 		list = l;
 		break;
 	}
@@ -268,10 +160,31 @@ static bool ht_is_block(const char *tag, size_t n)
 
 /* Office XML elements that separate words: a newline. */
 static const char *const xml_blocks[] = {
-	"w:p", "w:br", "w:tab", "w:tc", "w:tr", "w:cr", "a:p", "a:br", "a:tab",
-	"text:p", "text:h", "text:line-break", "text:tab", "text:s",
-	"text:list-item", "table:table-cell", "table:table-row", "si", "row",
-	"c", "p", "br", "v", "t", NULL,
+	"w:p",
+	"w:br",
+	"w:tab",
+	"w:tc",
+	"w:tr",
+	"w:cr",
+	"a:p",
+	"a:br",
+	"a:tab",
+	"text:p",
+	"text:h",
+	"text:line-break",
+	"text:tab",
+	"text:s",
+	"text:list-item",
+	"table:table-cell",
+	"table:table-row",
+	"si",
+	"row",
+	"c",
+	"p",
+	"br",
+	"v",
+	"t",
+	NULL,
 };
 
 static bool ht_is_xml_block(const char *tag, size_t n)
@@ -282,7 +195,7 @@ static bool ht_is_xml_block(const char *tag, size_t n)
 	return false;
 }
 
-static const char *const html_raw_tags[] = { NULL, "script", "style" };
+static const char *const html_raw_tags[] = {NULL, "script", "style"};
 
 void html_text_init(struct html_text *h)
 {
@@ -314,10 +227,17 @@ static inline bool ht_space(uint8_t c)
 static uint8_t *ht_put_cp(uint32_t cp, uint8_t *o)
 {
 	switch (cp) {
-	case 0xa0: case 0x2002: case 0x2003: case 0x2009:
+	case 0xa0:
+	case 0x2002:
+	case 0x2003:
+	case 0x2009:
 		*o++ = ' ';
 		return o;
-	case 0xad: case 0x200b: case 0x200c: case 0x200d: case 0x2060:
+	case 0xad:
+	case 0x200b:
+	case 0x200c:
+	case 0x200d:
+	case 0x2060:
 	case 0xfeff:
 		return o;
 	case 0:
@@ -365,8 +285,7 @@ static bool ht_entity(const struct html_text *h, uint32_t *cp)
 	}
 	for (size_t k = 0; k < sizeof(html_entities) / sizeof(html_entities[0]); k++) {
 		const char *name = html_entities[k].name;
-		if (name[0] == e[0] && strncmp(name, e, n) == 0 &&
-		    name[n] == '\0') {
+		if (name[0] == e[0] && strncmp(name, e, n) == 0 && name[n] == '\0') {
 			*cp = html_entities[k].cp;
 			return true;
 		}
@@ -419,8 +338,7 @@ static uint8_t *ht_tag_end(struct html_text *h, uint8_t *o)
 	return o;
 }
 
-size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len,
-		      uint8_t *out)
+size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_t *out)
 {
 	const uint8_t *p = in, *e = in + len;
 	uint8_t *o = out;
@@ -473,8 +391,8 @@ size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len,
 			p++;
 			break;
 		case HT_TAGNAME:
-			if (ht_alnum(c) || (h->xml && (c == ':' || c == '-' ||
-							c == '_' || c == '.'))) {
+			if (ht_alnum(c) ||
+			    (h->xml && (c == ':' || c == '-' || c == '_' || c == '.'))) {
 				if (h->ntag < HTML_TAG_NAME_MAX - 1)
 					h->tag[h->ntag] = (char)(ht_alpha(c) ? c | 0x20 : c);
 				if (h->ntag < HTML_TAG_NAME_MAX)

@@ -32,16 +32,16 @@
 #define HTML_TEXT_MAX_OUT(len) ((len) + HTML_ENTITY_MAX + 16)
 
 struct html_text {
-	unsigned state;        /* internal */
-	bool xml;              /* XML mode (html_text_init_xml()) */
-	bool closing;          /* current tag is an end tag */
-	bool after_eq;         /* in a tag, last non-blank byte was '=' */
-	uint8_t quote;         /* attribute quote in force */
+	unsigned state; /* internal */
+	bool xml;	/* XML mode (html_text_init_xml()) */
+	bool closing;	/* current tag is an end tag */
+	bool after_eq;	/* in a tag, last non-blank byte was '=' */
+	uint8_t quote;	/* attribute quote in force */
 	unsigned ntag;
 	char tag[HTML_TAG_NAME_MAX];
-	unsigned raw;          /* 1 = script, 2 = style content being dropped */
-	unsigned raw_match;    /* bytes of "</script" / "</style" matched */
-	unsigned dashes;       /* comment: '-' seen in a row */
+	unsigned raw;	    /* 1 = script, 2 = style content being dropped */
+	unsigned raw_match; /* bytes of "</script" / "</style" matched */
+	unsigned dashes;    /* comment: '-' seen in a row */
 	unsigned nent;
 	char ent[HTML_ENTITY_MAX + 1];
 };
@@ -57,8 +57,7 @@ void html_text_init_xml(struct html_text *h);
 
 /* Convert len bytes; out must hold HTML_TEXT_MAX_OUT(len). Returns the
  * bytes written. */
-size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len,
-		      uint8_t *out);
+size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_t *out);
 
 /* End of document: a pending "&name" is emitted as text; an unterminated
  * tag or comment is dropped. out must hold HTML_TEXT_MAX_OUT(0). Returns the

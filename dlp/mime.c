@@ -75,9 +75,9 @@ enum frame_kind { FR_MESSAGE, FR_MULTIPART };
 
 struct mime_frame {
 	enum frame_kind kind;
-	bool digest;      /* multipart/digest: children default message/rfc822 */
+	bool digest; /* multipart/digest: children default message/rfc822 */
 	char path[MIME_PATH_MAX];
-	unsigned depth;   /* of the container entity */
+	unsigned depth; /* of the container entity */
 	unsigned nchild;
 	size_t blen;
 	char boundary[MIME_BOUNDARY_MAX];
@@ -86,7 +86,7 @@ struct mime_frame {
 struct mime_entity {
 	char path[MIME_PATH_MAX];
 	unsigned depth;
-	bool in_message;  /* body of a message: a leaf is path.1 */
+	bool in_message; /* body of a message: a leaf is path.1 */
 	bool digest_child;
 	bool has_ctype;
 	char ctype[MIME_CTYPE_MAX];
@@ -102,8 +102,13 @@ struct mime_entity {
 enum parse_state { PS_HEADERS, PS_BODY };
 
 enum hdr_state {
-	HS_LINE_START, HS_NAME, HS_NAME_WS, HS_VALUE, HS_CR,
-	HS_SKIP, HS_SKIP_LINE_START,
+	HS_LINE_START,
+	HS_NAME,
+	HS_NAME_WS,
+	HS_VALUE,
+	HS_CR,
+	HS_SKIP,
+	HS_SKIP_LINE_START,
 };
 
 enum body_state { BS_LINE_START, BS_HOLD, BS_MID, BS_SKIP_LINE };
@@ -117,8 +122,8 @@ struct mime_parser {
 	uint32_t anomalies;
 	uint64_t decoded;
 	unsigned nparts;
-	bool stopped;      /* part limit hit: the rest is ignored */
-	bool limit_hit;    /* max_decoded_bytes reached */
+	bool stopped;	/* part limit hit: the rest is ignored */
+	bool limit_hit; /* max_decoded_bytes reached */
 
 	struct mime_frame *frames;
 	unsigned nframes, cap_frames, nmultipart;
@@ -136,11 +141,11 @@ struct mime_parser {
 	size_t nreplay;
 
 	/* body lines */
-	bool leaf;         /* body goes through the pipeline */
+	bool leaf; /* body goes through the pipeline */
 	enum body_state bs;
 	uint8_t *lb;
 	size_t lbn, lbcap;
-	uint8_t *alive;    /* per frame: held line may still be its boundary */
+	uint8_t *alive; /* per frame: held line may still be its boundary */
 	bool uu_cand;
 	uint8_t eol[2];
 	unsigned neol;
@@ -151,7 +156,7 @@ struct mime_parser {
 	/* leaf pipeline */
 	struct mime_part_info info;
 	bool leaf_open, skip, is_text, html, uu_detect, in_uu;
-	bool arch_on;      /* collecting an archive part */
+	bool arch_on; /* collecting an archive part */
 	struct mime_archive arch;
 	struct mime_part_info minfo; /* archive member being reported */
 	char mname[MIME_FILENAME_MAX];
@@ -202,8 +207,7 @@ static inline uint8_t *out_room(struct mime_parser *P, size_t n)
 }
 
 /* Append bytes; text parts lose their NUL bytes (flagged). */
-static void out_put(struct mime_parser *P, const uint8_t *d, size_t n,
-		    bool strip_nul)
+static void out_put(struct mime_parser *P, const uint8_t *d, size_t n, bool strip_nul)
 {
 	while (n) {
 		size_t k = n < MIME_OUT_MAX / 2 ? n : MIME_OUT_MAX / 2;
@@ -364,8 +368,8 @@ static void content(struct mime_parser *P, const uint8_t *d, size_t n)
 
 static bool path_join(char *dst, const char *base, unsigned n)
 {
-	int r = base[0] ? snprintf(dst, MIME_PATH_MAX, "%s.%u", base, n) :
-			  snprintf(dst, MIME_PATH_MAX, "%u", n);
+	int r = base[0] ? snprintf(dst, MIME_PATH_MAX, "%s.%u", base, n)
+			: snprintf(dst, MIME_PATH_MAX, "%u", n);
 	return r > 0 && r < MIME_PATH_MAX;
 }
 
@@ -382,8 +386,8 @@ static void count_part(struct mime_parser *P)
 	}
 }
 
-static void entity_init(struct mime_parser *P, const char *path,
-			unsigned depth, bool in_message, bool digest_child)
+static void entity_init(struct mime_parser *P, const char *path, unsigned depth, bool in_message,
+			bool digest_child)
 {
 	struct mime_entity *E = &P->ent;
 
@@ -413,10 +417,8 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 	I->content_type = E->ctype;
 	I->charset = E->charset[0] ? E->charset : NULL;
 	I->filename = E->filename[0] ? E->filename : NULL;
-	I->attachment = strcmp(E->disposition, "attachment") == 0 ||
-			E->filename[0] != '\0';
-	P->skip = starts_with(E->ctype, "image/") ||
-		  starts_with(E->ctype, "audio/") ||
+	I->attachment = strcmp(E->disposition, "attachment") == 0 || E->filename[0] != '\0';
+	P->skip = starts_with(E->ctype, "image/") || starts_with(E->ctype, "audio/") ||
 		  starts_with(E->ctype, "video/");
 	P->is_text = !P->skip && starts_with(E->ctype, "text/");
 	I->is_text = P->is_text;
@@ -426,8 +428,8 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 		P->cte = CTE_BASE64;
 	else if (strcmp(E->cte, "quoted-printable") == 0)
 		P->cte = CTE_QP;
-	else if (strcmp(E->cte, "x-uuencode") == 0 ||
-		 strcmp(E->cte, "uuencode") == 0 || strcmp(E->cte, "x-uue") == 0)
+	else if (strcmp(E->cte, "x-uuencode") == 0 || strcmp(E->cte, "uuencode") == 0 ||
+		 strcmp(E->cte, "x-uue") == 0)
 		P->cte = CTE_UU;
 	else
 		P->cte = CTE_IDENTITY;
@@ -437,13 +439,11 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 	P->in_uu = false;
 	P->uu_detect = P->is_text && !P->html && P->cte == CTE_IDENTITY;
 	if (P->is_text) {
-		charset_conv_init(&P->cs, I->charset,
-				  I->charset ? strlen(I->charset) : 0);
+		charset_conv_init(&P->cs, I->charset, I->charset ? strlen(I->charset) : 0);
 		if (P->html)
 			html_text_init(&P->ht);
 	}
-	P->arch_on = !P->skip && !P->is_text &&
-		     mime_archive_candidate(E->ctype, I->filename);
+	P->arch_on = !P->skip && !P->is_text && mime_archive_candidate(E->ctype, I->filename);
 	mime_archive_reset(&P->arch);
 	P->leaf_open = true;
 	if (P->sink->part_begin)
@@ -459,8 +459,7 @@ static void member_begin(void *ctx, const char *name, bool has_text)
 
 	memset(M, 0, sizeof(*M));
 	++P->nmember;
-	int r = snprintf(M->path, sizeof(M->path), "%s/%u", P->info.path,
-			 P->nmember);
+	int r = snprintf(M->path, sizeof(M->path), "%s/%u", P->info.path, P->nmember);
 	if (r < 0 || r >= (int)sizeof(M->path))
 		P->anomalies |= DLP_ANOM_DEPTH; /* path cut, still reported */
 	P->nparts++;
@@ -501,15 +500,13 @@ static const struct mime_archive_sink member_sink = {
 static void archive_end(struct mime_parser *P)
 {
 	bool opened;
-	unsigned budget = P->nparts < P->lim.max_parts ?
-			  P->lim.max_parts - P->nparts : 0;
+	unsigned budget = P->nparts < P->lim.max_parts ? P->lim.max_parts - P->nparts : 0;
 
 	P->arch_on = false;
 	P->nmember = 0;
 	/* not opened: BAD_ARCHIVE is set; the "PK" check in leaf_end() makes
 	 * that a corrupt zip, not some other format */
-	P->anomalies |= mime_archive_expand(&P->arch, &member_sink, P, budget,
-					    &opened);
+	P->anomalies |= mime_archive_expand(&P->arch, &member_sink, P, budget, &opened);
 	mime_archive_reset(&P->arch);
 }
 
@@ -583,8 +580,7 @@ static void entity_body(struct mime_parser *P)
 		if (E->blen == 0 || E->bad_boundary) {
 			P->anomalies |= DLP_ANOM_BAD_BOUNDARY;
 			/* read as one opaque part so its bytes are still scanned */
-		} else if (E->depth + 1 > P->lim.max_depth ||
-			   P->nframes >= P->cap_frames) {
+		} else if (E->depth + 1 > P->lim.max_depth || P->nframes >= P->cap_frames) {
 			P->anomalies |= DLP_ANOM_DEPTH;
 			body_start(P, false);
 			return;
@@ -603,10 +599,8 @@ static void entity_body(struct mime_parser *P)
 		}
 	} else if ((strcmp(E->ctype, "message/rfc822") == 0 ||
 		    strcmp(E->ctype, "message/global") == 0) &&
-		   strcmp(E->cte, "base64") != 0 &&
-		   strcmp(E->cte, "quoted-printable") != 0) {
-		if (E->depth + 1 > P->lim.max_depth ||
-		    P->nframes >= P->cap_frames) {
+		   strcmp(E->cte, "base64") != 0 && strcmp(E->cte, "quoted-printable") != 0) {
+		if (E->depth + 1 > P->lim.max_depth || P->nframes >= P->cap_frames) {
 			P->anomalies |= DLP_ANOM_DEPTH;
 			body_start(P, false);
 			return;
@@ -683,17 +677,15 @@ static void hdr_dispatch(struct mime_parser *P)
 	P->hname[nl] = '\0';
 	while (vs < ve && (P->hbuf[vs] == ' ' || P->hbuf[vs] == '\t'))
 		vs++;
-	while (ve > vs && (P->hbuf[ve - 1] == ' ' || P->hbuf[ve - 1] == '\t' ||
-			   P->hbuf[ve - 1] == '\r'))
+	while (ve > vs &&
+	       (P->hbuf[ve - 1] == ' ' || P->hbuf[ve - 1] == '\t' || P->hbuf[ve - 1] == '\r'))
 		ve--;
 	const uint8_t *v = P->hbuf + vs;
 	size_t vlen = ve - vs;
 
 	if (P->sink->header) {
-		size_t w = mime_hdr_decode_words(v, vlen, P->hout, P->hscratch,
-						 &P->anomalies);
-		P->sink->header(P->ctx, E->path, E->depth, P->hname,
-				(const char *)P->hout, w);
+		size_t w = mime_hdr_decode_words(v, vlen, P->hout, P->hscratch, &P->anomalies);
+		P->sink->header(P->ctx, E->path, E->depth, P->hname, (const char *)P->hout, w);
 	}
 	if (hdr_is(P->hname, "content-type")) {
 		char tok[MIME_CTYPE_MAX];
@@ -705,35 +697,32 @@ static void hdr_dispatch(struct mime_parser *P)
 			P->anomalies |= DLP_ANOM_BAD_HEADER;
 		}
 		E->charset[0] = '\0';
-		if (mime_hdr_param(v, vlen, "charset", E->charset,
-				   sizeof(E->charset), P->hscratch,
+		if (mime_hdr_param(v, vlen, "charset", E->charset, sizeof(E->charset), P->hscratch,
 				   &P->anomalies) > 0) {
 			for (char *c = E->charset; *c; c++)
 				if (*c >= 'A' && *c <= 'Z')
 					*c = (char)(*c + 32);
 		}
 		char b[MIME_BOUNDARY_MAX + 2];
-		long bl = mime_hdr_param(v, vlen, "boundary", b, sizeof(b),
-					 P->hscratch, &P->anomalies);
+		long bl = mime_hdr_param(v, vlen, "boundary", b, sizeof(b), P->hscratch,
+					 &P->anomalies);
 		E->bad_boundary = false;
 		E->blen = 0;
-		if (bl > MIME_BOUNDARY_MAX ||
-		    (bl > 0 && (size_t)bl + 4 > P->lbcap))
+		if (bl > MIME_BOUNDARY_MAX || (bl > 0 && (size_t)bl + 4 > P->lbcap))
 			E->bad_boundary = true;
 		else if (bl > 0) {
 			E->blen = (size_t)bl;
 			memcpy(E->boundary, b, E->blen);
 		}
 		if (!E->filename[0])
-			mime_hdr_param(v, vlen, "name", E->filename,
-				       sizeof(E->filename), P->hscratch,
-				       &P->anomalies);
+			mime_hdr_param(v, vlen, "name", E->filename, sizeof(E->filename),
+				       P->hscratch, &P->anomalies);
 	} else if (hdr_is(P->hname, "content-disposition")) {
 		char fn[MIME_FILENAME_MAX];
 		mime_hdr_token(v, vlen, E->disposition, sizeof(E->disposition));
 		/* the disposition filename wins over Content-Type name */
-		if (mime_hdr_param(v, vlen, "filename", fn, sizeof(fn),
-				   P->hscratch, &P->anomalies) > 0)
+		if (mime_hdr_param(v, vlen, "filename", fn, sizeof(fn), P->hscratch,
+				   &P->anomalies) > 0)
 			memcpy(E->filename, fn, sizeof(fn));
 	} else if (hdr_is(P->hname, "content-transfer-encoding")) {
 		mime_hdr_token(v, vlen, E->cte, sizeof(E->cte));
@@ -781,8 +770,7 @@ static void hdr_end_block(struct mime_parser *P)
 }
 
 /* Header bytes; returns where the block ended (or e). */
-static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
-			       const uint8_t *e)
+static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p, const uint8_t *e)
 {
 	for (; p < e; p++) {
 		uint8_t c = *p;
@@ -864,8 +852,9 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
 			const uint8_t *end = nl ? nl : e;
 			size_t n = (size_t)(end - p);
 			size_t room = P->hcap - P->hlen;
-			size_t left = P->lim.max_header_bytes > P->hblock ?
-				P->lim.max_header_bytes - P->hblock : 0;
+			size_t left = P->lim.max_header_bytes > P->hblock
+					      ? P->lim.max_header_bytes - P->hblock
+					      : 0;
 			if (n > room || n > left) {
 				P->anomalies |= DLP_ANOM_HEADER_SIZE;
 				P->have_hdr = false;
@@ -884,8 +873,7 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
 				P->hline_flagged = true;
 			}
 			if (nl) {
-				if (P->hlen > P->name_len &&
-				    P->hbuf[P->hlen - 1] == '\r')
+				if (P->hlen > P->name_len && P->hbuf[P->hlen - 1] == '\r')
 					P->hlen--;
 				P->hblock++;
 				P->hs = HS_LINE_START;
@@ -908,8 +896,7 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
 			break;
 		}
 		case HS_SKIP_LINE_START:
-			if (c != ' ' && c != '\t' &&
-			    P->hblock <= P->lim.max_header_bytes) {
+			if (c != ' ' && c != '\t' && P->hblock <= P->lim.max_header_bytes) {
 				/* skipped a stray continuation: next header */
 				P->hs = HS_LINE_START;
 				p--;
@@ -937,8 +924,7 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p,
 /* Whether a line starting with c must be held. */
 static inline bool line_candidate(const struct mime_parser *P, uint8_t c)
 {
-	return (P->nmultipart && c == '-') ||
-	       (P->leaf && P->uu_detect && c == 'b');
+	return (P->nmultipart && c == '-') || (P->leaf && P->uu_detect && c == 'b');
 }
 
 static inline bool blank(uint8_t c)
@@ -966,8 +952,8 @@ static void hold_line_end(struct mime_parser *P, bool lf)
 		}
 		while (k < n && blank(P->lb[k]))
 			k++;
-		if (k == n && memcmp(P->lb + 2, F->boundary, F->blen) == 0 &&
-		    P->lb[0] == '-' && P->lb[1] == '-') {
+		if (k == n && memcmp(P->lb + 2, F->boundary, F->blen) == 0 && P->lb[0] == '-' &&
+		    P->lb[1] == '-') {
 			P->lbn = 0;
 			on_boundary(P, i, closing);
 			return;
@@ -1048,8 +1034,7 @@ static inline void col_add(struct mime_parser *P, size_t n)
 }
 
 /* Body bytes; returns where it stopped (a new header block starts there). */
-static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p,
-				const uint8_t *e)
+static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p, const uint8_t *e)
 {
 	while (p < e && P->ps == PS_BODY) {
 		switch (P->bs) {
@@ -1191,8 +1176,7 @@ static void run_replay(struct mime_parser *P)
 	}
 }
 
-static void feed_bytes(struct mime_parser *P, const uint8_t *p,
-		       const uint8_t *e)
+static void feed_bytes(struct mime_parser *P, const uint8_t *p, const uint8_t *e)
 {
 	while (p < e && !P->stopped) {
 		if (P->ps == PS_HEADERS) {
@@ -1308,8 +1292,7 @@ struct mime_parser *mime_parser_create(const struct mime_limits *limits,
 	P->ctx = ctx;
 	P->cap_frames = P->lim.max_depth + 1;
 	P->hcap = P->lim.max_header_bytes;
-	P->lbcap = P->lim.max_line_length < MIME_HOLD_MAX ?
-		   P->lim.max_line_length : MIME_HOLD_MAX;
+	P->lbcap = P->lim.max_line_length < MIME_HOLD_MAX ? P->lim.max_line_length : MIME_HOLD_MAX;
 	P->frames = calloc(P->cap_frames, sizeof(*P->frames));
 	P->alive = calloc(P->cap_frames, 1);
 	P->hbuf = malloc(P->hcap + 1);
@@ -1319,8 +1302,8 @@ struct mime_parser *mime_parser_create(const struct mime_limits *limits,
 	P->t1 = malloc(T1_SIZE + 16);
 	P->t2 = malloc(T2_SIZE);
 	P->out = malloc(MIME_OUT_MAX);
-	if (!P->frames || !P->alive || !P->hbuf || !P->hout || !P->hscratch ||
-	    !P->lb || !P->t1 || !P->t2 || !P->out) {
+	if (!P->frames || !P->alive || !P->hbuf || !P->hout || !P->hscratch || !P->lb || !P->t1 ||
+	    !P->t2 || !P->out) {
 		mime_parser_destroy(P);
 		errno = ENOMEM;
 		return NULL;

@@ -27,8 +27,7 @@ static bool ends_with(const char *s, const char *suffix)
 }
 
 static const char *const zip_exts[] = {
-	".zip", ".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".pptm", ".odt",
-	".ods", ".odp", NULL,
+	".zip", ".docx", ".docm", ".xlsx", ".xlsm", ".pptx", ".pptm", ".odt", ".ods", ".odp", NULL,
 };
 
 static bool zip_name(const char *name)
@@ -44,14 +43,12 @@ bool mime_archive_candidate(const char *ctype, const char *filename)
 	if (strcmp(ctype, "application/zip") == 0 ||
 	    strcmp(ctype, "application/x-zip-compressed") == 0 ||
 	    strcmp(ctype, "application/x-zip") == 0 ||
-	    strncmp(ctype, "application/vnd.openxmlformats-officedocument.",
-		    47) == 0 ||
+	    strncmp(ctype, "application/vnd.openxmlformats-officedocument.", 47) == 0 ||
 	    strncmp(ctype, "application/vnd.oasis.opendocument.", 35) == 0 ||
 	    strncmp(ctype, "application/vnd.ms-word.document.macroenabled", 45) == 0 ||
 	    strncmp(ctype, "application/vnd.ms-excel.sheet.macroenabled", 43) == 0)
 		return true;
-	return strncmp(ctype, "application/", 12) == 0 && filename &&
-	       zip_name(filename);
+	return strncmp(ctype, "application/", 12) == 0 && filename && zip_name(filename);
 }
 
 void mime_archive_init(struct mime_archive *a)
@@ -71,8 +68,7 @@ void mime_archive_free(struct mime_archive *a)
 	mime_archive_init(a);
 }
 
-int mime_archive_append(struct mime_archive *a, const uint8_t *data,
-			size_t len)
+int mime_archive_append(struct mime_archive *a, const uint8_t *data, size_t len)
 {
 	if (a->overflow)
 		return -E2BIG;
@@ -104,9 +100,9 @@ struct ax_scratch {
 };
 
 /* Convert and hand on one block of member text. */
-static void ax_text(struct ax_scratch *s, struct charset_conv *cv,
-		    struct html_text *ht, bool xml, const uint8_t *d, size_t n,
-		    bool last, const struct mime_archive_sink *sink, void *ctx)
+static void ax_text(struct ax_scratch *s, struct charset_conv *cv, struct html_text *ht, bool xml,
+		    const uint8_t *d, size_t n, bool last, const struct mime_archive_sink *sink,
+		    void *ctx)
 {
 	size_t w = n ? charset_conv_push(cv, d, n, s->conv) : 0;
 	if (last)
@@ -122,9 +118,8 @@ static void ax_text(struct ax_scratch *s, struct charset_conv *cv,
 	}
 }
 
-uint32_t mime_archive_expand(struct mime_archive *a,
-			     const struct mime_archive_sink *sink, void *ctx,
-			     unsigned max_members, bool *opened)
+uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_sink *sink,
+			     void *ctx, unsigned max_members, bool *opened)
 {
 	uint32_t anom = 0;
 	struct archive *ar;
@@ -217,8 +212,7 @@ uint32_t mime_archive_expand(struct mime_archive *a,
 				stop = true;
 				break;
 			}
-			ax_text(s, &cv, &ht, xml, s->block, (size_t)n, false,
-				sink, ctx);
+			ax_text(s, &cv, &ht, xml, s->block, (size_t)n, false, sink, ctx);
 			n = archive_read_data(ar, s->block, sizeof(s->block));
 		}
 		if (n < 0) {

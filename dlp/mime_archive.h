@@ -24,16 +24,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MIME_ARCHIVE_BUFFER_MAX (16u << 20)   /* compressed bytes kept */
+#define MIME_ARCHIVE_BUFFER_MAX (16u << 20) /* compressed bytes kept */
 #define MIME_ARCHIVE_MEMBERS_MAX 1000
 #define MIME_ARCHIVE_MEMBER_MAX (16u << 20)   /* expanded bytes per member */
 #define MIME_ARCHIVE_EXPANDED_MAX (64u << 20) /* expanded bytes per archive */
-#define MIME_ARCHIVE_RATIO_MAX 100            /* expanded / compressed */
+#define MIME_ARCHIVE_RATIO_MAX 100	      /* expanded / compressed */
 
 struct mime_archive {
-	uint8_t *buf;   /* collected archive bytes (grown, kept across parts) */
+	uint8_t *buf; /* collected archive bytes (grown, kept across parts) */
 	size_t len, cap;
-	bool overflow;  /* more than MIME_ARCHIVE_BUFFER_MAX: not expanded */
+	bool overflow; /* more than MIME_ARCHIVE_BUFFER_MAX: not expanded */
 };
 
 /* Callbacks for the members; names are UTF-8 as stored, NUL-terminated. */
@@ -58,8 +58,7 @@ void mime_archive_free(struct mime_archive *a);
 
 /* Collect part bytes. 0; -E2BIG once over MIME_ARCHIVE_BUFFER_MAX (nothing
  * more is kept, a->overflow set); -ENOMEM. */
-int mime_archive_append(struct mime_archive *a, const uint8_t *data,
-			size_t len);
+int mime_archive_append(struct mime_archive *a, const uint8_t *data, size_t len);
 
 /* Expand the collected archive into the sink, at most max_members members
  * (the caller's remaining part budget). Returns enum dlp_anomaly bits, 0 when
@@ -67,8 +66,7 @@ int mime_archive_append(struct mime_archive *a, const uint8_t *data,
  * DLP_ANOM_BAD_ARCHIVE for a limit, an encrypted member, corruption or a
  * resource failure. *opened is set when the bytes were a readable zip (if
  * not, the caller scans them as they are). */
-uint32_t mime_archive_expand(struct mime_archive *a,
-			     const struct mime_archive_sink *sink, void *ctx,
-			     unsigned max_members, bool *opened);
+uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_sink *sink,
+			     void *ctx, unsigned max_members, bool *opened);
 
 #endif /* SMTPDLP_MIME_ARCHIVE_H */

@@ -38,8 +38,8 @@ static inline uint8_t mh_lower(uint8_t c)
 }
 
 /* Convert raw bytes in charset cs to UTF-8 at out. */
-static size_t mh_convert(const char *cs, size_t cslen, const uint8_t *raw,
-			 size_t n, uint8_t *out, uint32_t *anom)
+static size_t mh_convert(const char *cs, size_t cslen, const uint8_t *raw, size_t n, uint8_t *out,
+			 uint32_t *anom)
 {
 	struct charset_conv c;
 	size_t w;
@@ -54,9 +54,8 @@ static size_t mh_convert(const char *cs, size_t cslen, const uint8_t *raw,
 
 /* One encoded word at in[0..len): "=?cs?E?text?=". On success fills the
  * charset and text slices and the encoding, returns the word length. */
-static size_t mh_word(const uint8_t *in, size_t len, const uint8_t **cs,
-		      size_t *cslen, uint8_t *enc, const uint8_t **text,
-		      size_t *tlen)
+static size_t mh_word(const uint8_t *in, size_t len, const uint8_t **cs, size_t *cslen,
+		      uint8_t *enc, const uint8_t **text, size_t *tlen)
 {
 	size_t i = 2, s;
 
@@ -104,8 +103,8 @@ static size_t mh_q(const uint8_t *t, size_t n, uint8_t *raw, uint32_t *anom)
 	return w;
 }
 
-size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out,
-			     uint8_t *scratch, uint32_t *anom)
+size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out, uint8_t *scratch,
+			     uint32_t *anom)
 {
 	uint8_t *o = out;
 	size_t i = 0, lit = 0; /* literal text starts at lit */
@@ -138,17 +137,14 @@ size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out,
 				blank = false;
 		if (!(blank && pcs)) {
 			if (pcs) {
-				o += mh_convert((const char *)pcs, pcslen, scratch,
-						nraw, o, anom);
+				o += mh_convert((const char *)pcs, pcslen, scratch, nraw, o, anom);
 				pcs = NULL;
 				nraw = 0;
 			}
 			o += mh_convert("utf-8", 5, in + lit, i - lit, o, anom);
 		} else if (pcs && (cslen != pcslen ||
-				   strncasecmp((const char *)cs, (const char *)pcs,
-					       cslen) != 0)) {
-			o += mh_convert((const char *)pcs, pcslen, scratch, nraw,
-					o, anom);
+				   strncasecmp((const char *)cs, (const char *)pcs, cslen) != 0)) {
+			o += mh_convert((const char *)pcs, pcslen, scratch, nraw, o, anom);
 			pcs = NULL;
 			nraw = 0;
 		}
@@ -228,8 +224,7 @@ static size_t mh_pct(const uint8_t *p, size_t n, uint8_t *out)
 	size_t w = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] == '%' && i + 2 < n && mh_hex(p[i + 1]) >= 0 &&
-		    mh_hex(p[i + 2]) >= 0) {
+		if (p[i] == '%' && i + 2 < n && mh_hex(p[i + 1]) >= 0 && mh_hex(p[i + 2]) >= 0) {
 			out[w++] = (uint8_t)(mh_hex(p[i + 1]) << 4 | mh_hex(p[i + 2]));
 			i += 2;
 		} else {
@@ -241,8 +236,7 @@ static size_t mh_pct(const uint8_t *p, size_t n, uint8_t *out)
 
 /* Match attribute a (alen) against attr: 0 = no, 1 = plain, 2 = "attr*",
  * 3 = "attr*N", 4 = "attr*N*" (section in *sec). */
-static int mh_attr(const uint8_t *a, size_t alen, const char *attr,
-		   unsigned *sec)
+static int mh_attr(const uint8_t *a, size_t alen, const char *attr, unsigned *sec)
 {
 	size_t n = strlen(attr), i;
 
@@ -283,10 +277,10 @@ static long mh_out(const uint8_t *src, size_t n, char *out, size_t outcap)
 	return (long)n;
 }
 
-long mime_hdr_param(const uint8_t *v, size_t len, const char *attr,
-		    char *out, size_t outcap, uint8_t *scratch, uint32_t *anom)
+long mime_hdr_param(const uint8_t *v, size_t len, const char *attr, char *out, size_t outcap,
+		    uint8_t *scratch, uint32_t *anom)
 {
-	struct mh_slice plain = { 0 }, ext = { 0 };
+	struct mh_slice plain = {0}, ext = {0};
 	struct mh_slice sec[MIME_PARAM_SECTIONS];
 	bool any_sec = false;
 	size_t i = 0;
@@ -314,7 +308,7 @@ long mime_hdr_param(const uint8_t *v, size_t len, const char *attr,
 		i++;
 		while (i < len && mh_space(v[i]))
 			i++;
-		struct mh_slice s = { .present = true };
+		struct mh_slice s = {.present = true};
 		if (i < len && v[i] == '"') {
 			s.quoted = true;
 			s.p = v + ++i;
@@ -384,8 +378,8 @@ long mime_hdr_param(const uint8_t *v, size_t len, const char *attr,
 			if (k == 0 && s->extended) {
 				/* charset'language'value */
 				const uint8_t *q1 = memchr(p, '\'', n);
-				const uint8_t *q2 = q1 ? memchr(q1 + 1, '\'',
-						(size_t)(p + n - q1 - 1)) : NULL;
+				const uint8_t *q2 =
+					q1 ? memchr(q1 + 1, '\'', (size_t)(p + n - q1 - 1)) : NULL;
 				if (q2) {
 					cs = p;
 					cslen = (size_t)(q1 - p);
@@ -406,14 +400,13 @@ long mime_hdr_param(const uint8_t *v, size_t len, const char *attr,
 		if (cs && cslen)
 			w = mh_convert((const char *)cs, cslen, raw, nraw, conv, anom);
 		else
-			w = mime_hdr_decode_words(raw, nraw, conv,
-						  conv + MIME_HDR_OUT_MAX(len), anom);
+			w = mime_hdr_decode_words(raw, nraw, conv, conv + MIME_HDR_OUT_MAX(len),
+						  anom);
 		return mh_out(conv, w, out, outcap);
 	}
 	if (!plain.present)
 		return -1;
 	nraw = mh_unquote(&plain, raw);
-	size_t w = mime_hdr_decode_words(raw, nraw, conv,
-					 conv + MIME_HDR_OUT_MAX(len), anom);
+	size_t w = mime_hdr_decode_words(raw, nraw, conv, conv + MIME_HDR_OUT_MAX(len), anom);
 	return mh_out(conv, w, out, outcap);
 }

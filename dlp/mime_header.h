@@ -36,8 +36,8 @@
  * scratch MIME_HDR_SCRATCH(len) bytes. Returns the UTF-8 bytes written.
  * Sets DLP_ANOM_BAD_HEADER (malformed encoded word), DLP_ANOM_BAD_CHARSET,
  * DLP_ANOM_BAD_UTF8 in *anom. */
-size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out,
-			     uint8_t *scratch, uint32_t *anom);
+size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out, uint8_t *scratch,
+			     uint32_t *anom);
 
 /* The first token of a structured value, lower-cased, leading/trailing
  * blanks and comments removed, NUL-terminated, truncated to outcap - 1.
@@ -48,7 +48,7 @@ size_t mime_hdr_token(const uint8_t *v, size_t len, char *out, size_t outcap);
  * UTF-8, NUL-terminated and truncated (on a character boundary) to
  * outcap - 1 bytes. scratch must hold MIME_HDR_SCRATCH(len) bytes.
  * Returns the length written, or -1 if the parameter is absent. */
-long mime_hdr_param(const uint8_t *v, size_t len, const char *attr,
-		    char *out, size_t outcap, uint8_t *scratch, uint32_t *anom);
+long mime_hdr_param(const uint8_t *v, size_t len, const char *attr, char *out, size_t outcap,
+		    uint8_t *scratch, uint32_t *anom);
 
 #endif /* SMTPDLP_MIME_HEADER_H */

@@ -27,8 +27,8 @@ static void fz_mix(struct fz_hash *s, const void *d, size_t n)
 		s->h = (s->h ^ p[i]) * 0x100000001b3ull;
 }
 
-static void fz_header(void *ctx, const char *path, unsigned depth,
-		      const char *name, const char *value, size_t len)
+static void fz_header(void *ctx, const char *path, unsigned depth, const char *name,
+		      const char *value, size_t len)
 {
 	fz_mix(ctx, "H", 1);
 	fz_mix(ctx, path, strlen(path) + 1);
@@ -75,10 +75,10 @@ static const struct mime_sink fz_sink = {
 	.part_end = fz_end,
 };
 
-static uint64_t fz_run(const struct mime_limits *lim, const uint8_t *d,
-		       size_t n, uint32_t seed, uint32_t *anom)
+static uint64_t fz_run(const struct mime_limits *lim, const uint8_t *d, size_t n, uint32_t seed,
+		       uint32_t *anom)
 {
-	struct fz_hash s = { 0xcbf29ce484222325ull };
+	struct fz_hash s = {0xcbf29ce484222325ull};
 	struct mime_parser *p = mime_parser_create(lim, &fz_sink, &s);
 
 	if (!p)
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mime_limits lim = { 0 };
+	struct mime_limits lim = {0};
 	uint32_t seed, a1, a2;
 
 	if (size < 4)

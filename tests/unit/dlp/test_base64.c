@@ -22,30 +22,30 @@ struct b64_case {
 };
 
 static const struct b64_case cases[] = {
-	{ "", "", 0, 0 },
-	{ "SGVsbG8=", "Hello", 5, 0 },
-	{ "SGVsbG8gV29ybGQ=", "Hello World", 11, 0 },
-	{ "SGVs\r\nbG8=\r\n", "Hello", 5, 0 },
-	{ "SGVs\nbG8=", "Hello", 5, 0 },
-	{ "  SGVs bG8=\t", "Hello", 5, 0 },
-	{ "QQ==", "A", 1, 0 },
-	{ "QUI=", "AB", 2, 0 },
-	{ "QUJD", "ABC", 3, 0 },
-	{ "QQ==QUI=", "AAB", 3, 0 },            /* concatenated blobs */
-	{ "SGVsbG8", "Hello", 5, DLP_ANOM_BAD_BASE64 }, /* missing padding */
-	{ "SG!!Vs*bG8=", "Hello", 5, DLP_ANOM_BAD_BASE64 }, /* junk */
-	{ "=", "", 0, DLP_ANOM_BAD_BASE64 },
-	{ "Q", "", 0, DLP_ANOM_BAD_BASE64 },
-	{ "Q=", "", 0, DLP_ANOM_BAD_BASE64 },
-	{ "QQ=QUI=", "AAB", 3, DLP_ANOM_BAD_BASE64 }, /* single '=' pad */
-	{ "AAEC/w==", "\x00\x01\x02\xff", 4, 0 },
-	{ "+/+/", "\xfb\xff\xbf", 3, 0 },
-	{ "SGVsbG8=\r\n\r\n", "Hello", 5, 0 },
-	{ "SGVsbG8===", "Hello", 5, DLP_ANOM_BAD_BASE64 },
+	{"", "", 0, 0},
+	{"SGVsbG8=", "Hello", 5, 0},
+	{"SGVsbG8gV29ybGQ=", "Hello World", 11, 0},
+	{"SGVs\r\nbG8=\r\n", "Hello", 5, 0},
+	{"SGVs\nbG8=", "Hello", 5, 0},
+	{"  SGVs bG8=\t", "Hello", 5, 0},
+	{"QQ==", "A", 1, 0},
+	{"QUI=", "AB", 2, 0},
+	{"QUJD", "ABC", 3, 0},
+	{"QQ==QUI=", "AAB", 3, 0},			  /* concatenated blobs */
+	{"SGVsbG8", "Hello", 5, DLP_ANOM_BAD_BASE64},	  /* missing padding */
+	{"SG!!Vs*bG8=", "Hello", 5, DLP_ANOM_BAD_BASE64}, /* junk */
+	{"=", "", 0, DLP_ANOM_BAD_BASE64},
+	{"Q", "", 0, DLP_ANOM_BAD_BASE64},
+	{"Q=", "", 0, DLP_ANOM_BAD_BASE64},
+	{"QQ=QUI=", "AAB", 3, DLP_ANOM_BAD_BASE64}, /* single '=' pad */
+	{"AAEC/w==", "\x00\x01\x02\xff", 4, 0},
+	{"+/+/", "\xfb\xff\xbf", 3, 0},
+	{"SGVsbG8=\r\n\r\n", "Hello", 5, 0},
+	{"SGVsbG8===", "Hello", 5, DLP_ANOM_BAD_BASE64},
 };
 
-static size_t run_split(const uint8_t *in, size_t len, const size_t *cuts,
-			size_t ncuts, uint8_t *out, uint32_t *anom)
+static size_t run_split(const uint8_t *in, size_t len, const size_t *cuts, size_t ncuts,
+			uint8_t *out, uint32_t *anom)
 {
 	struct decode_b64 st;
 	size_t w = 0, prev = 0;
@@ -94,8 +94,7 @@ START_TEST(test_cases)
 }
 END_TEST
 
-static const char b64_alpha[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* Reference encoder, 76-character CRLF lines as MIME writes them. */
 static size_t encode(const uint8_t *in, size_t len, char *out)
@@ -149,8 +148,7 @@ END_TEST
 
 /* Byte-at-a-time reference with the decoder's documented semantics, to
  * check the table and SIMD fast paths against. */
-static size_t ref_decode(const uint8_t *in, size_t len, uint8_t *out,
-			 uint32_t *anom)
+static size_t ref_decode(const uint8_t *in, size_t len, uint8_t *out, uint32_t *anom)
 {
 	uint32_t acc = 0;
 	unsigned n = 0, skip_pad = 0;
@@ -172,8 +170,7 @@ static size_t ref_decode(const uint8_t *in, size_t len, uint8_t *out,
 				n = 0;
 				acc = 0;
 			}
-		} else if (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' ||
-			   in[i] == '\n') {
+		} else if (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n') {
 			continue;
 		} else if (in[i] == '=') {
 			if (skip_pad) {
@@ -244,14 +241,12 @@ START_TEST(test_random_vs_reference)
 		for (size_t i = 0; i < len; i++) {
 			seed = seed * 1103515245u + 12345u;
 			unsigned r = seed >> 16;
-			in[i] = r % 512 < junk ?
-				(uint8_t)extra[(r >> 9) % (sizeof(extra) - 1)] :
-				(uint8_t)b64_alpha[(r >> 9) & 63];
+			in[i] = r % 512 < junk ? (uint8_t)extra[(r >> 9) % (sizeof(extra) - 1)]
+					       : (uint8_t)b64_alpha[(r >> 9) & 63];
 		}
 		size_t w = decode_base64(in, len, out, &a1);
 		size_t r = ref_decode(in, len, ref, &a2);
-		ck_assert_msg(w == r && memcmp(out, ref, r) == 0 && a1 == a2,
-			      "iteration %d", iter);
+		ck_assert_msg(w == r && memcmp(out, ref, r) == 0 && a1 == a2, "iteration %d", iter);
 	}
 }
 END_TEST
@@ -286,8 +281,7 @@ static int bench(void)
 		if (el / t > best)
 			best = el / t;
 	}
-	printf("base64 decode (76-col CRLF lines): %.0f MB/s of input\n",
-	       best / 1e6);
+	printf("base64 decode (76-col CRLF lines): %.0f MB/s of input\n", best / 1e6);
 	free(data);
 	free(out);
 	free(enc);

@@ -24,46 +24,83 @@ struct cs_case {
 #define S(x) x, sizeof(x) - 1
 
 static const struct cs_case cases[] = {
-	{ "utf-8", S("h\xc3\xa9llo w\xc3\xb6rld, plain ASCII run here"),
-	  "h\xc3\xa9llo w\xc3\xb6rld, plain ASCII run here", 0, CHARSET_UTF8 },
-	{ "UTF-8", S("\xf0\x9f\x98\x80\xe2\x82\xac"), "\xf0\x9f\x98\x80\xe2\x82\xac",
-	  0, CHARSET_UTF8 },
-	{ "utf-8", S("a\xff" "b"), "a\xef\xbf\xbd" "b", DLP_ANOM_BAD_UTF8, CHARSET_UTF8 },
-	{ "utf-8", S("\xe2\x82" "A"), "\xef\xbf\xbd" "A", DLP_ANOM_BAD_UTF8, CHARSET_UTF8 },
-	{ "utf-8", S("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd",
-	  DLP_ANOM_BAD_UTF8, CHARSET_UTF8 },
-	{ "utf-8", S("abc\xe2\x82"), "abc\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8 },
-	{ "utf-8", S("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8 },
-	{ "us-ascii", S("caf\xe9"), "caf\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8 },
-	{ NULL, S("plain"), "plain", 0, CHARSET_UTF8 },
-	{ "iso-8859-1", S("caf\xe9 na\xefve"), "caf\xc3\xa9 na\xc3\xafve", 0, CHARSET_TABLE },
-	{ "\"ISO-8859-1\"", S("\xe9"), "\xc3\xa9", 0, CHARSET_TABLE },
-	{ "windows-1252", S("\x93hi\x94 \x80 \x85"),
-	  "\xe2\x80\x9chi\xe2\x80\x9d \xe2\x82\xac \xe2\x80\xa6", 0, CHARSET_TABLE },
-	{ "iso-8859-2", S("\xb1"), "\xc4\x85", 0, CHARSET_TABLE },
-	{ "koi8-r", S("\xc1\xc2"), "\xd0\xb0\xd0\xb1", 0, CHARSET_TABLE },
-	{ "windows-1251", S("\xcf\xf0\xe8"), "\xd0\x9f\xd1\x80\xd0\xb8", 0, CHARSET_TABLE },
-	{ "utf-16le", S("\xff\xfeH\x00i\x00"), "Hi", 0, CHARSET_UTF16 },
-	{ "utf-16le", S("H\x00\xe9\x00"), "H\xc3\xa9", 0, CHARSET_UTF16 },
-	{ "utf-16be", S("\x00H\x00i"), "Hi", 0, CHARSET_UTF16 },
-	{ "utf-16", S("\xff\xfeH\x00i\x00"), "Hi", 0, CHARSET_UTF16 },
-	{ "utf-16", S("\xfe\xff\x00H\x00i"), "Hi", 0, CHARSET_UTF16 },
-	{ "utf-16", S("\x00H\x00i"), "Hi", 0, CHARSET_UTF16 },
-	{ "utf-16le", S("\x3d\xd8\x00\xde" "A\x00"), "\xf0\x9f\x98\x80" "A", 0, CHARSET_UTF16 },
-	{ "utf-16le", S("\x00\xdc" "A\x00"), "\xef\xbf\xbd" "A", DLP_ANOM_BAD_CHARSET, CHARSET_UTF16 },
-	{ "utf-16le", S("\x3d\xd8" "A\x00"), "\xef\xbf\xbd" "A", DLP_ANOM_BAD_CHARSET, CHARSET_UTF16 },
-	{ "utf-16le", S("A\x00" "B"), "A\xef\xbf\xbd", DLP_ANOM_BAD_CHARSET, CHARSET_UTF16 },
-	{ "shift_jis", S("\x82\xa0" "a\x82\xa2"), "\xe3\x81\x82" "a\xe3\x81\x84", 0, CHARSET_ICONV },
-	{ "iso-2022-jp", S("\x1b$B$\"\x1b(B" "x"), "\xe3\x81\x82" "x", 0, CHARSET_ICONV },
-	{ "gb18030", S("\xc4\xe3\xba\xc3"), "\xe4\xbd\xa0\xe5\xa5\xbd", 0, CHARSET_ICONV },
-	{ "shift_jis", S("a\x82"), "a\xef\xbf\xbd", DLP_ANOM_BAD_CHARSET, CHARSET_ICONV },
-	{ "x-bogus-charset", S("abc\xc3\xa9"), "abc\xc3\xa9", DLP_ANOM_BAD_CHARSET, CHARSET_UTF8 },
-	{ "utf-8*en", S("x"), "x", 0, CHARSET_UTF8 },
+	{"utf-8", S("h\xc3\xa9llo w\xc3\xb6rld, plain ASCII run here"),
+	 "h\xc3\xa9llo w\xc3\xb6rld, plain ASCII run here", 0, CHARSET_UTF8},
+	{"UTF-8", S("\xf0\x9f\x98\x80\xe2\x82\xac"), "\xf0\x9f\x98\x80\xe2\x82\xac", 0,
+	 CHARSET_UTF8},
+	{"utf-8",
+	 S("a\xff"
+	   "b"),
+	 "a\xef\xbf\xbd"
+	 "b",
+	 DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
+	{"utf-8",
+	 S("\xe2\x82"
+	   "A"),
+	 "\xef\xbf\xbd"
+	 "A",
+	 DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
+	{"utf-8", S("\xed\xa0\x80"), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd", DLP_ANOM_BAD_UTF8,
+	 CHARSET_UTF8},
+	{"utf-8", S("abc\xe2\x82"), "abc\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
+	{"utf-8", S("\xc0\xaf"), "\xef\xbf\xbd\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
+	{"us-ascii", S("caf\xe9"), "caf\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
+	{NULL, S("plain"), "plain", 0, CHARSET_UTF8},
+	{"iso-8859-1", S("caf\xe9 na\xefve"), "caf\xc3\xa9 na\xc3\xafve", 0, CHARSET_TABLE},
+	{"\"ISO-8859-1\"", S("\xe9"), "\xc3\xa9", 0, CHARSET_TABLE},
+	{"windows-1252", S("\x93hi\x94 \x80 \x85"),
+	 "\xe2\x80\x9chi\xe2\x80\x9d \xe2\x82\xac \xe2\x80\xa6", 0, CHARSET_TABLE},
+	{"iso-8859-2", S("\xb1"), "\xc4\x85", 0, CHARSET_TABLE},
+	{"koi8-r", S("\xc1\xc2"), "\xd0\xb0\xd0\xb1", 0, CHARSET_TABLE},
+	{"windows-1251", S("\xcf\xf0\xe8"), "\xd0\x9f\xd1\x80\xd0\xb8", 0, CHARSET_TABLE},
+	{"utf-16le", S("\xff\xfeH\x00i\x00"), "Hi", 0, CHARSET_UTF16},
+	{"utf-16le", S("H\x00\xe9\x00"), "H\xc3\xa9", 0, CHARSET_UTF16},
+	{"utf-16be", S("\x00H\x00i"), "Hi", 0, CHARSET_UTF16},
+	{"utf-16", S("\xff\xfeH\x00i\x00"), "Hi", 0, CHARSET_UTF16},
+	{"utf-16", S("\xfe\xff\x00H\x00i"), "Hi", 0, CHARSET_UTF16},
+	{"utf-16", S("\x00H\x00i"), "Hi", 0, CHARSET_UTF16},
+	{"utf-16le",
+	 S("\x3d\xd8\x00\xde"
+	   "A\x00"),
+	 "\xf0\x9f\x98\x80"
+	 "A",
+	 0, CHARSET_UTF16},
+	{"utf-16le",
+	 S("\x00\xdc"
+	   "A\x00"),
+	 "\xef\xbf\xbd"
+	 "A",
+	 DLP_ANOM_BAD_CHARSET, CHARSET_UTF16},
+	{"utf-16le",
+	 S("\x3d\xd8"
+	   "A\x00"),
+	 "\xef\xbf\xbd"
+	 "A",
+	 DLP_ANOM_BAD_CHARSET, CHARSET_UTF16},
+	{"utf-16le",
+	 S("A\x00"
+	   "B"),
+	 "A\xef\xbf\xbd", DLP_ANOM_BAD_CHARSET, CHARSET_UTF16},
+	{"shift_jis",
+	 S("\x82\xa0"
+	   "a\x82\xa2"),
+	 "\xe3\x81\x82"
+	 "a\xe3\x81\x84",
+	 0, CHARSET_ICONV},
+	{"iso-2022-jp",
+	 S("\x1b$B$\"\x1b(B"
+	   "x"),
+	 "\xe3\x81\x82"
+	 "x",
+	 0, CHARSET_ICONV},
+	{"gb18030", S("\xc4\xe3\xba\xc3"), "\xe4\xbd\xa0\xe5\xa5\xbd", 0, CHARSET_ICONV},
+	{"shift_jis", S("a\x82"), "a\xef\xbf\xbd", DLP_ANOM_BAD_CHARSET, CHARSET_ICONV},
+	{"x-bogus-charset", S("abc\xc3\xa9"), "abc\xc3\xa9", DLP_ANOM_BAD_CHARSET, CHARSET_UTF8},
+	{"utf-8*en", S("x"), "x", 0, CHARSET_UTF8},
 };
 
-static size_t run_split(const struct cs_case *c, const size_t *cuts,
-			size_t ncuts, uint8_t *out, uint32_t *anom,
-			enum charset_kind *kind)
+static size_t run_split(const struct cs_case *c, const size_t *cuts, size_t ncuts, uint8_t *out,
+			uint32_t *anom, enum charset_kind *kind)
 {
 	struct charset_conv cv;
 	const uint8_t *in = (const uint8_t *)c->in;
@@ -97,15 +134,15 @@ START_TEST(test_cases)
 	ck_assert_uint_eq(anom, c->anom);
 	for (size_t cut = 0; cut <= c->in_len; cut++) {
 		w = run_split(c, &cut, 1, out, &anom, &kind);
-		ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
-			      "case %d (%s) split at %zu", _i, c->charset, cut);
+		ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0, "case %d (%s) split at %zu",
+			      _i, c->charset, cut);
 		ck_assert_uint_eq(anom, c->anom);
 	}
 	for (size_t i = 0; i < c->in_len; i++)
 		cuts[i] = i + 1;
 	w = run_split(c, cuts, c->in_len ? c->in_len - 1 : 0, out, &anom, &kind);
-	ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
-		      "case %d (%s) byte by byte", _i, c->charset);
+	ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0, "case %d (%s) byte by byte", _i,
+		      c->charset);
 	ck_assert_uint_eq(anom, c->anom);
 }
 END_TEST

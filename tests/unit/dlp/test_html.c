@@ -16,41 +16,39 @@ struct html_case {
 };
 
 static const struct html_case cases[] = {
-	{ "Cust<b></b>omer", "Customer" },
-	{ "Cust<span style=\"x\">om</span>er", "Customer" },
-	{ "<p>Hello</p><p>World</p>", "\nHello\n\nWorld\n" },
-	{ "a<br>b<br/>c", "a\nb\nc" },
-	{ "<div>Account</div><div>Manager</div>", "\nAccount\n\nManager\n" },
-	{ "a&amp;b &lt;c&gt; &quot;&apos;", "a&b <c> \"'" },
-	{ "&#111;&#x6F;&#X6f;&#111", "oooo" },
-	{ "Account&nbsp;Manager", "Account Manager" },
-	{ "Cus&shy;to&#8203;mer", "Customer" },
-	{ "caf&eacute; &Eacute;t&eacute; &copy; &euro;",
-	  "caf\xc3\xa9 \xc3\x89t\xc3\xa9 \xc2\xa9 \xe2\x82\xac" },
-	{ "&unknown; &amp &bogus", "&unknown; & &bogus" },
-	{ "&#0; &#x110000;", "\xef\xbf\xbd \xef\xbf\xbd" },
-	{ "&#; &#x;", "&#; &#x;" },
-	{ "<script>var a='<p>Customer</p>';</script>text", "text" },
-	{ "<SCRIPT type=x>if (a</b) x();</SCRIPT >after", "after" },
-	{ "<style>p { color: red }</style>x", "x" },
-	{ "<!-- comment <p>Customer</p> -->y", "y" },
-	{ "<!-- a -- b --->z", "z" },
-	{ "<!DOCTYPE html><html><head><title>Title</title></head>",
-	  "\n\n\nTitle\n\n" },
-	{ "<a href=\"x>y\" title='a>b'>link</a>", "link" },
-	{ "a < b and c<3", "a < b and c<3" },
-	{ "<?xml version=\"1.0\"?>ok", "ok" },
-	{ "</>x</ bogus>y", "xy" },
-	{ "h\xc3\xa9llo <i>w\xc3\xb6rld</i>", "h\xc3\xa9llo w\xc3\xb6rld" },
-	{ "<td>Purchase</td><td>date</td>", "\nPurchase\n\ndate\n" },
-	{ "trailing &amp", "trailing &" },
-	{ "trailing <", "trailing <" },
-	{ "unterminated <b", "unterminated " },
-	{ "<scripty>kept</scripty>", "kept" },
+	{"Cust<b></b>omer", "Customer"},
+	{"Cust<span style=\"x\">om</span>er", "Customer"},
+	{"<p>Hello</p><p>World</p>", "\nHello\n\nWorld\n"},
+	{"a<br>b<br/>c", "a\nb\nc"},
+	{"<div>Account</div><div>Manager</div>", "\nAccount\n\nManager\n"},
+	{"a&amp;b &lt;c&gt; &quot;&apos;", "a&b <c> \"'"},
+	{"&#111;&#x6F;&#X6f;&#111", "oooo"},
+	{"Account&nbsp;Manager", "Account Manager"},
+	{"Cus&shy;to&#8203;mer", "Customer"},
+	{"caf&eacute; &Eacute;t&eacute; &copy; &euro;",
+	 "caf\xc3\xa9 \xc3\x89t\xc3\xa9 \xc2\xa9 \xe2\x82\xac"},
+	{"&unknown; &amp &bogus", "&unknown; & &bogus"},
+	{"&#0; &#x110000;", "\xef\xbf\xbd \xef\xbf\xbd"},
+	{"&#; &#x;", "&#; &#x;"},
+	{"<script>var a='<p>Customer</p>';</script>text", "text"},
+	{"<SCRIPT type=x>if (a</b) x();</SCRIPT >after", "after"},
+	{"<style>p { color: red }</style>x", "x"},
+	{"<!-- comment <p>Customer</p> -->y", "y"},
+	{"<!-- a -- b --->z", "z"},
+	{"<!DOCTYPE html><html><head><title>Title</title></head>", "\n\n\nTitle\n\n"},
+	{"<a href=\"x>y\" title='a>b'>link</a>", "link"},
+	{"a < b and c<3", "a < b and c<3"},
+	{"<?xml version=\"1.0\"?>ok", "ok"},
+	{"</>x</ bogus>y", "xy"},
+	{"h\xc3\xa9llo <i>w\xc3\xb6rld</i>", "h\xc3\xa9llo w\xc3\xb6rld"},
+	{"<td>Purchase</td><td>date</td>", "\nPurchase\n\ndate\n"},
+	{"trailing &amp", "trailing &"},
+	{"trailing <", "trailing <"},
+	{"unterminated <b", "unterminated "},
+	{"<scripty>kept</scripty>", "kept"},
 };
 
-static size_t run_split(const struct html_case *c, const size_t *cuts,
-			size_t ncuts, uint8_t *out)
+static size_t run_split(const struct html_case *c, const size_t *cuts, size_t ncuts, uint8_t *out)
 {
 	struct html_text h;
 	const uint8_t *in = (const uint8_t *)c->in;
@@ -73,13 +71,12 @@ START_TEST(test_cases)
 	uint8_t out[2048];
 
 	w = run_split(c, NULL, 0, out);
-	ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
-		      "case %d: got \"%.*s\"", _i, (int)w, out);
+	ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0, "case %d: got \"%.*s\"", _i, (int)w,
+		      out);
 	for (size_t cut = 0; cut <= len; cut++) {
 		w = run_split(c, &cut, 1, out);
 		ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
-			      "case %d split at %zu: got \"%.*s\"", _i, cut,
-			      (int)w, out);
+			      "case %d split at %zu: got \"%.*s\"", _i, cut, (int)w, out);
 	}
 	for (size_t i = 0; i < len; i++)
 		cuts[i] = i + 1;

@@ -44,8 +44,7 @@ static void rec_put(struct rec *r, const void *d, size_t n)
 	r->buf[r->len] = '\0';
 }
 
-static void rec_printf(struct rec *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void rec_printf(struct rec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void rec_printf(struct rec *r, const char *fmt, ...)
 {
 	char tmp[4096];
@@ -58,8 +57,8 @@ static void rec_printf(struct rec *r, const char *fmt, ...)
 	rec_put(r, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-static void on_header(void *ctx, const char *path, unsigned depth,
-		      const char *name, const char *value, size_t len)
+static void on_header(void *ctx, const char *path, unsigned depth, const char *name,
+		      const char *value, size_t len)
 {
 	struct rec *r = ctx;
 
@@ -72,10 +71,9 @@ static void on_begin(void *ctx, const struct mime_part_info *p)
 {
 	struct rec *r = ctx;
 
-	rec_printf(r, "B [%s] %u type=%s charset=%s filename=%s att=%d text=%d\n",
-		   p->path, p->depth, p->content_type,
-		   p->charset ? p->charset : "-", p->filename ? p->filename : "-",
-		   p->attachment, p->is_text);
+	rec_printf(r, "B [%s] %u type=%s charset=%s filename=%s att=%d text=%d\n", p->path,
+		   p->depth, p->content_type, p->charset ? p->charset : "-",
+		   p->filename ? p->filename : "-", p->attachment, p->is_text);
 	r->in_part = true;
 	r->tlen = 0;
 }
@@ -116,9 +114,9 @@ static const struct mime_sink rec_sink = {
 };
 
 static const char *const anom_names[] = {
-	"depth", "parts", "header-size", "line-length", "scan-limit",
-	"bad-base64", "bad-qp", "bad-boundary", "bad-charset", "bad-utf8",
-	"nul", "bad-header", "bad-archive", "scan-error",
+	"depth",      "parts",	    "header-size",  "line-length", "scan-limit",
+	"bad-base64", "bad-qp",	    "bad-boundary", "bad-charset", "bad-utf8",
+	"nul",	      "bad-header", "bad-archive",  "scan-error",
 };
 
 static void rec_finish(struct rec *r, const struct mime_parser *p)
@@ -131,14 +129,13 @@ static void rec_finish(struct rec *r, const struct mime_parser *p)
 	for (unsigned i = 0; i < 14; i++)
 		if (a & (1u << i))
 			rec_printf(r, " %s", anom_names[i]);
-	rec_printf(r, "\nD %llu\n",
-		   (unsigned long long)mime_parser_decoded_bytes(p));
+	rec_printf(r, "\nD %llu\n", (unsigned long long)mime_parser_decoded_bytes(p));
 	ck_assert_uint_eq(r->text_outside, 0);
 }
 
 /* Parse data fed at the given cut points; returns the record (caller frees). */
-static char *parse(struct mime_parser *p, struct rec *r, const uint8_t *data,
-		   size_t len, const size_t *cuts, size_t ncuts)
+static char *parse(struct mime_parser *p, struct rec *r, const uint8_t *data, size_t len,
+		   const size_t *cuts, size_t ncuts)
 {
 	size_t prev = 0;
 
@@ -160,38 +157,38 @@ static char *parse(struct mime_parser *p, struct rec *r, const uint8_t *data,
 /* --------------------------------------------------------------- golden */
 
 struct golden {
-	const char *name;       /* NAME.eml, and NAME.ref unless ref is set */
+	const char *name;	/* NAME.eml, and NAME.ref unless ref is set */
 	struct mime_limits lim; /* zero fields: defaults */
-	bool all_splits;        /* every split point (small files) */
-	const char *ref;        /* another .ref for the same .eml */
+	bool all_splits;	/* every split point (small files) */
+	const char *ref;	/* another .ref for the same .eml */
 };
 
 static const struct golden goldens[] = {
-	{ "nested", { 0 }, true, NULL },
-	{ "rfc822", { 0 }, true, NULL },
-	{ "uuencode", { 0 }, true, NULL },
-	{ "utf16", { 0 }, true, NULL },
-	{ "charsets", { 0 }, true, NULL },
-	{ "html", { 0 }, true, NULL },
-	{ "broken-boundary", { 0 }, true, NULL },
-	{ "lf-only", { 0 }, true, NULL },
-	{ "no-mime", { 0 }, true, NULL },
-	{ "no-headers", { 0 }, true, NULL },
-	{ "headers-only", { 0 }, true, NULL },
-	{ "nul", { 0 }, true, NULL },
-	{ "media", { 0 }, true, NULL },
-	{ "bad-encodings", { 0 }, true, NULL },
-	{ "digest", { 0 }, true, NULL },
-	{ "limit-depth", { .max_depth = 2 }, true, NULL },
-	{ "limit-parts", { .max_parts = 4 }, true, NULL },
-	{ "limit-header", { .max_header_bytes = 300 }, true, NULL },
-	{ "limit-line", { .max_line_length = 100 }, true, NULL },
-	{ "limit-decoded", { .max_decoded_bytes = 40 }, true, NULL },
-	{ "archive", { 0 }, true, NULL },
-	{ "replay", { 0 }, true, NULL },
-	{ "archive", { .max_parts = 4 }, true, "archive-limit-parts" },
-	{ "archive", { .max_decoded_bytes = 50 }, true, "archive-limit-decoded" },
-	{ "archive-bad", { 0 }, false, NULL }, /* a 4 MiB bomb: not at every split */
+	{"nested", {0}, true, NULL},
+	{"rfc822", {0}, true, NULL},
+	{"uuencode", {0}, true, NULL},
+	{"utf16", {0}, true, NULL},
+	{"charsets", {0}, true, NULL},
+	{"html", {0}, true, NULL},
+	{"broken-boundary", {0}, true, NULL},
+	{"lf-only", {0}, true, NULL},
+	{"no-mime", {0}, true, NULL},
+	{"no-headers", {0}, true, NULL},
+	{"headers-only", {0}, true, NULL},
+	{"nul", {0}, true, NULL},
+	{"media", {0}, true, NULL},
+	{"bad-encodings", {0}, true, NULL},
+	{"digest", {0}, true, NULL},
+	{"limit-depth", {.max_depth = 2}, true, NULL},
+	{"limit-parts", {.max_parts = 4}, true, NULL},
+	{"limit-header", {.max_header_bytes = 300}, true, NULL},
+	{"limit-line", {.max_line_length = 100}, true, NULL},
+	{"limit-decoded", {.max_decoded_bytes = 40}, true, NULL},
+	{"archive", {0}, true, NULL},
+	{"replay", {0}, true, NULL},
+	{"archive", {.max_parts = 4}, true, "archive-limit-parts"},
+	{"archive", {.max_decoded_bytes = 50}, true, "archive-limit-decoded"},
+	{"archive-bad", {0}, false, NULL}, /* a 4 MiB bomb: not at every split */
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -222,10 +219,9 @@ START_TEST(test_golden)
 	const struct golden *g = &goldens[_i];
 	char path[1024];
 	size_t len, rlen;
-	struct rec r = { 0 };
+	struct rec r = {0};
 
-	snprintf(path, sizeof(path), "%s/tests/data/mime/%s.eml", source_root(),
-		 g->name);
+	snprintf(path, sizeof(path), "%s/tests/data/mime/%s.eml", source_root(), g->name);
 	uint8_t *data = read_file(path, &len);
 	struct mime_parser *p = mime_parser_create(&g->lim, &rec_sink, &r);
 	ck_assert_ptr_nonnull(p);
@@ -241,21 +237,19 @@ START_TEST(test_golden)
 	}
 	char *ref = (char *)read_file(path, &rlen);
 	ref[rlen] = '\0';
-	ck_assert_msg(strcmp(once, ref) == 0, "%s: output differs from .ref:\n%s",
-		      g->name, once);
+	ck_assert_msg(strcmp(once, ref) == 0, "%s: output differs from .ref:\n%s", g->name, once);
 
 	for (size_t cut = 0; g->all_splits && cut <= len; cut++) {
 		char *s = parse(p, &r, data, len, &cut, 1);
-		ck_assert_msg(strcmp(s, once) == 0, "%s: split at %zu differs:\n%s",
-			      g->name, cut, s);
+		ck_assert_msg(strcmp(s, once) == 0, "%s: split at %zu differs:\n%s", g->name, cut,
+			      s);
 		free(s);
 	}
 	size_t *cuts = malloc(len * sizeof(*cuts) + 1);
 	for (size_t i = 0; i < len; i++)
 		cuts[i] = i + 1;
 	char *s = parse(p, &r, data, len, cuts, len ? len - 1 : 0);
-	ck_assert_msg(strcmp(s, once) == 0, "%s: byte by byte differs:\n%s",
-		      g->name, s);
+	ck_assert_msg(strcmp(s, once) == 0, "%s: byte by byte differs:\n%s", g->name, s);
 	free(s);
 	free(cuts);
 	free(ref);
@@ -271,7 +265,7 @@ END_TEST
 
 START_TEST(test_api)
 {
-	struct rec r = { 0 };
+	struct rec r = {0};
 
 	ck_assert_ptr_null(mime_parser_create(NULL, NULL, NULL));
 	mime_parser_destroy(NULL);
@@ -298,8 +292,8 @@ END_TEST
  * blanks or name characters becomes body, never overruns a buffer. */
 START_TEST(test_long_field_name)
 {
-	struct rec r = { 0 };
-	struct mime_limits lim = { .max_header_bytes = 4000 };
+	struct rec r = {0};
+	struct mime_limits lim = {.max_header_bytes = 4000};
 	size_t n = 3000, len = 0;
 	char *msg = malloc(2 * n + 64);
 
@@ -333,22 +327,20 @@ START_TEST(test_large_base64)
 {
 	static const char alpha[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	static const char head[] =
-		"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
-		"Content-Type: application/octet-stream\r\n"
-		"Content-Transfer-Encoding: base64\r\n\r\n";
+	static const char head[] = "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+				   "Content-Type: application/octet-stream\r\n"
+				   "Content-Transfer-Encoding: base64\r\n\r\n";
 	static const char tail[] = "\r\n--b--\r\n";
 	size_t n = 300000, cap = n * 2 + 1000, len = 0, col = 0;
 	uint8_t *raw = malloc(n), *msg = malloc(cap);
-	struct rec r = { 0 };
+	struct rec r = {0};
 
 	for (size_t i = 0; i < n; i++)
 		raw[i] = (uint8_t)(i * 31 + (i >> 9));
 	memcpy(msg, head, sizeof(head) - 1);
 	len = sizeof(head) - 1;
 	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 |
-			     raw[i + 2];
+		uint32_t v = (uint32_t)raw[i] << 16 | (uint32_t)raw[i + 1] << 8 | raw[i + 2];
 		msg[len++] = (uint8_t)alpha[v >> 18 & 63];
 		msg[len++] = (uint8_t)alpha[v >> 12 & 63];
 		msg[len++] = (uint8_t)alpha[v >> 6 & 63];
@@ -388,7 +380,7 @@ static void null_text(void *ctx, const uint8_t *d, size_t n)
 	*(uint64_t *)ctx += n + d[0] * 0;
 }
 
-static const struct mime_sink null_sink = { .text = null_text };
+static const struct mime_sink null_sink = {.text = null_text};
 
 static double now(void)
 {
@@ -398,8 +390,7 @@ static double now(void)
 }
 
 /* One kind of message, repeated to about 64 MiB, fed in 64 KiB chunks. */
-static void bench_one(const char *label, const char *head, const char *line,
-		      const char *tail)
+static void bench_one(const char *label, const char *head, const char *line, const char *tail)
 {
 	size_t cap = 64u << 20, len = 0, hl = strlen(head), ll = strlen(line);
 	uint8_t *msg = malloc(cap + 4096);
@@ -413,7 +404,7 @@ static void bench_one(const char *label, const char *head, const char *line,
 	}
 	memcpy(msg + len, tail, strlen(tail));
 	len += strlen(tail);
-	struct mime_limits lim = { .max_decoded_bytes = 1ull << 40 };
+	struct mime_limits lim = {.max_decoded_bytes = 1ull << 40};
 	struct mime_parser *p = mime_parser_create(&lim, &null_sink, &text);
 	double best = 0;
 	for (int r = 0; r < 3; r++) {
@@ -421,15 +412,14 @@ static void bench_one(const char *label, const char *head, const char *line,
 		text = 0;
 		double t = now();
 		for (size_t off = 0; off < len; off += 65536)
-			mime_parser_feed(p, msg + off,
-					 len - off < 65536 ? len - off : 65536);
+			mime_parser_feed(p, msg + off, len - off < 65536 ? len - off : 65536);
 		mime_parser_finish(p);
 		t = now() - t;
 		if (len / t > best)
 			best = len / t;
 	}
-	printf("%-34s %6.0f MB/s raw, %6.0f MB/s decoded text\n", label,
-	       best / 1e6, best / 1e6 * (double)text / (double)len);
+	printf("%-34s %6.0f MB/s raw, %6.0f MB/s decoded text\n", label, best / 1e6,
+	       best / 1e6 * (double)text / (double)len);
 	mime_parser_destroy(p);
 	free(msg);
 }

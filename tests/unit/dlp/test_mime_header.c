@@ -19,24 +19,31 @@ struct word_case {
 };
 
 static const struct word_case words[] = {
-	{ "plain subject", "plain subject", 0 },
-	{ "=?utf-8?B?SGVsbG8=?=", "Hello", 0 },
-	{ "=?UTF-8?Q?a_b=3Dc?=", "a b=c", 0 },
-	{ "=?utf-8?B?SGVsbG8=?= =?iso-8859-1?Q?caf=E9?=", "Hellocaf\xc3\xa9", 0 },
-	{ "=?utf-8?B?SGVsbG8=?=\r\n =?utf-8?Q?_world?=", "Hello world", 0 },
-	{ "Hello =?utf-8?q?W=C3=B6rld?= !", "Hello W\xc3\xb6rld !", 0 },
-	{ "=?utf-8?B?4oI=?= =?utf-8?B?rA==?=", "\xe2\x82\xac", 0 }, /* € split */
-	{ "=?utf-8?Q?=E2=82?= =?UTF-8?Q?=AC?=", "\xe2\x82\xac", 0 },
-	{ "=?windows-1252?Q?=93Customer=94?=", "\xe2\x80\x9c" "Customer\xe2\x80\x9d", 0 },
-	{ "=?iso-8859-1*en?Q?caf=E9?=", "caf\xc3\xa9", 0 },
-	{ "a =?utf-8?X?abc?= b", "a =?utf-8?X?abc?= b", DLP_ANOM_BAD_HEADER },
-	{ "=?utf-8?Q?unterminated", "=?utf-8?Q?unterminated", DLP_ANOM_BAD_HEADER },
-	{ "Gr\xc3\xbc\xc3\x9f" "e", "Gr\xc3\xbc\xc3\x9f" "e", 0 },
-	{ "bad \xff byte", "bad \xef\xbf\xbd byte", DLP_ANOM_BAD_UTF8 },
-	{ "=?x-unknown-cs?Q?abc?=", "abc", DLP_ANOM_BAD_CHARSET },
-	{ "x=?utf-8?Q?y?=z", "xyz", 0 },
-	{ "=?utf-8?Q?a?= b =?utf-8?Q?c?=", "a b c", 0 },
-	{ "= ? =?", "= ? =?", 0 },
+	{"plain subject", "plain subject", 0},
+	{"=?utf-8?B?SGVsbG8=?=", "Hello", 0},
+	{"=?UTF-8?Q?a_b=3Dc?=", "a b=c", 0},
+	{"=?utf-8?B?SGVsbG8=?= =?iso-8859-1?Q?caf=E9?=", "Hellocaf\xc3\xa9", 0},
+	{"=?utf-8?B?SGVsbG8=?=\r\n =?utf-8?Q?_world?=", "Hello world", 0},
+	{"Hello =?utf-8?q?W=C3=B6rld?= !", "Hello W\xc3\xb6rld !", 0},
+	{"=?utf-8?B?4oI=?= =?utf-8?B?rA==?=", "\xe2\x82\xac", 0}, /* € split */
+	{"=?utf-8?Q?=E2=82?= =?UTF-8?Q?=AC?=", "\xe2\x82\xac", 0},
+	{"=?windows-1252?Q?=93Customer=94?=",
+	 "\xe2\x80\x9c"
+	 "Customer\xe2\x80\x9d",
+	 0},
+	{"=?iso-8859-1*en?Q?caf=E9?=", "caf\xc3\xa9", 0},
+	{"a =?utf-8?X?abc?= b", "a =?utf-8?X?abc?= b", DLP_ANOM_BAD_HEADER},
+	{"=?utf-8?Q?unterminated", "=?utf-8?Q?unterminated", DLP_ANOM_BAD_HEADER},
+	{"Gr\xc3\xbc\xc3\x9f"
+	 "e",
+	 "Gr\xc3\xbc\xc3\x9f"
+	 "e",
+	 0},
+	{"bad \xff byte", "bad \xef\xbf\xbd byte", DLP_ANOM_BAD_UTF8},
+	{"=?x-unknown-cs?Q?abc?=", "abc", DLP_ANOM_BAD_CHARSET},
+	{"x=?utf-8?Q?y?=z", "xyz", 0},
+	{"=?utf-8?Q?a?= b =?utf-8?Q?c?=", "a b c", 0},
+	{"= ? =?", "= ? =?", 0},
 };
 
 START_TEST(test_words)
@@ -46,10 +53,9 @@ START_TEST(test_words)
 	uint8_t out[MIME_HDR_OUT_MAX(256)], scratch[MIME_HDR_SCRATCH(256)];
 	uint32_t anom = 0;
 
-	size_t w = mime_hdr_decode_words((const uint8_t *)c->in, len, out,
-					 scratch, &anom);
-	ck_assert_msg(w == strlen(c->out) && memcmp(out, c->out, w) == 0,
-		      "case %d: got \"%.*s\"", _i, (int)w, out);
+	size_t w = mime_hdr_decode_words((const uint8_t *)c->in, len, out, scratch, &anom);
+	ck_assert_msg(w == strlen(c->out) && memcmp(out, c->out, w) == 0, "case %d: got \"%.*s\"",
+		      _i, (int)w, out);
 	ck_assert_uint_eq(anom, c->anom);
 }
 END_TEST
@@ -60,11 +66,11 @@ struct token_case {
 };
 
 static const struct token_case tokens[] = {
-	{ "Text/HTML; charset=UTF-8", "text/html" },
-	{ "  multipart/mixed;\r\n boundary=x", "multipart/mixed" },
-	{ "(comment) attachment; filename=a", "attachment" },
-	{ "BASE64", "base64" },
-	{ "", "" },
+	{"Text/HTML; charset=UTF-8", "text/html"},
+	{"  multipart/mixed;\r\n boundary=x", "multipart/mixed"},
+	{"(comment) attachment; filename=a", "attachment"},
+	{"BASE64", "base64"},
+	{"", ""},
 };
 
 START_TEST(test_tokens)
@@ -72,8 +78,7 @@ START_TEST(test_tokens)
 	const struct token_case *c = &tokens[_i];
 	char out[64];
 
-	size_t n = mime_hdr_token((const uint8_t *)c->in, strlen(c->in), out,
-				  sizeof(out));
+	size_t n = mime_hdr_token((const uint8_t *)c->in, strlen(c->in), out, sizeof(out));
 	ck_assert_uint_eq(n, strlen(c->out));
 	ck_assert_str_eq(out, c->out);
 }
@@ -87,27 +92,26 @@ struct param_case {
 };
 
 static const struct param_case params[] = {
-	{ "text/plain; charset=\"utf-8\"", "charset", "utf-8", 0 },
-	{ "text/plain; CHARSET=iso-8859-1 ; format=flowed", "charset", "iso-8859-1", 0 },
-	{ "multipart/mixed; boundary=\"----=_Part_1;x\"", "boundary", "----=_Part_1;x", 0 },
-	{ "multipart/mixed; boundary=simple", "boundary", "simple", 0 },
-	{ "text/plain", "charset", NULL, 0 },
-	{ "attachment; filename=\"a\\\"b.txt\"", "filename", "a\"b.txt", 0 },
-	{ "attachment; filename=my file.pdf", "filename", "my file.pdf", 0 },
-	{ "attachment;\r\n filename*0*=utf-8''%E2%82%AC%20rate;\r\n filename*1=\"s.txt\"",
-	  "filename", "\xe2\x82\xac rates.txt", 0 },
-	{ "attachment; filename*1=\"b.txt\"; filename*0=\"a\"", "filename", "ab.txt", 0 },
-	{ "attachment; filename*=iso-8859-1'en'caf%E9.txt", "filename", "caf\xc3\xa9.txt", 0 },
-	{ "attachment; filename*=UTF-8''%e2%82%ac", "filename", "\xe2\x82\xac", 0 },
-	{ "attachment; filename=\"=?utf-8?B?Q3VzdG9tZXJzLmNzdg==?=\"", "filename",
-	  "Customers.csv", 0 },
-	{ "attachment; filename=\"plain.txt\"; filename*=utf-8''better.txt",
-	  "filename", "better.txt", 0 },
-	{ "attachment; filename=\"unterminated", "filename", "unterminated",
-	  DLP_ANOM_BAD_HEADER },
-	{ "attachment; filenamex=a", "filename", NULL, 0 },
-	{ "attachment; name=a; filename=b", "name", "a", 0 },
-	{ "attachment; filename*0=a; filename*2=c", "filename", "ac", DLP_ANOM_BAD_HEADER },
+	{"text/plain; charset=\"utf-8\"", "charset", "utf-8", 0},
+	{"text/plain; CHARSET=iso-8859-1 ; format=flowed", "charset", "iso-8859-1", 0},
+	{"multipart/mixed; boundary=\"----=_Part_1;x\"", "boundary", "----=_Part_1;x", 0},
+	{"multipart/mixed; boundary=simple", "boundary", "simple", 0},
+	{"text/plain", "charset", NULL, 0},
+	{"attachment; filename=\"a\\\"b.txt\"", "filename", "a\"b.txt", 0},
+	{"attachment; filename=my file.pdf", "filename", "my file.pdf", 0},
+	{"attachment;\r\n filename*0*=utf-8''%E2%82%AC%20rate;\r\n filename*1=\"s.txt\"",
+	 "filename", "\xe2\x82\xac rates.txt", 0},
+	{"attachment; filename*1=\"b.txt\"; filename*0=\"a\"", "filename", "ab.txt", 0},
+	{"attachment; filename*=iso-8859-1'en'caf%E9.txt", "filename", "caf\xc3\xa9.txt", 0},
+	{"attachment; filename*=UTF-8''%e2%82%ac", "filename", "\xe2\x82\xac", 0},
+	{"attachment; filename=\"=?utf-8?B?Q3VzdG9tZXJzLmNzdg==?=\"", "filename", "Customers.csv",
+	 0},
+	{"attachment; filename=\"plain.txt\"; filename*=utf-8''better.txt", "filename",
+	 "better.txt", 0},
+	{"attachment; filename=\"unterminated", "filename", "unterminated", DLP_ANOM_BAD_HEADER},
+	{"attachment; filenamex=a", "filename", NULL, 0},
+	{"attachment; name=a; filename=b", "name", "a", 0},
+	{"attachment; filename*0=a; filename*2=c", "filename", "ac", DLP_ANOM_BAD_HEADER},
 };
 
 START_TEST(test_params)
@@ -118,8 +122,8 @@ START_TEST(test_params)
 	char out[128];
 	uint32_t anom = 0;
 
-	long n = mime_hdr_param((const uint8_t *)c->value, len, c->attr, out,
-				sizeof(out), scratch, &anom);
+	long n = mime_hdr_param((const uint8_t *)c->value, len, c->attr, out, sizeof(out), scratch,
+				&anom);
 	if (!c->out) {
 		ck_assert_int_eq(n, -1);
 	} else {
@@ -138,8 +142,8 @@ START_TEST(test_param_truncated)
 	uint32_t anom = 0;
 
 	/* 4 bytes of room: one whole euro sign, never half of the second */
-	long n = mime_hdr_param((const uint8_t *)v, sizeof(v) - 1, "filename",
-				out, sizeof(out), scratch, &anom);
+	long n = mime_hdr_param((const uint8_t *)v, sizeof(v) - 1, "filename", out, sizeof(out),
+				scratch, &anom);
 	ck_assert_int_eq(n, 3);
 	ck_assert_str_eq(out, "\xe2\x82\xac");
 }

@@ -21,29 +21,29 @@ struct qp_case {
 };
 
 static const struct qp_case cases[] = {
-	{ "", "", 0, 0 },
-	{ "Hello=20World", "Hello World", 11, 0 },
-	{ "abc=\r\ndef", "abcdef", 6, 0 },
-	{ "abc=\ndef", "abcdef", 6, 0 },
-	{ "abc= \t\r\ndef", "abcdef", 6, 0 },     /* padding before break */
-	{ "Cust=\r\nomer", "Customer", 8, 0 },
-	{ "=c3=a9t=C3=A9", "\xc3\xa9t\xc3\xa9", 5, 0 }, /* lowercase hex */
-	{ "=3D=3d", "==", 2, 0 },
-	{ "a\r\nb\r\n", "a\r\nb\r\n", 6, 0 },     /* hard breaks kept */
-	{ "=4G", "=4G", 3, DLP_ANOM_BAD_QP },
-	{ "=G1", "=G1", 3, DLP_ANOM_BAD_QP },
-	{ "a=", "a=", 2, DLP_ANOM_BAD_QP },
-	{ "a=4", "a=4", 3, DLP_ANOM_BAD_QP },
-	{ "==41", "=A", 2, DLP_ANOM_BAD_QP },
-	{ "=4=41", "=4A", 3, DLP_ANOM_BAD_QP },
-	{ "= x", "= x", 3, DLP_ANOM_BAD_QP },
-	{ "=\rx", "x", 1, 0 },                     /* bare CR soft break */
-	{ "x=00y", "x\0y", 3, 0 },
-	{ "=                    x", "=                    x", 22, DLP_ANOM_BAD_QP },
+	{"", "", 0, 0},
+	{"Hello=20World", "Hello World", 11, 0},
+	{"abc=\r\ndef", "abcdef", 6, 0},
+	{"abc=\ndef", "abcdef", 6, 0},
+	{"abc= \t\r\ndef", "abcdef", 6, 0}, /* padding before break */
+	{"Cust=\r\nomer", "Customer", 8, 0},
+	{"=c3=a9t=C3=A9", "\xc3\xa9t\xc3\xa9", 5, 0}, /* lowercase hex */
+	{"=3D=3d", "==", 2, 0},
+	{"a\r\nb\r\n", "a\r\nb\r\n", 6, 0}, /* hard breaks kept */
+	{"=4G", "=4G", 3, DLP_ANOM_BAD_QP},
+	{"=G1", "=G1", 3, DLP_ANOM_BAD_QP},
+	{"a=", "a=", 2, DLP_ANOM_BAD_QP},
+	{"a=4", "a=4", 3, DLP_ANOM_BAD_QP},
+	{"==41", "=A", 2, DLP_ANOM_BAD_QP},
+	{"=4=41", "=4A", 3, DLP_ANOM_BAD_QP},
+	{"= x", "= x", 3, DLP_ANOM_BAD_QP},
+	{"=\rx", "x", 1, 0}, /* bare CR soft break */
+	{"x=00y", "x\0y", 3, 0},
+	{"=                    x", "=                    x", 22, DLP_ANOM_BAD_QP},
 };
 
-static size_t run_split(const uint8_t *in, size_t len, const size_t *cuts,
-			size_t ncuts, uint8_t *out, uint32_t *anom)
+static size_t run_split(const uint8_t *in, size_t len, const size_t *cuts, size_t ncuts,
+			uint8_t *out, uint32_t *anom)
 {
 	struct decode_qp st;
 	size_t w = 0, prev = 0;
@@ -96,10 +96,9 @@ static double now(void)
 /* Typical QP mail text: mostly literal with accents and soft breaks. */
 static int bench(void)
 {
-	static const char line[] =
-		"Dear customer, your account manager will call you about the "
-		"purchase date=\r\n of your r=C3=A9servation and the caf=C3=A9 "
-		"menu. Regards, Sales Engineering team.\r\n";
+	static const char line[] = "Dear customer, your account manager will call you about the "
+				   "purchase date=\r\n of your r=C3=A9servation and the caf=C3=A9 "
+				   "menu. Regards, Sales Engineering team.\r\n";
 	size_t n = 64u << 20, ll = sizeof(line) - 1, len = 0;
 	uint8_t *in = malloc(n), *out = malloc(DECODE_QP_MAX_OUT(n));
 	uint32_t anom;

@@ -25,21 +25,20 @@ struct uu_case {
 #define FOX "The quick brown fox jumps over the lazy dog. Customer list attached!  "
 
 static const struct uu_case cases[] = {
-	{ true, "begin 644 cat.txt\n#0V%T\n`\nend\n", "Cat", 0, true },
-	{ true, "begin 644 cat.txt\r\n#0V%T\r\n`\r\nend\r\n", "Cat", 0, true },
-	{ true, "preamble\nbegin 600 x\n" FOX1 FOX2 "`\nend\ntrailer\n#0V%T\n",
-	  FOX, 0, true },
-	{ true, "begin 600 x\n" FOX1 FOX2_STRIPPED "`\nend\n", FOX, 0, true },
-	{ false, "#0V%T\n`\nend\n", "Cat", 0, true },
-	{ false, "#0V%T\n", "Cat", DLP_ANOM_BAD_BASE64, false }, /* no end */
-	{ true, "no uuencode here\n", "", 0, false },
-	{ false, "#0V%T\n\x01junk\n`\nend\n", "Cat", DLP_ANOM_BAD_BASE64, true },
-	{ false, "&0V%T\n`\nend\n", "Cat", DLP_ANOM_BAD_BASE64, true }, /* truncated */
-	{ false, "#0V%T\nendx\n`\nend\n", "Cat", DLP_ANOM_BAD_BASE64, true },
+	{true, "begin 644 cat.txt\n#0V%T\n`\nend\n", "Cat", 0, true},
+	{true, "begin 644 cat.txt\r\n#0V%T\r\n`\r\nend\r\n", "Cat", 0, true},
+	{true, "preamble\nbegin 600 x\n" FOX1 FOX2 "`\nend\ntrailer\n#0V%T\n", FOX, 0, true},
+	{true, "begin 600 x\n" FOX1 FOX2_STRIPPED "`\nend\n", FOX, 0, true},
+	{false, "#0V%T\n`\nend\n", "Cat", 0, true},
+	{false, "#0V%T\n", "Cat", DLP_ANOM_BAD_BASE64, false}, /* no end */
+	{true, "no uuencode here\n", "", 0, false},
+	{false, "#0V%T\n\x01junk\n`\nend\n", "Cat", DLP_ANOM_BAD_BASE64, true},
+	{false, "&0V%T\n`\nend\n", "Cat", DLP_ANOM_BAD_BASE64, true}, /* truncated */
+	{false, "#0V%T\nendx\n`\nend\n", "Cat", DLP_ANOM_BAD_BASE64, true},
 };
 
-static size_t run_split(const struct uu_case *c, const size_t *cuts,
-			size_t ncuts, uint8_t *out, uint32_t *anom, bool *done)
+static size_t run_split(const struct uu_case *c, const size_t *cuts, size_t ncuts, uint8_t *out,
+			uint32_t *anom, bool *done)
 {
 	struct decode_uu st;
 	const uint8_t *in = (const uint8_t *)c->in;
@@ -72,8 +71,8 @@ START_TEST(test_cases)
 	ck_assert_int_eq(done, c->done);
 	for (size_t cut = 0; cut <= len; cut++) {
 		w = run_split(c, &cut, 1, out, &anom, &done);
-		ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0,
-			      "case %d split at %zu", _i, cut);
+		ck_assert_msg(w == olen && memcmp(out, c->out, w) == 0, "case %d split at %zu", _i,
+			      cut);
 		ck_assert_uint_eq(anom, c->anom);
 	}
 	for (size_t i = 0; i < len; i++)
@@ -91,8 +90,7 @@ START_TEST(test_whole_buffer)
 	uint8_t out[DECODE_UU_MAX_OUT(sizeof(in))];
 	uint32_t anom = 1;
 
-	ck_assert_uint_eq(decode_uu((const uint8_t *)in, sizeof(in) - 1, out,
-				    &anom), 3);
+	ck_assert_uint_eq(decode_uu((const uint8_t *)in, sizeof(in) - 1, out, &anom), 3);
 	ck_assert_mem_eq(out, "Cat", 3);
 	ck_assert_uint_eq(anom, 0);
 }
