@@ -323,56 +323,65 @@ static const char *smuggle_variants[] = {
 	"\n.\n", "\r.\r", "\n.\r\n", "\r\n.\n", "\r.\r\n", "\r\n.\r", "\n.\r",
 };
 
-START_TEST(test_smuggling_rejected)
+/* The smuggling payload is fed split at every offset (step 2 + the ends). */
+static size_t smuggle_msg(char *msg, size_t cap, int v)
 {
-	struct world w;
-	char msg[512];
-	world_init(&w);
-	world_start(&w);
-	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\n");
-	snprintf(msg, sizeof(msg),
+	return (size_t)snprintf(msg, cap,
 		 "Subject: a\r\n\r\nbody%sMAIL FROM:<evil@corp.example>\r\n"
 		 "RCPT TO:<victim@external.example>\r\nDATA\r\nforged\r\n.\r\n",
-		 smuggle_variants[_i]);
-	says(&w, msg);
-	ck_codes(&w, "220 250 250 250 354 521");
-	ck_assert(w.down_close);
-	ck_assert_int_eq(w.up.n_msgs, 0);
-	ck_assert_int_eq(w.up.n_mail, 1);
-	ck_assert(!up_saw(&w, "evil@"));
-	world_free(&w);
+		 smuggle_variants[v]);
+}
+
+START_TEST(test_smuggling_rejected)
+{
+	char msg[512];
+	size_t len = smuggle_msg(msg, sizeof(msg), _i);
+	for (size_t k = 0; k <= len; k += (k + 2 < len ? 2 : 1)) {
+		struct world w;
+		world_init(&w);
+		world_start(&w);
+		says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\n");
+		say(&w, msg, k);
+		say(&w, msg + k, len - k);
+		ck_codes(&w, "220 250 250 250 354 521");
+		ck_assert(w.down_close);
+		ck_assert_int_eq(w.up.n_msgs, 0);
+		ck_assert_int_eq(w.up.n_mail, 1);
+		ck_assert(!up_saw(&w, "evil@"));
+		world_free(&w);
+	}
 }
 END_TEST
 
 START_TEST(test_smuggling_normalized)
 {
-	struct world w;
 	char msg[512];
-	world_init(&w);
-	w.cfg->smtp.bare_lf = CFG_BARE_LF_NORMALIZE;
-	world_start(&w);
-	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\n");
-	snprintf(msg, sizeof(msg),
-		 "Subject: a\r\n\r\nbody%sMAIL FROM:<evil@corp.example>\r\n"
-		 "RCPT TO:<victim@external.example>\r\nDATA\r\nforged\r\n.\r\n",
-		 smuggle_variants[_i]);
-	says(&w, msg);
-	ck_codes(&w, "220 250 250 250 354 250");
-	/* one message; the smuggled commands are message text, dot-stuffed */
-	ck_assert_int_eq(w.up.n_msgs, 1);
-	ck_assert_int_eq(w.up.n_mail, 1);
-	ck_assert(memmem(iobuf_head(&w.up.last_msg), iobuf_used(&w.up.last_msg),
-			 "MAIL FROM:<evil@corp.example>\r\n", 31));
-	/* bare line ends became CRLF; no bare CR or LF reached the upstream */
-	const uint8_t *m = iobuf_head(&w.up.last_msg);
-	size_t n = iobuf_used(&w.up.last_msg);
-	for (size_t i = 0; i < n; i++) {
-		if (m[i] == '\n')
-			ck_assert(i > 0 && m[i - 1] == '\r');
-		if (m[i] == '\r')
-			ck_assert(i + 1 < n && m[i + 1] == '\n');
+	size_t len = smuggle_msg(msg, sizeof(msg), _i);
+	for (size_t k = 0; k <= len; k += (k + 2 < len ? 2 : 1)) {
+		struct world w;
+		world_init(&w);
+		w.cfg->smtp.bare_lf = CFG_BARE_LF_NORMALIZE;
+		world_start(&w);
+		says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\n");
+		say(&w, msg, k);
+		say(&w, msg + k, len - k);
+		ck_codes(&w, "220 250 250 250 354 250");
+		/* one message; the smuggled commands are message text, dot-stuffed */
+		ck_assert_int_eq(w.up.n_msgs, 1);
+		ck_assert_int_eq(w.up.n_mail, 1);
+		ck_assert(memmem(iobuf_head(&w.up.last_msg), iobuf_used(&w.up.last_msg),
+				 "MAIL FROM:<evil@corp.example>\r\n", 31));
+		/* bare line ends became CRLF; no bare CR or LF reached the upstream */
+		const uint8_t *m = iobuf_head(&w.up.last_msg);
+		size_t n = iobuf_used(&w.up.last_msg);
+		for (size_t i = 0; i < n; i++) {
+			if (m[i] == '\n')
+				ck_assert(i > 0 && m[i - 1] == '\r');
+			if (m[i] == '\r')
+				ck_assert(i + 1 < n && m[i + 1] == '\n');
+		}
+		world_free(&w);
 	}
-	world_free(&w);
 }
 END_TEST
 
