@@ -72,8 +72,10 @@ void decode_qp_init(struct decode_qp *st);
  * out must hold DECODE_QP_MAX_OUT(len). Returns the bytes written. */
 size_t decode_qp_push(struct decode_qp *st, const uint8_t *in, size_t len, uint8_t *out);
 
-/* End of input: a pending "=" / "=X" is emitted literally (flagged).
- * out must hold DECODE_QP_WS_MAX + 4 bytes. Returns the bytes written. */
+/* End of input: a pending "=X" is emitted literally (flagged); a pending
+ * "=" (and blanks) is a soft line break, the line break having gone to the
+ * MIME boundary after it. out must hold DECODE_QP_WS_MAX + 4 bytes. Returns
+ * the bytes written. */
 size_t decode_qp_finish(struct decode_qp *st, uint8_t *out);
 
 /* Whole buffer: out must hold DECODE_QP_MAX_OUT(len). */

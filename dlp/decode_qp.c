@@ -135,7 +135,9 @@ size_t decode_qp_finish(struct decode_qp *st, uint8_t *out)
 {
 	size_t w = 0;
 
-	if (st->state == QP_EQ || st->state == QP_HEX || st->state == QP_WS)
+	/* "=" [WSP] at the very end is a soft line break whose line break went
+	 * to the MIME boundary that follows (RFC 2046 §5.1.1); "=X" is not */
+	if (st->state == QP_HEX)
 		w = (size_t)(qp_literal(st, out) - out);
 	st->nhold = 0;
 	st->state = QP_TEXT;

@@ -32,7 +32,8 @@ static const struct qp_case cases[] = {
 	{"a\r\nb\r\n", "a\r\nb\r\n", 6, 0}, /* hard breaks kept */
 	{"=4G", "=4G", 3, DLP_ANOM_BAD_QP},
 	{"=G1", "=G1", 3, DLP_ANOM_BAD_QP},
-	{"a=", "a=", 2, DLP_ANOM_BAD_QP},
+	{"a=", "a", 1, 0}, /* soft break before a boundary */
+	{"a= \t", "a", 1, 0},
 	{"a=4", "a=4", 3, DLP_ANOM_BAD_QP},
 	{"==41", "=A", 2, DLP_ANOM_BAD_QP},
 	{"=4=41", "=4A", 3, DLP_ANOM_BAD_QP},
