@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ip.h>
+
 #include "tcpstack/tcp_priv.h"
 #include "tcp_harness.h"
 
@@ -1283,6 +1285,99 @@ START_TEST(timer_budget_bounded)
 }
 END_TEST
 
+static uint64_t fz = 88172645463325252ULL;
+
+static uint32_t
+frand(void)
+{
+	fz ^= fz << 13;
+	fz ^= fz >> 7;
+	fz ^= fz << 17;
+	return (uint32_t)fz;
+}
+
+START_TEST(random_segments_survive)
+{
+	struct peer pp;
+	static uint8_t d[3000];
+	uint32_t iss;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	tcp_send_copy(app->conn, d, 3000);
+	for (int i = 0; i < 20000; i++) {
+		uint8_t o[40];
+		uint8_t ol = (uint8_t)(frand() % 41);
+		uint32_t r = frand();
+		struct tt_seg sg = {
+			.sport = (r & 1) ? PPORT : (uint16_t)frand(),
+			.dport = (r & 2) ? LPORT : (uint16_t)frand(),
+			.seq = (r & 4) ? pp.seq + (frand() % 200000) - 100000 : frand(),
+			.ack = (r & 8) ? iss + (frand() % 8000) : frand(),
+			.flags = (uint8_t)frand(),
+			.win = (uint16_t)frand(),
+			.data = d,
+			.len = frand() % 1400,
+			.bad_cksum = (frand() % 50) == 0,
+		};
+
+		for (int k = 0; k < ol; k++)
+			o[k] = (uint8_t)frand();
+		if (r & 16) { /* plausible options */
+			o[0] = (uint8_t)(frand() % 9);
+			o[1] = (uint8_t)(frand() % 12);
+		}
+		sg.opts = o;
+		sg.optlen = ol & ~3;
+		tt_input(node, tt_tcp(&sg));
+		if ((i & 255) == 0) {
+			tt_advance(node, 50);
+			tt_drain(node);
+		}
+		if (app->conn == NULL && (i & 1023) == 0) {
+			/* reset by luck: start again */
+			app->accepted = 0;
+			peer_init(&pp, true, true);
+			pp.port = (uint16_t)(PPORT + 1 + i / 1024);
+			iss = accept_one(&pp, 7);
+		}
+	}
+	tt_drain(node);
+	ck_assert_uint_le(tcp_stack_conn_count(node->s), 64);
+}
+END_TEST
+
+START_TEST(tcp_in_ip_fragments)
+{
+	struct peer pp;
+	struct rte_mbuf *m;
+	uint8_t seg[20 + 12 + 1000];
+	static uint8_t d[1000];
+	struct rte_ipv4_hdr *ip;
+
+	for (int i = 0; i < 1000; i++)
+		d[i] = (uint8_t)(i ^ 0x5a);
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	/* build the segment, then cut its IP payload in two fragments */
+	m = pseg(&pp, pp.seq, TH_ACK | TH_PSH, d, 1000, NULL, 0);
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, 14);
+	ck_assert_uint_eq(rte_be_to_cpu_16(ip->total_length) - 20, sizeof(seg));
+	memcpy(seg, ip + 1, sizeof(seg));
+	rte_pktmbuf_free(m);
+	tt_input(node, tt_ipv4(TT_IP_PEER, TT_IP_US, IPPROTO_TCP, 512 / 8, 99,
+			       seg + 512, sizeof(seg) - 512));
+	ck_assert_uint_eq(app->rx_len, 0);
+	tt_input(node, tt_ipv4(TT_IP_PEER, TT_IP_US, IPPROTO_TCP,
+			       RTE_IPV4_HDR_MF_FLAG, 99, seg, 512));
+	ck_assert_uint_eq(app->rx_len, 1000);
+	ck_assert_mem_eq(app->rx, d, 1000);
+	ck_assert_uint_eq(K->frag_reassembled, 1);
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -1319,6 +1414,8 @@ suite(void)
 	tcase_add_test(tc, destroy_notifies_and_frees);
 	tcase_add_test(tc, create_rejects_bad_params);
 	tcase_add_test(tc, timer_budget_bounded);
+	tcase_add_test(tc, random_segments_survive);
+	tcase_add_test(tc, tcp_in_ip_fragments);
 	suite_add_tcase(s, tc);
 	return s;
 }
