@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # main-job.sh — set up, build and run the main job.
 #
-# Today the main job is the DLP engine on the seed story: the offline
-# scanner (smtpdlp-scan) reads tools/samples/*.eml with tools/samples/demo.conf
-# and prints what the appliance would do with each message and why. When
-# the appliance lab exists (tools/lab/appliance.sh), it runs that instead:
-# real mail through smtpdlp on DPDK in network namespaces.
+# The main job is the seed story, twice:
+#  1. the offline scanner (smtpdlp-scan) explains, per sample message in
+#     tools/samples/, which policy, rule and terms match and what the
+#     appliance will do (tools/samples/demo.conf: the seed's two policies);
+#  2. the lab (tools/lab/appliance.sh demo): network namespaces, smtpdlp on
+#     DPDK (net_af_packet) between a sender and a Postfix upstream MTA; the
+#     same messages are sent with swaks (STARTTLS) and through Postfix as the
+#     sending MTA; then the upstream's maildir and the alerts API answer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,12 +17,8 @@ tools/setup.sh
 if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
 ninja -C build -j"$(nproc)"
 
-if [ -x tools/lab/appliance.sh ] && [ -x build/app/smtpdlp ]; then
-	exec tools/lab/appliance.sh demo
-fi
-
 echo
-echo "== smtpdlp-scan: the seed story (tools/samples/*.eml, tools/samples/demo.conf) =="
+echo "== 1. smtpdlp-scan: the seed story (tools/samples/*.eml, tools/samples/demo.conf) =="
 for f in tools/samples/*.eml; do
 	echo
 	echo "--- $f"
@@ -31,3 +30,7 @@ for f in tools/samples/*.eml; do
 	*) echo "(exit $rc: error)"; exit "$rc" ;;
 	esac
 done
+
+echo
+echo "== 2. The lab: real mail through smtpdlp on DPDK =="
+exec tools/lab/appliance.sh demo

@@ -176,6 +176,8 @@ lab_smtpdlp_stop() {
 lab_up() {
 	lab_down quiet
 	[ -x "$LAB_BUILD/app/smtpdlp" ] || { lab_log "build first: $LAB_BUILD/app/smtpdlp missing"; return 1; }
+	# Every run starts from nothing: queues, maildir, incidents, certificates.
+	case $LAB_DIR in */.lab*) rm -rf "$LAB_DIR" ;; esac
 	mkdir -p "$LAB_DIR"
 	"$LAB_TOP/tools/gen-test-certs.sh" "$LAB_DIR/certs" >/dev/null
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LAB_DIR/api-token"
@@ -223,7 +225,7 @@ lab_demo() {
 		rc=0
 		lab_swaks --tls --from alice@corp.example \
 			--to "$(sed -n 's/^To: .*<\(.*\)>.*/\1/p' "$f" | head -1)" \
-			--data "$f" 2>&1 | grep -E '^(<-|<~|\*\*\*) +[0-9]{3}' | tail -3 || rc=$?
+			--data "$f" 2>&1 | grep -E '^(<-|<~|<\*\*|<~\*) +[0-9]{3}' | tail -2 || rc=$?
 	done
 	echo
 	echo "--- Postfix as the sending MTA (relayhost = [$APP_IN_IP]:25): two messages"
@@ -242,12 +244,20 @@ lab_demo() {
 		grep -E '^(X-DLP-Hold|X-SMTPDLP-Inspected|To):' "$f" | sed 's/^/    /'
 	done
 	echo
-	echo "== Alerts API: policy in ['Customer email Hold'], type=policy, timeperiod=3600"
+	echo "== Alerts API (curl inside the appliance namespace), the seed's request:"
+	echo "   POST /api/v1/alerts {token, type: policy, query: (policy in ['Customer email Hold']), timeperiod: 3600}"
 	lab_api /api/v1/alerts -X POST -H 'Content-Type: application/json' \
-		--data "{\"token\":\"$token\",\"type\":\"policy\",\"query\":\"(policy%20in%20%5B%20'Customer%20email%20Hold'%20%5D)\",\"timeperiod\":\"3600\"}"
+		--data "{\"token\":\"$token\",\"type\":\"policy\",\"query\":\"(policy%20in%20%5B%20'Customer%20email%20Hold'%20%5D)\",\"timeperiod\":\"3600\"}" |
+		python3 -m json.tool
 	echo
-	echo "== Alerts API: all alerts of the last hour"
-	lab_api "/api/v1/alerts?token=$token&timeperiod=3600" | head -c 4000
+	echo "== Alerts API: every alert of the last hour"
+	lab_api "/api/v1/alerts?token=$token&timeperiod=3600" | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["data"]
+print("%-4s %-22s %-10s %-22s %-9s %s" % ("id", "policy", "action", "to_user", "severity", "subject"))
+for a in rows:
+    print("%-4s %-22s %-10s %-22s %-9s %s" % (a["dlp_incident_id"], a["policy"], a["action"],
+          a["to_user"], a["dlp_rule_severity"], a["object"]))'
 	echo
 }
 
