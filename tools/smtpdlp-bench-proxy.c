@@ -17,6 +17,8 @@
  *
  * Usage: smtpdlp-bench-proxy [-s seconds per row] [-c idle sessions]
  *                            [-n: null scan backend, the relay alone]
+ *                            [-p: upstream connections reused through the
+ *                                 idle pool, as the daemon does]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -138,6 +140,8 @@ static void sk_reply(struct sink *s, const char *r)
 	iobuf_append(&s->tx, r, strlen(r), 1u << 30);
 }
 
+static int sink_msgs_total; /* messages every sink accepted */
+
 /* DATA: find CRLF "." CRLF across calls. Returns bytes used, or n. */
 static size_t sk_data(struct sink *s, const uint8_t *d, size_t n)
 {
@@ -158,6 +162,7 @@ static size_t sk_data(struct sink *s, const uint8_t *d, size_t n)
 		s->bytes += end;
 		s->state = 0;
 		s->msgs++;
+		sink_msgs_total++;
 		s->tl = 0;
 		sk_reply(s, "250 2.0.0 Ok: queued\r\n");
 		return end;
@@ -286,6 +291,9 @@ struct bench {
 	struct dlp_policy_set *ps;
 	struct dlp_scanner *sc;
 	struct msgbuf_pool *pool;
+	struct smtp_upool *upool; /* -p: idle upstream pool */
+	struct sink parked;       /* the sink side of the parked connection */
+	bool has_parked;
 	struct tls_config *px_srv, *px_cli, *snd_cli, *sink_srv;
 };
 
@@ -388,6 +396,7 @@ static void s_produce(struct sess *s)
 }
 
 static uint64_t clock_ms = 1000;
+static struct bench *the_bench;
 
 static void pump(struct sess *s)
 {
@@ -409,6 +418,21 @@ static void pump(struct sess *s)
 		}
 		if (ev & SMTP_PROXY_EV_UP_CLOSE)
 			s->up_conn = false;
+		if (ev & SMTP_PROXY_EV_UP_POOLED) {
+			/* the connection (and the sink's end of it) stays open */
+			the_bench->parked = s->sk;
+			the_bench->has_parked = true;
+			memset(&s->sk, 0, sizeof(s->sk));
+			s->up_conn = false;
+		}
+		if (ev & SMTP_PROXY_EV_UP_ADOPTED) {
+			if (!the_bench->has_parked)
+				die("adopted a connection nobody parked");
+			s->sk = the_bench->parked;
+			the_bench->has_parked = false;
+			s->up_conn = true;
+			prog = true;
+		}
 		while (s->up_conn && (n = PX(smtp_proxy_up_pending(s->p, &b))) > 0) {
 			sk_wire_in(&s->sk, b, n);
 			PXV(smtp_proxy_up_sent(s->p, n, clock_ms));
@@ -476,6 +500,7 @@ static struct smtp_proxy *new_proxy(struct bench *b, bool tls)
 		.scan_ops = no_dlp ? &null_ops : &smtp_scan_inline_ops,
 		.scan_ctx = no_dlp ? (void *)b : (void *)b->sc,
 		.session_id = 1,
+		.upool = b->upool,
 	};
 	struct smtp_proxy *p = smtp_proxy_create(&pp);
 	if (p == NULL)
@@ -511,12 +536,13 @@ static void sess_free(struct sess *s)
 static int run_session(struct bench *b, const uint8_t *script, size_t len, bool tls)
 {
 	struct sess s;
+	int before = sink_msgs_total;
 	sess_init(b, &s, tls);
 	s.script = script;
 	s.script_len = len;
 	pump(&s);
 	static const unsigned want[] = { 220, 250, 250, 250, 354, 250, 221 };
-	bool ok = s.replies == 7 && s.sk.msgs == 1;
+	bool ok = s.replies == 7 && sink_msgs_total == before + 1;
 	for (int i = 0; ok && i < 7; i++)
 		ok = s.codes[i] == want[i];
 	if (!ok) {
@@ -668,12 +694,32 @@ static double idle_memory(struct bench *b, int count, bool tls, double *tls_part
 	return ((double)(h1 - h0) - (double)harness) / count;
 }
 
+/* Close the parked upstream connection (the pool forgets it). */
+static void drop_parked(struct bench *b)
+{
+	void *h;
+	while (b->upool && smtp_upool_expire(b->upool, UINT64_MAX, &h))
+		;
+	if (b->has_parked) {
+		tls_conn_destroy(b->parked.tls);
+		iobuf_free(&b->parked.rx);
+		iobuf_free(&b->parked.tx);
+		iobuf_free(&b->parked.wire_tx);
+		b->has_parked = false;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	double secs = 1.0;
 	int idle = 1000;
 	int o;
-	while ((o = getopt(argc, argv, "s:c:n")) != -1) {
+	bool pooled = false;
+	while ((o = getopt(argc, argv, "s:c:np")) != -1) {
+		if (o == 'p') {
+			pooled = true;
+			continue;
+		}
 		if (o == 's')
 			secs = atof(optarg);
 		else if (o == 'c')
@@ -681,7 +727,7 @@ int main(int argc, char **argv)
 		else if (o == 'n')
 			no_dlp = true;
 		else {
-			fprintf(stderr, "usage: smtpdlp-bench-proxy [-s seconds] [-c idle sessions] [-n (no DLP scan)]\n");
+			fprintf(stderr, "usage: smtpdlp-bench-proxy [-s seconds] [-c idle sessions] [-n (no DLP scan)] [-p (idle upstream pool)]\n");
 			return 2;
 		}
 	}
@@ -693,6 +739,9 @@ int main(int argc, char **argv)
 		die(err);
 	b.sc = dlp_scanner_create(b.ps);
 	b.pool = msgbuf_pool_create(8192, 512);
+	the_bench = &b;
+	if (pooled)
+		b.upool = smtp_upool_create(4, 3600 * 1000);
 	struct testcerts px, up;
 	if (testcerts_generate(&px, "dlp-gw1.corp.example", false) ||
 	    testcerts_generate(&up, "mx.upstream.example", false))
@@ -720,8 +769,9 @@ int main(int argc, char **argv)
 	cfg.smtp.upstream.tls = CFG_UP_TLS_NONE;
 
 	printf("# smtpdlp-bench-proxy: in-memory SMTP proxy (server + client + msgbuf + DLP scan)\n");
-	printf("# one core, thread CPU time; 'proxy' = time inside smtp_proxy_* only; DLP %s\n\n",
-	       no_dlp ? "off (-n)" : "on (seed dictionary, real engine)");
+	printf("# one core, thread CPU time; 'proxy' = time inside smtp_proxy_* only; DLP %s; "
+	       "upstream %s\n\n", no_dlp ? "off (-n)" : "on (seed dictionary, real engine)",
+	       pooled ? "connections reused via the idle pool (-p)" : "connection per session");
 	double raw = raw_records(&b, 256u << 20);
 	printf("raw TLS records (app/tls, AES-GCM, 16 KiB, encrypt+decrypt one hop): %.1f MB/s\n\n",
 	       raw);
@@ -731,6 +781,7 @@ int main(int argc, char **argv)
 	static const char *names[] = { "4 KB", "100 KB", "5 MB" };
 	for (int tls = 0; tls < 2; tls++) {
 		cfg.smtp.upstream.tls = tls ? CFG_UP_TLS_REQUIRED : CFG_UP_TLS_NONE;
+		drop_parked(&b);
 		for (int i = 0; i < 3; i++) {
 			size_t sl, ml;
 			uint8_t *script = make_script(sizes[i], &sl, &ml);
@@ -754,6 +805,9 @@ int main(int argc, char **argv)
 			free(script);
 		}
 	}
+	drop_parked(&b);
+	smtp_upool_destroy(b.upool);
+	b.upool = NULL;
 	double tp;
 	double m0 = idle_memory(&b, idle, false, &tp);
 	cfg.smtp.upstream.tls = CFG_UP_TLS_REQUIRED;
