@@ -971,8 +971,7 @@ syn_sent_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 }
 
 static void
-conn_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m,
-	   const struct tcp_listener *l)
+conn_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 {
 	struct tcp_stack *s = c->stack;
 	uint32_t wnd, slen = sg->len;
@@ -1079,7 +1078,7 @@ conn_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m,
 				tcp_mbuf_free(s, m);
 				return;
 			}
-		} else if (!accept_conn(c, l)) {
+		} else if (!accept_conn(c, tcp_listener_find(s, c->lip, c->lport))) {
 			tcp_mbuf_free(s, m);
 			return;
 		}
@@ -1167,7 +1166,7 @@ tcp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m)
 		c = NULL; /* reuse: fall through to the listener */
 	}
 	if (c) {
-		conn_input(c, &sg, m, tcp_listener_find(s, sg.lip, sg.lport));
+		conn_input(c, &sg, m);
 		return;
 	}
 	l = tcp_listener_find(s, sg.lip, sg.lport);
