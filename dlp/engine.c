@@ -55,14 +55,14 @@ struct ps_rule {
 	unsigned scope;
 	uint32_t *pos_entities; /* distinct positive entity operands */
 	size_t n_pos;
-	uint32_t near_base;     /* index of this rule's first NEAR in ps->nears */
+	uint32_t near_base; /* index of this rule's first NEAR in ps->nears */
 };
 
 struct ps_near {
-	uint32_t a, b;    /* entities */
+	uint32_t a, b; /* entities */
 	uint32_t dist;
 	uint32_t rule;
-	int node;         /* node index in the rule's expression */
+	int node; /* node index in the rule's expression */
 };
 
 struct ps_profile {
@@ -99,8 +99,8 @@ struct dlp_policy_set {
 
 struct rec {
 	uint32_t entity;
-	uint32_t term;   /* UINT32_MAX for values */
-	char *value;     /* masked, owned */
+	uint32_t term; /* UINT32_MAX for values */
+	char *value;   /* masked, owned */
 	uint32_t part;
 	uint64_t offset;
 };
@@ -115,13 +115,13 @@ struct pstream {
 	const struct dlp_pat *pats;   /* the snapshot's tables, cached here so */
 	const struct dlp_term *terms; /* the match callback does not chase */
 	struct dlp_matcher_worker *mw;
-	struct dlp_window w;   /* w.tail = tail */
-	uint8_t *tail;         /* DLP_WINDOW bytes before w.cur_base */
-	uint8_t *small;        /* SMALL_CAP bytes of gathered small chunks */
+	struct dlp_window w; /* w.tail = tail */
+	uint8_t *tail;	     /* DLP_WINDOW bytes before w.cur_base */
+	uint8_t *small;	     /* SMALL_CAP bytes of gathered small chunks */
 	size_t small_len;
-	uint64_t scanned;      /* stream offset scanned up to */
-	uint32_t part;         /* index in txn->parts */
-	uint32_t part_gen;     /* unique per part in the txn (for NEAR) */
+	uint64_t scanned;  /* stream offset scanned up to */
+	uint32_t part;	   /* index in txn->parts */
+	uint32_t part_gen; /* unique per part in the txn (for NEAR) */
 	int scope;
 	bool open;
 	struct pending *pend;
@@ -142,7 +142,7 @@ struct ent_ctr {
 struct dlp_txn {
 	struct dlp_scanner *sc;
 	bool active;
-	bool failed;         /* resource error: end returns NULL/ENOMEM */
+	bool failed; /* resource error: end returns NULL/ENOMEM */
 	uint32_t anomalies;
 	uint64_t raw_bytes;
 	uint64_t decoded;
@@ -175,8 +175,8 @@ struct dlp_scanner {
 	struct ent_ctr *ctr;
 	uint32_t gen;
 	uint32_t *term_seen; /* 3 per term: any, content, metadata */
-	bool *near_sat;      /* 2 per near: content, metadata */
-	bool *present;       /* n_entities */
+	bool *near_sat;	     /* 2 per near: content, metadata */
+	bool *present;	     /* n_entities */
 	bool *near_true;     /* max expr nodes */
 	struct dlp_txn txn;
 };
@@ -228,20 +228,34 @@ static void strv_free(char **v, size_t n)
 const char *dlp_anomaly_name(uint32_t bit)
 {
 	switch (bit) {
-	case DLP_ANOM_DEPTH: return "depth";
-	case DLP_ANOM_PARTS: return "parts";
-	case DLP_ANOM_HEADER_SIZE: return "header-size";
-	case DLP_ANOM_LINE_LENGTH: return "line-length";
-	case DLP_ANOM_SCAN_LIMIT: return "scan-limit";
-	case DLP_ANOM_BAD_BASE64: return "bad-base64";
-	case DLP_ANOM_BAD_QP: return "bad-qp";
-	case DLP_ANOM_BAD_BOUNDARY: return "bad-boundary";
-	case DLP_ANOM_BAD_CHARSET: return "bad-charset";
-	case DLP_ANOM_BAD_UTF8: return "bad-utf8";
-	case DLP_ANOM_NUL: return "nul";
-	case DLP_ANOM_BAD_HEADER: return "bad-header";
-	case DLP_ANOM_BAD_ARCHIVE: return "bad-archive";
-	case DLP_ANOM_SCAN_ERROR: return "scan-error";
+	case DLP_ANOM_DEPTH:
+		return "depth";
+	case DLP_ANOM_PARTS:
+		return "parts";
+	case DLP_ANOM_HEADER_SIZE:
+		return "header-size";
+	case DLP_ANOM_LINE_LENGTH:
+		return "line-length";
+	case DLP_ANOM_SCAN_LIMIT:
+		return "scan-limit";
+	case DLP_ANOM_BAD_BASE64:
+		return "bad-base64";
+	case DLP_ANOM_BAD_QP:
+		return "bad-qp";
+	case DLP_ANOM_BAD_BOUNDARY:
+		return "bad-boundary";
+	case DLP_ANOM_BAD_CHARSET:
+		return "bad-charset";
+	case DLP_ANOM_BAD_UTF8:
+		return "bad-utf8";
+	case DLP_ANOM_NUL:
+		return "nul";
+	case DLP_ANOM_BAD_HEADER:
+		return "bad-header";
+	case DLP_ANOM_BAD_ARCHIVE:
+		return "bad-archive";
+	case DLP_ANOM_SCAN_ERROR:
+		return "scan-error";
 	}
 	return NULL;
 }
@@ -322,8 +336,7 @@ static int find_entity(const struct cfg *cfg, const char *name)
 	return -1;
 }
 
-static int build_rules(struct dlp_policy_set *ps, const struct cfg *cfg, char *err,
-		       size_t errlen)
+static int build_rules(struct dlp_policy_set *ps, const struct cfg *cfg, char *err, size_t errlen)
 {
 	const struct cfg_dlp *d = &cfg->dlp;
 	size_t cap_near = 0;
@@ -344,8 +357,8 @@ static int build_rules(struct dlp_policy_set *ps, const struct cfg *cfg, char *e
 		char perr[160];
 		size_t off = 0;
 		const char *m = cr->match ? cr->match : "";
-		enum dlp_expr_status st = dlp_expr_parse(m, strlen(m), &r->expr, perr,
-							 sizeof(perr), &off);
+		enum dlp_expr_status st =
+			dlp_expr_parse(m, strlen(m), &r->expr, perr, sizeof(perr), &off);
 		if (st == DLP_EXPR_NOMEM)
 			return -ENOMEM;
 		if (st != DLP_EXPR_OK) {
@@ -389,15 +402,16 @@ static int build_rules(struct dlp_policy_set *ps, const struct cfg *cfg, char *e
 					return -ENOMEM;
 				ps->nears = nn;
 			}
-			ps->nears[ps->n_nears++] = (struct ps_near){
-				.a = (uint32_t)r->expr->nodes[nd->a].entity,
-				.b = (uint32_t)r->expr->nodes[nd->b].entity,
-				.dist = nd->distance, .rule = (uint32_t)i, .node = (int)k };
+			ps->nears[ps->n_nears++] =
+				(struct ps_near){.a = (uint32_t)r->expr->nodes[nd->a].entity,
+						 .b = (uint32_t)r->expr->nodes[nd->b].entity,
+						 .dist = nd->distance,
+						 .rule = (uint32_t)i,
+						 .node = (int)k};
 		}
 	}
 	/* per entity: the NEAR constraints it takes part in */
-	ps->entity_nears = calloc(ps->n_entities ? ps->n_entities : 1,
-				  sizeof(*ps->entity_nears));
+	ps->entity_nears = calloc(ps->n_entities ? ps->n_entities : 1, sizeof(*ps->entity_nears));
 	if (!ps->entity_nears)
 		return -ENOMEM;
 	for (size_t e = 0; e < ps->n_entities; e++) {
@@ -418,8 +432,8 @@ static int build_rules(struct dlp_policy_set *ps, const struct cfg *cfg, char *e
 	return 0;
 }
 
-static int build_profiles_policies(struct dlp_policy_set *ps, const struct cfg *cfg,
-				   char *err, size_t errlen)
+static int build_profiles_policies(struct dlp_policy_set *ps, const struct cfg *cfg, char *err,
+				   size_t errlen)
 {
 	const struct cfg_dlp *d = &cfg->dlp;
 
@@ -440,17 +454,17 @@ static int build_profiles_policies(struct dlp_policy_set *ps, const struct cfg *
 				if (strcmp(d->rules[r].name, cp->rules[k]) == 0)
 					break;
 			if (r == d->n_rules) {
-				snprintf(err, errlen, "%s:%d: dlp.profiles.%s.rules: unknown rule \"%s\"",
+				snprintf(err, errlen,
+					 "%s:%d: dlp.profiles.%s.rules: unknown rule \"%s\"",
 					 pathof(cfg), cp->line, cp->name, cp->rules[k]);
 				return -EINVAL;
 			}
 			p->rules[p->n_rules++] = r;
 		}
 	}
-	ps->cfg.policies = calloc(cfg->n_policies ? cfg->n_policies : 1,
-				  sizeof(*ps->cfg.policies));
-	ps->policy_profiles = calloc(cfg->n_policies ? cfg->n_policies : 1,
-				     sizeof(*ps->policy_profiles));
+	ps->cfg.policies = calloc(cfg->n_policies ? cfg->n_policies : 1, sizeof(*ps->cfg.policies));
+	ps->policy_profiles =
+		calloc(cfg->n_policies ? cfg->n_policies : 1, sizeof(*ps->policy_profiles));
 	if (!ps->cfg.policies || !ps->policy_profiles)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->n_policies; i++) {
@@ -467,11 +481,11 @@ static int build_profiles_policies(struct dlp_policy_set *ps, const struct cfg *
 		dp->header_name = xstrdup(sp->header_name);
 		dp->header_value = xstrdup(sp->header_value);
 		if (!dp->name || (sp->header_name && !dp->header_name) ||
-		    (sp->header_value && !dp->header_value) ||
-		    userset_copy(&dp->from, &sp->from) || userset_copy(&dp->to, &sp->to))
+		    (sp->header_value && !dp->header_value) || userset_copy(&dp->from, &sp->from) ||
+		    userset_copy(&dp->to, &sp->to))
 			return -ENOMEM;
-		ps->policy_profiles[i] = calloc(sp->n_profiles ? sp->n_profiles : 1,
-						sizeof(size_t));
+		ps->policy_profiles[i] =
+			calloc(sp->n_profiles ? sp->n_profiles : 1, sizeof(size_t));
 		if (!ps->policy_profiles[i])
 			return -ENOMEM;
 		for (size_t k = 0; k < sp->n_profiles; k++) {
@@ -480,7 +494,8 @@ static int build_profiles_policies(struct dlp_policy_set *ps, const struct cfg *
 				if (strcmp(d->profiles[p].name, sp->profiles[k]) == 0)
 					break;
 			if (p == d->n_profiles) {
-				snprintf(err, errlen, "%s:%d: policies.%s.profiles: unknown profile \"%s\"",
+				snprintf(err, errlen,
+					 "%s:%d: policies.%s.profiles: unknown profile \"%s\"",
 					 pathof(cfg), sp->line, sp->name, sp->profiles[k]);
 				return -EINVAL;
 			}
@@ -548,7 +563,7 @@ struct dlp_policy_set *dlp_policy_set_build(const struct cfg *cfg, char *err, si
 	if (ps->ents.n_pats == 0) {
 		/* Hyperscan needs at least one pattern: one that never matches
 		 * printable text and is never counted. */
-		struct dlp_pat none = { .entity = UINT32_MAX, .kind = DLP_PK_REGEX };
+		struct dlp_pat none = {.entity = UINT32_MAX, .kind = DLP_PK_REGEX};
 		ps->ents.exprs = malloc(sizeof(char *));
 		ps->ents.flags = calloc(1, sizeof(unsigned));
 		ps->ents.ids = calloc(1, sizeof(unsigned));
@@ -564,8 +579,7 @@ struct dlp_policy_set *dlp_policy_set_build(const struct cfg *cfg, char *err, si
 	char herr[256];
 	int bad = -1;
 	ps->matcher = dlp_matcher_compile((const char *const *)ps->ents.exprs, ps->ents.flags,
-					  ps->ents.ids, ps->ents.n_pats, herr, sizeof(herr),
-					  &bad);
+					  ps->ents.ids, ps->ents.n_pats, herr, sizeof(herr), &bad);
 	if (!ps->matcher) {
 		rc = -errno;
 		if (bad >= 0 && (size_t)bad < ps->ents.n_pats &&
@@ -685,9 +699,12 @@ static enum dlp_mask_kind mask_kind(const struct dlp_policy_set *ps, uint32_t e)
 	if (ps->entity_types[e] != CFG_ENTITY_IDENTIFIER)
 		return DLP_MASK_GENERIC;
 	switch (ps->entity_ids[e]) {
-	case CFG_ID_PAYMENT_CARD: return DLP_MASK_CARD;
-	case CFG_ID_US_SSN: return DLP_MASK_SSN;
-	default: return DLP_MASK_IBAN;
+	case CFG_ID_PAYMENT_CARD:
+		return DLP_MASK_CARD;
+	case CFG_ID_US_SSN:
+		return DLP_MASK_SSN;
+	default:
+		return DLP_MASK_IBAN;
 	}
 }
 
@@ -767,7 +784,7 @@ static void accept_match(struct pstream *s, const struct dlp_pat *p, const struc
 			if (oc->last_part != s->part_gen)
 				continue;
 			uint64_t d = h->start > oc->last_start ? h->start - oc->last_start
-							      : oc->last_start - h->start;
+							       : oc->last_start - h->start;
 			if (d <= nr->dist)
 				sc->near_sat[(size_t)*nl * 2 + (size_t)sco] = true;
 		}
@@ -776,8 +793,8 @@ static void accept_match(struct pstream *s, const struct dlp_pat *p, const struc
 	}
 }
 
-static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p,
-				      uint64_t from, uint64_t to)
+static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p, uint64_t from,
+				      uint64_t to)
 {
 	struct dlp_hit h;
 
@@ -787,8 +804,8 @@ static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p
 		accept_match(s, p, &h);
 }
 
-static int on_match(unsigned id, unsigned long long from, unsigned long long to,
-		    unsigned flags, void *ctx)
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		    void *ctx)
 {
 	struct pstream *s = ctx;
 	const struct dlp_pat *p = &s->pats[id];
@@ -811,7 +828,7 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 			s->pend = np;
 			s->cap_pend = nc;
 		}
-		s->pend[s->n_pend++] = (struct pending){ id, from, to };
+		s->pend[s->n_pend++] = (struct pending){id, from, to};
 		return 0;
 	}
 	confirm_and_accept(s, p, from, to);
@@ -880,7 +897,7 @@ static void ps_begin(struct pstream *s, int part, int scope)
 	s->part = (uint32_t)part;
 	s->part_gen = ++t->part_gen;
 	s->scope = scope;
-	s->w = (struct dlp_window){ .tail = s->tail };
+	s->w = (struct dlp_window){.tail = s->tail};
 	s->small_len = 0;
 	s->scanned = 0;
 	s->n_pend = 0;
@@ -911,8 +928,7 @@ static void ps_end(struct pstream *s)
 }
 
 /* Scan a whole small buffer (header value) as one part, in place. */
-static void scan_value(struct dlp_txn *t, const char *path, int scope, const char *v,
-		       size_t len)
+static void scan_value(struct dlp_txn *t, const char *path, int scope, const char *v, size_t len)
 {
 	struct pstream *s = &t->hdr;
 	int part = add_part(t, path);
@@ -958,7 +974,10 @@ static void sink_header(void *ctx, const char *path, unsigned depth, const char 
 	bool is_cc = strcasecmp(name, "cc") == 0;
 	if (!is_from && !is_to && !is_cc)
 		return;
-	scan_value(t, is_from ? "metadata:from" : is_to ? "metadata:to" : "metadata:cc",
+	scan_value(t,
+		   is_from ? "metadata:from"
+		   : is_to ? "metadata:to"
+			   : "metadata:cc",
 		   SCOPE_META, value, len);
 	int rc = is_from ? dlp_addr_list_parse(value, len, &t->hdr_from, &t->n_hdr_from)
 			 : dlp_addr_list_parse(value, len, &t->hdr_rcpts, &t->n_hdr_rcpts);
@@ -1040,10 +1059,10 @@ struct dlp_scanner *dlp_scanner_create(struct dlp_policy_set *ps)
 	struct mime_limits ml = {
 		.max_depth = ps->limits.max_depth ? ps->limits.max_depth : 20,
 		.max_parts = ps->limits.max_parts ? ps->limits.max_parts : 1000,
-		.max_header_bytes = ps->limits.max_header_bytes ? ps->limits.max_header_bytes
-								: 256 * 1024,
-		.max_line_length = ps->limits.max_line_length ? ps->limits.max_line_length
-							      : 64 * 1024,
+		.max_header_bytes =
+			ps->limits.max_header_bytes ? ps->limits.max_header_bytes : 256 * 1024,
+		.max_line_length =
+			ps->limits.max_line_length ? ps->limits.max_line_length : 64 * 1024,
 		.max_decoded_bytes = ps->scan_limit ? ps->scan_limit : 32ull << 20,
 	};
 	sc->mp = mime_parser_create(&ml, &engine_sink, &sc->txn);
@@ -1295,14 +1314,14 @@ struct dlp_verdict *dlp_txn_end(struct dlp_txn *t)
 		const struct ps_rule *r = &ps->rules[i];
 		bool sc_c = r->scope & CFG_SCOPE_CONTENT, sc_m = r->scope & CFG_SCOPE_METADATA;
 		for (size_t e = 0; e < ps->n_entities; e++)
-			sc->present[e] = (sc_c && sc->ctr[e].count[0]) ||
-					 (sc_m && sc->ctr[e].count[1]);
+			sc->present[e] =
+				(sc_c && sc->ctr[e].count[0]) || (sc_m && sc->ctr[e].count[1]);
 		for (size_t k = 0; k < ps->n_nears; k++) {
 			const struct ps_near *nr = &ps->nears[k];
 			if (nr->rule != i)
 				continue;
-			sc->near_true[nr->node] = (sc_c && sc->near_sat[k * 2]) ||
-						  (sc_m && sc->near_sat[k * 2 + 1]);
+			sc->near_true[nr->node] =
+				(sc_c && sc->near_sat[k * 2]) || (sc_m && sc->near_sat[k * 2 + 1]);
 		}
 		if (!dlp_expr_eval(r->expr, r->expr->root, sc->present, sc->near_true))
 			continue;
@@ -1321,8 +1340,9 @@ struct dlp_verdict *dlp_txn_end(struct dlp_txn *t)
 				score += c->score[1];
 			}
 		}
-		int64_t val = r->mode == CFG_COUNT_TOTAL ? cnt :
-			      r->mode == CFG_COUNT_UNIQUE ? uniq : score;
+		int64_t val = r->mode == CFG_COUNT_TOTAL    ? cnt
+			      : r->mode == CFG_COUNT_UNIQUE ? uniq
+							    : score;
 		enum cfg_severity s = rule_severity(r, val);
 		if (s == CFG_SEV_NONE)
 			continue;
@@ -1353,8 +1373,11 @@ struct dlp_verdict *dlp_txn_end(struct dlp_txn *t)
 		t->n_hdr_rcpts = 0;
 	}
 	struct dlp_policy_input in = {
-		.from = t->from, .rcpts = (const char *const *)t->rcpts, .n_rcpts = t->n_rcpts,
-		.profile_sev = prof_sev, .policy_profiles = (const size_t *const *)ps->policy_profiles,
+		.from = t->from,
+		.rcpts = (const char *const *)t->rcpts,
+		.n_rcpts = t->n_rcpts,
+		.profile_sev = prof_sev,
+		.policy_profiles = (const size_t *const *)ps->policy_profiles,
 	};
 	size_t prof = 0;
 	enum cfg_severity sev = CFG_SEV_NONE;

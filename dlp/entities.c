@@ -16,8 +16,14 @@
 
 /* ------------------------------------------------------------ bytes */
 
-static inline bool is_digit(int b) { return b >= '0' && b <= '9'; }
-static inline bool is_upper(int b) { return b >= 'A' && b <= 'Z'; }
+static inline bool is_digit(int b)
+{
+	return b >= '0' && b <= '9';
+}
+static inline bool is_upper(int b)
+{
+	return b >= 'A' && b <= 'Z';
+}
 static inline bool is_alnum(int b)
 {
 	return is_digit(b) || is_upper(b) || (b >= 'a' && b <= 'z');
@@ -27,15 +33,24 @@ static inline bool is_space(int b)
 {
 	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f';
 }
-static inline bool is_word_byte(int b) { return is_alnum(b) || b == '_' || b >= 0x80; }
-static inline int lower(int b) { return (b >= 'A' && b <= 'Z') ? b + 32 : b; }
+static inline bool is_word_byte(int b)
+{
+	return is_alnum(b) || b == '_' || b >= 0x80;
+}
+static inline int lower(int b)
+{
+	return (b >= 'A' && b <= 'Z') ? b + 32 : b;
+}
 
 static inline int wbyte(const struct dlp_window *w, uint64_t o)
 {
 	return dlp_window_byte(w, o);
 }
 
-static inline uint64_t wlo(const struct dlp_window *w) { return dlp_window_lo(w); }
+static inline uint64_t wlo(const struct dlp_window *w)
+{
+	return dlp_window_lo(w);
+}
 
 /* Is there a word boundary before offset `start` (the term starts with a
  * word byte)? Unknown bytes (start of stream, outside the window) count as a
@@ -155,8 +170,8 @@ static bool confirm_ssn(const struct dlp_pat *pt, const struct dlp_window *w, ui
 	uint64_t st = to - pt->len;
 	int nx = wbyte(w, to);
 
-	if (nx >= 0 && (is_alnum(nx) || ((nx == '-' || nx == ' ' || nx == '.') &&
-					 is_digit(wbyte(w, to + 1)))))
+	if (nx >= 0 &&
+	    (is_alnum(nx) || ((nx == '-' || nx == ' ' || nx == '.') && is_digit(wbyte(w, to + 1)))))
 		return false;
 	if (st > 0) {
 		int b = wbyte(w, st - 1);
@@ -252,8 +267,7 @@ static bool confirm_regex(const struct dlp_window *w, uint64_t from, uint64_t to
 }
 
 bool dlp_entity_confirm(const struct dlp_pat *p, const struct dlp_term *terms,
-			const struct dlp_window *w, uint64_t from, uint64_t to,
-			struct dlp_hit *hit)
+			const struct dlp_window *w, uint64_t from, uint64_t to, struct dlp_hit *hit)
 {
 	switch (p->kind) {
 	case DLP_PK_WORD:
@@ -310,8 +324,7 @@ static int add_pat(struct builder *b, char *expr, unsigned flags, struct dlp_pat
 	return 0;
 }
 
-static int add_const_pat(struct builder *b, const char *expr, unsigned flags,
-			 struct dlp_pat meta)
+static int add_const_pat(struct builder *b, const char *expr, unsigned flags, struct dlp_pat meta)
 {
 	char *e = strdup(expr);
 	if (!e)
@@ -468,10 +481,12 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 			free(tab);
 			return -ENOMEM;
 		}
-		struct dlp_pat m = { .entity = ei, .term = ti,
-				     .kind = phrase ? DLP_PK_PHRASE : DLP_PK_WORD,
-				     .len = (uint8_t)n, .lookahead = 1,
-				     .flags = t->word_end ? DLP_PF_WORD_END : 0 };
+		struct dlp_pat m = {.entity = ei,
+				    .term = ti,
+				    .kind = phrase ? DLP_PK_PHRASE : DLP_PK_WORD,
+				    .len = (uint8_t)n,
+				    .lookahead = 1,
+				    .flags = t->word_end ? DLP_PF_WORD_END : 0};
 		int rc = add_pat(b, ex, ci ? DLP_PAT_CASELESS : 0, m);
 		if (rc) {
 			free(tab);
@@ -485,7 +500,7 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 
 static int build_identifier(struct builder *b, const struct cfg_entity *en, uint32_t ei)
 {
-	struct dlp_pat m = { .entity = ei, .lookahead = 2 };
+	struct dlp_pat m = {.entity = ei, .lookahead = 2};
 	int rc;
 
 	switch (en->identifier) {
@@ -529,13 +544,13 @@ void dlp_entities_free(struct dlp_entity_patterns *p)
 int dlp_entities_build(const struct cfg_dlp *dlp, const char *cfg_path,
 		       struct dlp_entity_patterns *out, char *err, size_t errlen)
 {
-	struct builder b = { .o = out };
+	struct builder b = {.o = out};
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < dlp->n_entities && !rc; i++) {
 		const struct cfg_entity *en = &dlp->entities[i];
-		struct dlp_pat m = { .entity = (uint32_t)i, .kind = DLP_PK_REGEX };
+		struct dlp_pat m = {.entity = (uint32_t)i, .kind = DLP_PK_REGEX};
 		switch (en->type) {
 		case CFG_ENTITY_DICTIONARY:
 			rc = build_dictionary(&b, en, (uint32_t)i, cfg_path, err, errlen);

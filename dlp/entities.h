@@ -31,21 +31,21 @@
 
 enum dlp_pat_kind {
 	DLP_PK_WORD = 0, /* dictionary term, fixed length */
-	DLP_PK_PHRASE,   /* dictionary phrase, matched by its last word */
+	DLP_PK_PHRASE,	 /* dictionary phrase, matched by its last word */
 	DLP_PK_CARD,
-	DLP_PK_SSN,      /* fixed length 11 or 9 */
+	DLP_PK_SSN, /* fixed length 11 or 9 */
 	DLP_PK_IBAN,
-	DLP_PK_REGEX,    /* SOM-leftmost custom regex */
+	DLP_PK_REGEX, /* SOM-leftmost custom regex */
 };
 
 struct dlp_term {
-	char *text;          /* normalised: single spaces between words */
+	char *text; /* normalised: single spaces between words */
 	uint32_t len;
-	uint32_t last_len;   /* length of the last word (the literal searched) */
+	uint32_t last_len; /* length of the last word (the literal searched) */
 	int32_t weight;
 	uint32_t entity;
 	bool case_sensitive;
-	bool word_start;     /* first byte is a word byte: check boundary */
+	bool word_start; /* first byte is a word byte: check boundary */
 	bool word_end;
 };
 
@@ -53,18 +53,18 @@ struct dlp_term {
 
 struct dlp_pat {
 	uint32_t entity;
-	uint32_t term;       /* DLP_PK_WORD/PHRASE: index in terms */
+	uint32_t term; /* DLP_PK_WORD/PHRASE: index in terms */
 	uint8_t kind;
-	uint8_t len;         /* fixed length (WORD, SSN) */
-	uint8_t lookahead;   /* bytes after the end needed to confirm */
-	uint8_t flags;       /* DLP_PF_* (copied from the term: the callback
-				rejects most false hits without loading it) */
+	uint8_t len;	   /* fixed length (WORD, SSN) */
+	uint8_t lookahead; /* bytes after the end needed to confirm */
+	uint8_t flags;	   /* DLP_PF_* (copied from the term: the callback
+			      rejects most false hits without loading it) */
 };
 
 struct dlp_entity_patterns {
-	char **exprs;        /* n_pats Hyperscan expressions (owned) */
-	unsigned *flags;     /* DLP_PAT_* */
-	unsigned *ids;       /* = index */
+	char **exprs;	 /* n_pats Hyperscan expressions (owned) */
+	unsigned *flags; /* DLP_PAT_* */
+	unsigned *ids;	 /* = index */
 	struct dlp_pat *pats;
 	size_t n_pats;
 	struct dlp_term *terms;
@@ -122,7 +122,7 @@ static inline uint64_t dlp_window_end(const struct dlp_window *w)
 
 /* A confirmed match. */
 struct dlp_hit {
-	uint64_t start;            /* stream offset of the first byte */
+	uint64_t start;			   /* stream offset of the first byte */
 	char value[DLP_HIT_VALUE_MAX + 1]; /* normalised value (identifiers, regex) */
 	size_t value_len;
 	bool has_value;

@@ -26,8 +26,8 @@ struct dlp_matcher_worker {
 };
 
 struct dlp_matcher *dlp_matcher_compile(const char *const *exprs, const unsigned *flags,
-					const unsigned *ids, size_t n, char *err,
-					size_t errlen, int *bad)
+					const unsigned *ids, size_t n, char *err, size_t errlen,
+					int *bad)
 {
 	struct dlp_matcher *m = calloc(1, sizeof(*m));
 	unsigned *hflags = calloc(n ? n : 1, sizeof(*hflags));
@@ -53,10 +53,10 @@ struct dlp_matcher *dlp_matcher_compile(const char *const *exprs, const unsigned
 		}
 		hflags[i] = f;
 	}
-	if (hs_compile_multi(exprs, hflags, ids, (unsigned)n, mode, NULL, &m->db,
-			     &cerr) != HS_SUCCESS) {
-		snprintf(err, errlen, "%s", cerr && cerr->message ? cerr->message :
-			 "Hyperscan compile failed");
+	if (hs_compile_multi(exprs, hflags, ids, (unsigned)n, mode, NULL, &m->db, &cerr) !=
+	    HS_SUCCESS) {
+		snprintf(err, errlen, "%s",
+			 cerr && cerr->message ? cerr->message : "Hyperscan compile failed");
 		*bad = cerr ? cerr->expression : -1;
 		hs_free_compile_error(cerr);
 		free(hflags);
@@ -91,8 +91,14 @@ void dlp_matcher_free(struct dlp_matcher *m)
 	free(m);
 }
 
-size_t dlp_matcher_db_bytes(const struct dlp_matcher *m) { return m->db_bytes; }
-size_t dlp_matcher_stream_bytes(const struct dlp_matcher *m) { return m->stream_bytes; }
+size_t dlp_matcher_db_bytes(const struct dlp_matcher *m)
+{
+	return m->db_bytes;
+}
+size_t dlp_matcher_stream_bytes(const struct dlp_matcher *m)
+{
+	return m->stream_bytes;
+}
 
 struct dlp_matcher_worker *dlp_matcher_worker_create(const struct dlp_matcher *m)
 {
@@ -122,14 +128,13 @@ void dlp_matcher_worker_destroy(struct dlp_matcher_worker *w)
 	free(w);
 }
 
-int dlp_matcher_scan(struct dlp_matcher_worker *w, const void *data, size_t len,
-		     dlp_match_fn cb, void *ctx)
+int dlp_matcher_scan(struct dlp_matcher_worker *w, const void *data, size_t len, dlp_match_fn cb,
+		     void *ctx)
 {
 	while (len > 0) {
 		/* Hyperscan takes unsigned int lengths. */
 		unsigned n = len > (1u << 30) ? (1u << 30) : (unsigned)len;
-		hs_error_t rc = hs_scan_stream(w->stream, data, n, 0, w->scratch,
-					       cb, ctx);
+		hs_error_t rc = hs_scan_stream(w->stream, data, n, 0, w->scratch, cb, ctx);
 		if (rc == HS_SCAN_TERMINATED)
 			return 1;
 		if (rc != HS_SUCCESS)

@@ -18,15 +18,15 @@
 
 /* Pattern flags (a subset of Hyperscan's, same meaning). */
 #define DLP_PAT_CASELESS 0x1u
-#define DLP_PAT_SOM      0x2u /* report leftmost start of match */
-#define DLP_PAT_UTF8     0x4u
-#define DLP_PAT_DOTALL   0x8u
+#define DLP_PAT_SOM 0x2u /* report leftmost start of match */
+#define DLP_PAT_UTF8 0x4u
+#define DLP_PAT_DOTALL 0x8u
 
 /* Return non-zero to stop scanning this stream. `from` is 0 unless the
  * pattern was compiled with DLP_PAT_SOM. Offsets are from the stream start;
  * flags is unused (0). Same signature as Hyperscan's match_event_handler. */
-typedef int (*dlp_match_fn)(unsigned id, unsigned long long from,
-			    unsigned long long to, unsigned flags, void *ctx);
+typedef int (*dlp_match_fn)(unsigned id, unsigned long long from, unsigned long long to,
+			    unsigned flags, void *ctx);
 
 struct dlp_matcher;
 struct dlp_matcher_worker;
@@ -38,8 +38,8 @@ struct dlp_matcher_worker;
  * not pattern specific). errno is EINVAL for a pattern error, ENOMEM else.
  */
 struct dlp_matcher *dlp_matcher_compile(const char *const *exprs, const unsigned *flags,
-					const unsigned *ids, size_t n, char *err,
-					size_t errlen, int *bad);
+					const unsigned *ids, size_t n, char *err, size_t errlen,
+					int *bad);
 void dlp_matcher_free(struct dlp_matcher *m); /* NULL is a no-op */
 size_t dlp_matcher_db_bytes(const struct dlp_matcher *m);
 size_t dlp_matcher_stream_bytes(const struct dlp_matcher *m);
@@ -50,8 +50,8 @@ void dlp_matcher_worker_destroy(struct dlp_matcher_worker *w); /* NULL ok */
 
 /* Scan len bytes as the continuation of the current stream.
  * 0, 1 if the callback stopped the scan, -EIO on a Hyperscan error. */
-int dlp_matcher_scan(struct dlp_matcher_worker *w, const void *data, size_t len,
-		     dlp_match_fn cb, void *ctx);
+int dlp_matcher_scan(struct dlp_matcher_worker *w, const void *data, size_t len, dlp_match_fn cb,
+		     void *ctx);
 
 /* End the current stream (end-of-data matches go to cb) and start a fresh
  * one. 0 or -EIO. */

@@ -64,8 +64,8 @@ bool dlp_userset_match_addr(const struct cfg_userset *us, const char *addr)
 	return false;
 }
 
-bool dlp_userset_match_rcpts(const struct cfg_userset *us, const char *const *rcpts,
-			     size_t n, char *const *internal, size_t n_internal)
+bool dlp_userset_match_rcpts(const struct cfg_userset *us, const char *const *rcpts, size_t n,
+			     char *const *internal, size_t n_internal)
 {
 	if (us->any)
 		return true;
@@ -73,8 +73,7 @@ bool dlp_userset_match_rcpts(const struct cfg_userset *us, const char *const *rc
 		if (us->external &&
 		    !dlp_domain_internal(dlp_addr_domain(rcpts[i]), internal, n_internal))
 			return true;
-		if ((us->n_addresses || us->n_domains) &&
-		    dlp_userset_match_addr(us, rcpts[i]))
+		if ((us->n_addresses || us->n_domains) && dlp_userset_match_addr(us, rcpts[i]))
 			return true;
 	}
 	return false;
@@ -169,8 +168,8 @@ int dlp_addr_list_parse(const char *v, size_t len, char ***list, size_t *n)
 	return 0;
 }
 
-int dlp_policy_select(const struct cfg *cfg, const struct dlp_policy_input *in,
-		      size_t *profile, enum cfg_severity *severity)
+int dlp_policy_select(const struct cfg *cfg, const struct dlp_policy_input *in, size_t *profile,
+		      enum cfg_severity *severity)
 {
 	for (size_t p = 0; p < cfg->n_policies; p++) {
 		const struct cfg_policy *pol = &cfg->policies[p];
@@ -182,8 +181,8 @@ int dlp_policy_select(const struct cfg *cfg, const struct dlp_policy_input *in,
 					     cfg->dlp.internal_domains,
 					     cfg->dlp.n_internal_domains))
 			continue;
-		enum cfg_severity min = pol->min_severity == CFG_SEV_NONE ?
-					CFG_SEV_LOW : pol->min_severity;
+		enum cfg_severity min =
+			pol->min_severity == CFG_SEV_NONE ? CFG_SEV_LOW : pol->min_severity;
 		bool found = false;
 		enum cfg_severity best = CFG_SEV_NONE;
 		for (size_t k = 0; k < pol->n_profiles; k++) {

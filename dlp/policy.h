@@ -33,8 +33,8 @@ bool dlp_userset_match_addr(const struct cfg_userset *us, const char *addr);
 
 /* `to` semantics: does at least one recipient match? n == 0 matches only
  * an `any` set. */
-bool dlp_userset_match_rcpts(const struct cfg_userset *us, const char *const *rcpts,
-			     size_t n, char *const *internal, size_t n_internal);
+bool dlp_userset_match_rcpts(const struct cfg_userset *us, const char *const *rcpts, size_t n,
+			     char *const *internal, size_t n_internal);
 
 /*
  * Extract the addr-specs of an address-list header value (From, To, Cc):
@@ -47,7 +47,7 @@ int dlp_addr_list_parse(const char *v, size_t len, char ***list, size_t *n);
 
 /* The per-policy inputs the engine computed for one message. */
 struct dlp_policy_input {
-	const char *from;           /* sender address or NULL */
+	const char *from; /* sender address or NULL */
 	const char *const *rcpts;
 	size_t n_rcpts;
 	/* profile_sev[i] = highest severity of profile i's rules (NONE when
@@ -63,7 +63,7 @@ struct dlp_policy_input {
  * *profile (first matching profile of that policy, by the policy's order)
  * and *severity (highest severity among that policy's matching profiles).
  */
-int dlp_policy_select(const struct cfg *cfg, const struct dlp_policy_input *in,
-		      size_t *profile, enum cfg_severity *severity);
+int dlp_policy_select(const struct cfg *cfg, const struct dlp_policy_input *in, size_t *profile,
+		      enum cfg_severity *severity);
 
 #endif /* SMTPDLP_DLP_POLICY_H */

@@ -42,7 +42,10 @@ static void fail(struct parser *p, size_t off, const char *what)
 		snprintf(p->err, p->errlen, "offset %zu: %s", off, what);
 }
 
-static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 static bool is_name_byte(char c)
 {
@@ -204,8 +207,7 @@ static int parse_unary(struct parser *p)
 		if (r < 0)
 			break;
 		if (p->kind != T_RP) {
-			fail(p, p->tok_off, p->kind == T_END ?
-			     "missing ')'" : "expected ')'");
+			fail(p, p->tok_off, p->kind == T_END ? "missing ')'" : "expected ')'");
 			(void)open;
 			r = -1;
 			break;
@@ -330,10 +332,10 @@ void dlp_expr_free(struct dlp_expr *e)
 	free(e);
 }
 
-enum dlp_expr_status dlp_expr_parse(const char *s, size_t len, struct dlp_expr **out,
-				    char *err, size_t errlen, size_t *err_off)
+enum dlp_expr_status dlp_expr_parse(const char *s, size_t len, struct dlp_expr **out, char *err,
+				    size_t errlen, size_t *err_off)
 {
-	struct parser p = { .s = s, .len = len, .err = err, .errlen = errlen };
+	struct parser p = {.s = s, .len = len, .err = err, .errlen = errlen};
 
 	*out = NULL;
 	if (errlen)
@@ -348,8 +350,9 @@ enum dlp_expr_status dlp_expr_parse(const char *s, size_t len, struct dlp_expr *
 	next(&p);
 	int root = parse_or(&p);
 	if (root >= 0 && !p.failed && p.kind != T_END)
-		fail(&p, p.tok_off, p.kind == T_RP ? "unbalanced ')'" :
-		     "expected AND, OR, NEAR(n) or the end of the expression");
+		fail(&p, p.tok_off,
+		     p.kind == T_RP ? "unbalanced ')'"
+				    : "expected AND, OR, NEAR(n) or the end of the expression");
 	if (p.failed || root < 0) {
 		if (err_off)
 			*err_off = p.err_off;
@@ -362,8 +365,7 @@ enum dlp_expr_status dlp_expr_parse(const char *s, size_t len, struct dlp_expr *
 	return DLP_EXPR_OK;
 }
 
-bool dlp_expr_eval(const struct dlp_expr *e, int node, const bool *present,
-		   const bool *near_true)
+bool dlp_expr_eval(const struct dlp_expr *e, int node, const bool *present, const bool *near_true)
 {
 	const struct dlp_expr_node *nd = &e->nodes[node];
 

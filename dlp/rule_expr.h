@@ -41,11 +41,11 @@ enum dlp_expr_op {
 
 struct dlp_expr_node {
 	enum dlp_expr_op op;
-	int a, b;          /* child node indices (-1 when unused) */
+	int a, b;	   /* child node indices (-1 when unused) */
 	uint32_t distance; /* NEAR: bytes */
-	char *name;        /* ENTITY: owned, NUL-terminated */
-	int entity;        /* ENTITY: resolved index, set by the caller; -1 */
-	bool negated;      /* ENTITY: under an odd number of NOTs */
+	char *name;	   /* ENTITY: owned, NUL-terminated */
+	int entity;	   /* ENTITY: resolved index, set by the caller; -1 */
+	bool negated;	   /* ENTITY: under an odd number of NOTs */
 };
 
 struct dlp_expr {
@@ -62,7 +62,7 @@ enum dlp_expr_status {
 
 #define DLP_EXPR_MAX_NODES 256
 #define DLP_EXPR_MAX_DEPTH 32
-#define DLP_EXPR_MAX_NEAR  1000000u
+#define DLP_EXPR_MAX_NEAR 1000000u
 
 /*
  * Parse s[0..len). On DLP_EXPR_OK *out is a new expression the caller frees
@@ -70,8 +70,8 @@ enum dlp_expr_status {
  * errlen bytes) says "offset N: what is wrong" and *err_off (if not NULL) is
  * that byte offset.
  */
-enum dlp_expr_status dlp_expr_parse(const char *s, size_t len, struct dlp_expr **out,
-				    char *err, size_t errlen, size_t *err_off);
+enum dlp_expr_status dlp_expr_parse(const char *s, size_t len, struct dlp_expr **out, char *err,
+				    size_t errlen, size_t *err_off);
 
 void dlp_expr_free(struct dlp_expr *e); /* NULL is a no-op */
 
@@ -80,7 +80,6 @@ void dlp_expr_free(struct dlp_expr *e); /* NULL is a no-op */
  * present[i]: entity i (node->entity) has a match in scope.
  * near_true[k]: node k, a NEAR node, is satisfied (indexed by node index).
  */
-bool dlp_expr_eval(const struct dlp_expr *e, int node, const bool *present,
-		   const bool *near_true);
+bool dlp_expr_eval(const struct dlp_expr *e, int node, const bool *present, const bool *near_true);
 
 #endif /* SMTPDLP_DLP_RULE_EXPR_H */

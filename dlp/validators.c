@@ -7,8 +7,14 @@
 
 #include <string.h>
 
-static inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
-static inline bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static inline bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+static inline bool is_upper(char c)
+{
+	return c >= 'A' && c <= 'Z';
+}
 
 bool dlp_luhn_ok(const char *d, size_t len)
 {
@@ -49,8 +55,7 @@ bool dlp_card_iin_ok(const char *d, size_t len)
 	for (size_t i = 0; i < len; i++)
 		if (!is_digit(d[i]))
 			return false;
-	unsigned p1 = prefix(d, 1), p2 = prefix(d, 2), p3 = prefix(d, 3),
-		 p4 = prefix(d, 4);
+	unsigned p1 = prefix(d, 1), p2 = prefix(d, 2), p3 = prefix(d, 3), p4 = prefix(d, 4);
 
 	switch (p1) {
 	case 4: /* Visa */
@@ -134,8 +139,7 @@ bool dlp_ssn_validate(const char *s, size_t len, char *out, size_t *out_len)
 	} else {
 		return false;
 	}
-	unsigned area = prefix(out, 3), group = prefix(out + 3, 2),
-		 serial = prefix(out + 5, 4);
+	unsigned area = prefix(out, 3), group = prefix(out + 3, 2), serial = prefix(out + 5, 4);
 	if (area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0)
 		return false;
 	if (area == 78 && group == 5 && serial == 1120)
@@ -152,20 +156,18 @@ struct iban_country {
 
 /* SWIFT IBAN registry lengths (sorted by code for bsearch-free scan). */
 static const struct iban_country iban_table[] = {
-	{"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20},
-	{"BE", 16}, {"BG", 22}, {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28},
-	{"CH", 21}, {"CR", 22}, {"CY", 28}, {"CZ", 24}, {"DE", 22}, {"DJ", 27},
-	{"DK", 18}, {"DO", 28}, {"EE", 20}, {"EG", 29}, {"ES", 24}, {"FI", 18},
-	{"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22}, {"GE", 22}, {"GI", 23},
-	{"GL", 18}, {"GR", 27}, {"GT", 28}, {"HR", 21}, {"HU", 28}, {"IE", 22},
-	{"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30}, {"KW", 30},
-	{"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20},
-	{"LV", 21}, {"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19},
-	{"MN", 20}, {"MR", 27}, {"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18},
-	{"NO", 15}, {"OM", 23}, {"PK", 24}, {"PL", 28}, {"PS", 29}, {"PT", 25},
-	{"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33}, {"SA", 24}, {"SC", 31},
-	{"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27}, {"SO", 23},
-	{"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29},
+	{"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20}, {"BE", 16},
+	{"BG", 22}, {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28}, {"CH", 21}, {"CR", 22},
+	{"CY", 28}, {"CZ", 24}, {"DE", 22}, {"DJ", 27}, {"DK", 18}, {"DO", 28}, {"EE", 20},
+	{"EG", 29}, {"ES", 24}, {"FI", 18}, {"FK", 18}, {"FO", 18}, {"FR", 27}, {"GB", 22},
+	{"GE", 22}, {"GI", 23}, {"GL", 18}, {"GR", 27}, {"GT", 28}, {"HR", 21}, {"HU", 28},
+	{"IE", 22}, {"IL", 23}, {"IQ", 23}, {"IS", 26}, {"IT", 27}, {"JO", 30}, {"KW", 30},
+	{"KZ", 20}, {"LB", 28}, {"LC", 32}, {"LI", 21}, {"LT", 20}, {"LU", 20}, {"LV", 21},
+	{"LY", 25}, {"MC", 27}, {"MD", 24}, {"ME", 22}, {"MK", 19}, {"MN", 20}, {"MR", 27},
+	{"MT", 31}, {"MU", 30}, {"NI", 28}, {"NL", 18}, {"NO", 15}, {"OM", 23}, {"PK", 24},
+	{"PL", 28}, {"PS", 29}, {"PT", 25}, {"QA", 29}, {"RO", 24}, {"RS", 22}, {"RU", 33},
+	{"SA", 24}, {"SC", 31}, {"SD", 18}, {"SE", 24}, {"SI", 19}, {"SK", 24}, {"SM", 27},
+	{"SO", 23}, {"ST", 25}, {"SV", 28}, {"TL", 23}, {"TN", 24}, {"TR", 26}, {"UA", 29},
 	{"VA", 22}, {"VG", 24}, {"XK", 20}, {"YE", 30},
 };
 
@@ -194,8 +196,8 @@ bool dlp_iban_validate(const char *s, size_t len, char *out, size_t *out_len)
 			return false;
 		out[n++] = c;
 	}
-	if (n < 15 || !is_upper(out[0]) || !is_upper(out[1]) ||
-	    !is_digit(out[2]) || !is_digit(out[3]))
+	if (n < 15 || !is_upper(out[0]) || !is_upper(out[1]) || !is_digit(out[2]) ||
+	    !is_digit(out[3]))
 		return false;
 	if (dlp_iban_country_length(out[0], out[1]) != n)
 		return false;
@@ -217,8 +219,7 @@ bool dlp_iban_validate(const char *s, size_t len, char *out, size_t *out_len)
 	return true;
 }
 
-size_t dlp_mask_value(enum dlp_mask_kind kind, const char *v, size_t len,
-		      char *out, size_t outlen)
+size_t dlp_mask_value(enum dlp_mask_kind kind, const char *v, size_t len, char *out, size_t outlen)
 {
 	size_t keep_head, keep_tail, n = 0;
 

@@ -49,15 +49,15 @@ unsigned dlp_iban_country_length(char c0, char c1);
 /* Kinds of masking for reported values. */
 enum dlp_mask_kind {
 	DLP_MASK_CARD = 0, /* first 4 and last 4 kept: 4111********1111 */
-	DLP_MASK_SSN,      /* ***-**-6789 */
-	DLP_MASK_IBAN,     /* first 4 and last 4 kept */
+	DLP_MASK_SSN,	   /* ***-**-6789 */
+	DLP_MASK_IBAN,	   /* first 4 and last 4 kept */
 	DLP_MASK_GENERIC,  /* regex values: about a third kept at each end */
 };
 
 /* Write the masked form of value[0..len) to out (NUL-terminated, at most
  * outlen bytes including the NUL, truncated if needed). Returns the length
  * written without the NUL. */
-size_t dlp_mask_value(enum dlp_mask_kind kind, const char *value, size_t len,
-		      char *out, size_t outlen);
+size_t dlp_mask_value(enum dlp_mask_kind kind, const char *value, size_t len, char *out,
+		      size_t outlen);
 
 #endif /* SMTPDLP_DLP_VALIDATORS_H */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n)
 {
@@ -60,10 +59,18 @@ static void json_strn(FILE *f, const char *s, size_t n)
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			switch (c) {
-			case '\n': fputs("\\n", f); break;
-			case '\r': fputs("\\r", f); break;
-			case '\t': fputs("\\t", f); break;
-			default: fprintf(f, "\\u%04x", c); break;
+			case '\n':
+				fputs("\\n", f);
+				break;
+			case '\r':
+				fputs("\\r", f);
+				break;
+			case '\t':
+				fputs("\\t", f);
+				break;
+			default:
+				fprintf(f, "\\u%04x", c);
+				break;
 			}
 			i++;
 		} else {
@@ -91,14 +98,16 @@ static void json_str(FILE *f, const char *s)
 const char *dlp_unscannable_name(enum cfg_unscannable u)
 {
 	switch (u) {
-	case CFG_UNSCANNABLE_HOLD: return "hold";
-	case CFG_UNSCANNABLE_ALLOW: return "allow";
-	default: return "tempfail";
+	case CFG_UNSCANNABLE_HOLD:
+		return "hold";
+	case CFG_UNSCANNABLE_ALLOW:
+		return "allow";
+	default:
+		return "tempfail";
 	}
 }
 
-int dlp_verdict_write_json(FILE *f, const struct dlp_verdict *v, const char *file,
-			   size_t idx)
+int dlp_verdict_write_json(FILE *f, const struct dlp_verdict *v, const char *file, size_t idx)
 {
 	bool mbox = idx > 0;
 
@@ -108,8 +117,9 @@ int dlp_verdict_write_json(FILE *f, const struct dlp_verdict *v, const char *fil
 		fprintf(f, ",\"message\":%zu", idx);
 	fputs(",\"policy\":", f);
 	json_str(f, v->policy);
-	fprintf(f, ",\"action\":\"%s\",\"severity\":\"%s\",\"profile\":",
-		cfg_action_name(v->action), cfg_severity_name(v->severity));
+	fprintf(f,
+		",\"action\":\"%s\",\"severity\":\"%s\",\"profile\":", cfg_action_name(v->action),
+		cfg_severity_name(v->severity));
 	json_str(f, v->profile);
 	fputs(",\"header\":", f);
 	if (v->header_name) {
@@ -196,4 +206,3 @@ char *dlp_verdict_json(const struct dlp_verdict *v, const char *file, size_t mes
 		s[n - 1] = '\0';
 	return s;
 }
-

@@ -25,8 +25,7 @@
 /* Write the verdict as JSON followed by '\n' to f. file may be NULL (then
  * "file" is null); message > 0 adds "message":n (mbox index).
  * 0 or -EIO on a write error. */
-int dlp_verdict_write_json(FILE *f, const struct dlp_verdict *v, const char *file,
-			   size_t message);
+int dlp_verdict_write_json(FILE *f, const struct dlp_verdict *v, const char *file, size_t message);
 
 /* Same into a new NUL-terminated string (without the newline) the caller
  * frees; NULL + errno on failure. */

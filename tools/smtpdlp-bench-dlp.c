@@ -84,15 +84,18 @@ static void bput(struct buf *b, const void *d, size_t n)
 	b->p[b->n] = '\0';
 }
 
-static void bputs(struct buf *b, const char *s) { bput(b, s, strlen(s)); }
+static void bputs(struct buf *b, const char *s)
+{
+	bput(b, s, strlen(s));
+}
 
 /* ------------------------------------------------------------ terms */
 
 static const char *syl[40] = {
-	"ka", "lo", "min", "tar", "ve", "sol", "ri", "dan", "mo", "pel",
-	"quin", "bra", "to", "nes", "vi", "gor", "al", "ber", "cu", "dro",
-	"fen", "gal", "hu", "is", "jor", "kel", "lum", "mar", "nor", "ost",
-	"pra", "rus", "sen", "tul", "ur", "vast", "wel", "xan", "yor", "zem",
+	"ka",	"lo",  "min", "tar", "ve",  "sol",  "ri",  "dan", "mo",	 "pel",
+	"quin", "bra", "to",  "nes", "vi",  "gor",  "al",  "ber", "cu",	 "dro",
+	"fen",	"gal", "hu",  "is",  "jor", "kel",  "lum", "mar", "nor", "ost",
+	"pra",	"rus", "sen", "tul", "ur",  "vast", "wel", "xan", "yor", "zem",
 };
 
 /* Term i: a word of 4 syllables from a bijective scramble of i (unique). */
@@ -106,8 +109,8 @@ static void gen_word(unsigned i, char *out)
 	}
 }
 
-static const char *seed_terms[4] = { "Customer", "Account Manager", "Sales Engineer",
-				     "Purchase date" };
+static const char *seed_terms[4] = {"Customer", "Account Manager", "Sales Engineer",
+				    "Purchase date"};
 
 /* Build n terms: the 4 seed terms, then generated words (every 10th a
  * two-word phrase). Returned strings are malloc'd. */
@@ -138,16 +141,19 @@ static struct cfg_term *make_terms(size_t n)
 /* ------------------------------------------------------------ corpus */
 
 static const char *vocab[] = {
-	"the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was",
-	"with", "be", "by", "on", "not", "he", "this", "are", "or", "his", "from",
-	"at", "which", "but", "have", "an", "had", "they", "you", "were", "their",
-	"one", "all", "we", "can", "her", "has", "there", "been", "if", "more",
-	"when", "will", "would", "who", "so", "no", "report", "quarter", "revenue",
-	"meeting", "schedule", "project", "team", "review", "update", "customers",
-	"order", "shipment", "invoice", "budget", "forecast", "pipeline", "renewal",
-	"contract", "support", "ticket", "release", "roadmap", "feature", "engineer",
-	"manager", "account", "purchase", "dates", "sales", "price", "discount",
-	"Thanks,", "regards.", "please", "attached", "find", "below", "details:",
+	"the",	    "of",	"and",	     "to",	 "in",	     "a",	 "is",
+	"that",	    "for",	"it",	     "as",	 "was",	     "with",	 "be",
+	"by",	    "on",	"not",	     "he",	 "this",     "are",	 "or",
+	"his",	    "from",	"at",	     "which",	 "but",	     "have",	 "an",
+	"had",	    "they",	"you",	     "were",	 "their",    "one",	 "all",
+	"we",	    "can",	"her",	     "has",	 "there",    "been",	 "if",
+	"more",	    "when",	"will",	     "would",	 "who",	     "so",	 "no",
+	"report",   "quarter",	"revenue",   "meeting",	 "schedule", "project",	 "team",
+	"review",   "update",	"customers", "order",	 "shipment", "invoice",	 "budget",
+	"forecast", "pipeline", "renewal",   "contract", "support",  "ticket",	 "release",
+	"roadmap",  "feature",	"engineer",  "manager",	 "account",  "purchase", "dates",
+	"sales",    "price",	"discount",  "Thanks,",	 "regards.", "please",	 "attached",
+	"find",	    "below",	"details:",
 };
 #define NVOCAB (sizeof(vocab) / sizeof(vocab[0]))
 
@@ -208,8 +214,7 @@ static void qp_encode(struct buf *out, const char *s, size_t n)
 
 static void b64_encode(struct buf *out, const char *s, size_t n)
 {
-	static const char tb[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t col = 0;
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned v = (unsigned)(unsigned char)s[i] << 16;
@@ -217,8 +222,8 @@ static void b64_encode(struct buf *out, const char *s, size_t n)
 			v |= (unsigned)(unsigned char)s[i + 1] << 8;
 		if (i + 2 < n)
 			v |= (unsigned char)s[i + 2];
-		char q[4] = { tb[(v >> 18) & 63], tb[(v >> 12) & 63],
-			      i + 1 < n ? tb[(v >> 6) & 63] : '=', i + 2 < n ? tb[v & 63] : '=' };
+		char q[4] = {tb[(v >> 18) & 63], tb[(v >> 12) & 63],
+			     i + 1 < n ? tb[(v >> 6) & 63] : '=', i + 2 < n ? tb[v & 63] : '='};
 		bput(out, q, 4);
 		col += 4;
 		if (col >= 76) {
@@ -247,8 +252,10 @@ static void gen_message(struct buf *m, unsigned idx, const struct cfg_term *term
 	bputs(m, h);
 	gen_text(&body, 12000, terms);
 	qp_encode(m, body.p, body.n);
-	snprintf(h, sizeof(h), "--alt-%u\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-		 "<html><body><p>", idx);
+	snprintf(h, sizeof(h),
+		 "--alt-%u\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+		 "<html><body><p>",
+		 idx);
 	bputs(m, h);
 	/* HTML: the same text, a tag every ~10 lines */
 	for (size_t i = 0, line = 0; i < body.n; i++) {
@@ -256,10 +263,12 @@ static void gen_message(struct buf *m, unsigned idx, const struct cfg_term *term
 		if (body.p[i] == '\n' && ++line % 10 == 0)
 			bputs(m, "</p><p><b>note</b> ");
 	}
-	snprintf(h, sizeof(h), "</p></body></html>\r\n--alt-%u--\r\n"
+	snprintf(h, sizeof(h),
+		 "</p></body></html>\r\n--alt-%u--\r\n"
 		 "--mix-%u\r\nContent-Type: text/csv; name=\"data-%u.csv\"\r\n"
 		 "Content-Disposition: attachment; filename=\"data-%u.csv\"\r\n"
-		 "Content-Transfer-Encoding: base64\r\n\r\n", idx, idx, idx, idx);
+		 "Content-Transfer-Encoding: base64\r\n\r\n",
+		 idx, idx, idx, idx);
 	bputs(m, h);
 	gen_text(&att, 24000, terms);
 	b64_encode(m, att.p, att.n);
@@ -280,7 +289,8 @@ static void gen_plain(struct buf *m, unsigned idx, const struct cfg_term *terms)
 		 "Subject: Quarterly report %u\r\n"
 		 "MIME-Version: 1.0\r\n"
 		 "Content-Type: text/plain; charset=utf-8\r\n"
-		 "Content-Transfer-Encoding: 8bit\r\n\r\n", idx);
+		 "Content-Transfer-Encoding: 8bit\r\n\r\n",
+		 idx);
 	bputs(m, h);
 	gen_text(m, 48000, terms);
 }
@@ -292,8 +302,7 @@ struct capture {
 	size_t n, cap;
 };
 
-static void cap_header(void *c, const char *p, unsigned d, const char *n, const char *v,
-		       size_t l)
+static void cap_header(void *c, const char *p, unsigned d, const char *n, const char *v, size_t l)
 {
 	(void)c, (void)p, (void)d, (void)n, (void)v, (void)l;
 }
@@ -323,8 +332,8 @@ static void cap_end(void *c, const struct mime_part_info *pi)
 	(void)c, (void)pi;
 }
 
-static int count_cb(unsigned id, unsigned long long from, unsigned long long to,
-		    unsigned flags, void *ctx)
+static int count_cb(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		    void *ctx)
 {
 	(void)id, (void)from, (void)to, (void)flags;
 	++*(uint64_t *)ctx;
@@ -339,10 +348,10 @@ static void make_cfg(struct cfg *c, struct cfg_entity *en, struct cfg_rule *ru,
 		     struct cfg_profile *pr, struct cfg_policy *po, struct cfg_term *terms,
 		     size_t n, bool ids)
 {
-	static char *internal[] = { "corp.example" };
-	static char *rule_names[] = { "dict rule" };
-	static char *prof_names[] = { "dict profile" };
-	static char *dom[] = { "corp.example" };
+	static char *internal[] = {"corp.example"};
+	static char *rule_names[] = {"dict rule"};
+	static char *prof_names[] = {"dict profile"};
+	static char *dom[] = {"corp.example"};
 
 	memset(c, 0, sizeof(*c));
 	memset(en, 0, 4 * sizeof(*en));
@@ -378,11 +387,11 @@ static void make_cfg(struct cfg *c, struct cfg_entity *en, struct cfg_rule *ru,
 	c->dlp.internal_domains = internal;
 	c->dlp.n_internal_domains = 1;
 	c->dlp.scan_limit = 32u << 20;
-	c->dlp.limits = (struct cfg_dlp_limits){ 20, 1000, 256 * 1024, 64 * 1024, 100 };
+	c->dlp.limits = (struct cfg_dlp_limits){20, 1000, 256 * 1024, 64 * 1024, 100};
 	c->dlp.entities = en;
 	c->dlp.n_entities = 1;
 	if (ids) {
-		static const char *names[] = { "card", "ssn", "iban" };
+		static const char *names[] = {"card", "ssn", "iban"};
 		for (int i = 0; i < 3; i++) {
 			en[1 + i].name = (char *)names[i];
 			en[1 + i].type = CFG_ENTITY_IDENTIFIER;
@@ -408,8 +417,7 @@ struct corpus {
 	uint64_t dec;
 };
 
-static void corpus_make(struct corpus *c, unsigned n, bool mixed,
-			const struct cfg_term *terms)
+static void corpus_make(struct corpus *c, unsigned n, bool mixed, const struct cfg_term *terms)
 {
 	memset(c, 0, sizeof(*c));
 	c->n = n;
@@ -422,8 +430,8 @@ static void corpus_make(struct corpus *c, unsigned n, bool mixed,
 		c->raw += c->msgs[i].n;
 	}
 	/* decoded parts, captured once with the same MIME parser */
-	struct mime_sink sink = { cap_header, cap_begin, cap_text, cap_end };
-	struct mime_limits ml = { 20, 1000, 256 * 1024, 64 * 1024, 32u << 20 };
+	struct mime_sink sink = {cap_header, cap_begin, cap_text, cap_end};
+	struct mime_limits ml = {20, 1000, 256 * 1024, 64 * 1024, 32u << 20};
 	struct mime_parser *mp = mime_parser_create(&ml, &sink, &c->cap);
 	if (!mp) {
 		perror("mime_parser_create");
@@ -483,12 +491,14 @@ static double run_full(struct dlp_scanner *sc, const struct corpus *c, unsigned 
 	return best;
 }
 
-static void null_header(void *c, const char *p, unsigned d, const char *n, const char *v,
-			size_t l)
+static void null_header(void *c, const char *p, unsigned d, const char *n, const char *v, size_t l)
 {
 	(void)c, (void)p, (void)d, (void)n, (void)v, (void)l;
 }
-static void null_begin(void *c, const struct mime_part_info *pi) { (void)c, (void)pi; }
+static void null_begin(void *c, const struct mime_part_info *pi)
+{
+	(void)c, (void)pi;
+}
 static void null_text(void *c, const uint8_t *d, size_t l)
 {
 	(void)d;
@@ -500,8 +510,8 @@ static void null_text(void *c, const uint8_t *d, size_t l)
 static double run_mime(const struct corpus *c, unsigned repeat)
 {
 	uint64_t n = 0;
-	struct mime_sink sink = { null_header, null_begin, null_text, null_begin };
-	struct mime_limits ml = { 20, 1000, 256 * 1024, 64 * 1024, 32u << 20 };
+	struct mime_sink sink = {null_header, null_begin, null_text, null_begin};
+	struct mime_limits ml = {20, 1000, 256 * 1024, 64 * 1024, 32u << 20};
 	struct mime_parser *mp = mime_parser_create(&ml, &sink, &n);
 	double best = 1e30;
 	if (!mp)
@@ -552,14 +562,18 @@ static double run_raw(const struct dlp_matcher *m, const struct corpus *c, unsig
 int main(int argc, char **argv)
 {
 	unsigned n_msgs = 150, repeat = 3;
-	size_t sizes[8] = { 4, 1000, 10000, 100000 };
+	size_t sizes[8] = {4, 1000, 10000, 100000};
 	size_t n_sizes = 4;
 	int ch;
 
 	while ((ch = getopt(argc, argv, "m:r:s:h")) != -1) {
 		switch (ch) {
-		case 'm': n_msgs = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'r': repeat = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'm':
+			n_msgs = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			repeat = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 's': {
 			n_sizes = 0;
 			for (char *p = strtok(optarg, ","); p && n_sizes < 8; p = strtok(NULL, ","))
@@ -568,7 +582,7 @@ int main(int argc, char **argv)
 		}
 		default:
 			fprintf(stderr, "usage: smtpdlp-bench-dlp [-m MESSAGES] [-r REPEAT] "
-				"[-s 4,1000,10000,100000]\n");
+					"[-s 4,1000,10000,100000]\n");
 			return ch == 'h' ? 0 : 2;
 		}
 	}
@@ -589,13 +603,15 @@ int main(int argc, char **argv)
 	       "%.1f MB raw, %.1f MB decoded text in %zu parts\n",
 	       n_msgs, (double)mixed.raw / 1e6, (double)mixed.dec / 1e6, mixed.cap.n);
 	printf("corpus B (one 8bit text/plain part): %u messages, %.1f MB raw, "
-	       "%.1f MB decoded\n", n_msgs, (double)plain.raw / 1e6, (double)plain.dec / 1e6);
+	       "%.1f MB decoded\n",
+	       n_msgs, (double)plain.raw / 1e6, (double)plain.dec / 1e6);
 	double tma = run_mime(&mixed, repeat), tmb = run_mime(&plain, repeat);
 	printf("MIME decoding alone (no scanning): A %.1f MB/s of decoded text, "
-	       "B %.1f MB/s\n", (double)mixed.dec / tma / 1e6, (double)plain.dec / tmb / 1e6);
-	printf("%7s %7s %8s %7s | %8s %8s %8s %7s | %8s %8s %7s | %s\n", "terms", "pats",
-	       "build_s", "db_KB", "A_full", "A_fdec", "A_hs", "A_ratio", "B_fdec", "B_hs",
-	       "B_ratio", "A hits/MB kept (raw)");
+	       "B %.1f MB/s\n",
+	       (double)mixed.dec / tma / 1e6, (double)plain.dec / tmb / 1e6);
+	printf("%7s %7s %8s %7s | %8s %8s %8s %7s | %8s %8s %7s | %s\n", "terms", "pats", "build_s",
+	       "db_KB", "A_full", "A_fdec", "A_hs", "A_ratio", "B_fdec", "B_hs", "B_ratio",
+	       "A hits/MB kept (raw)");
 
 	for (size_t si = 0; si <= n_sizes; si++) {
 		/* the last row: 4 terms plus the identifiers */
@@ -613,7 +629,8 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &w0);
 		struct dlp_policy_set *ps = dlp_policy_set_build(&c, err, sizeof(err));
 		clock_gettime(CLOCK_MONOTONIC, &w1);
-		double build = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) * 1e-9;
+		double build =
+			(double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) * 1e-9;
 		if (!ps) {
 			fprintf(stderr, "build: %s\n", err);
 			return 2;
@@ -647,7 +664,8 @@ int main(int argc, char **argv)
 	       "text bytes through the full path (dlp_txn_feed .. dlp_txn_end), A_hs/B_hs = the "
 	       "same decoded bytes through hs_scan_stream alone (same database, one call per "
 	       "part, counting callback); ratio = fdec / hs; build_s = wall time of "
-	       "dlp_policy_set_build (Hyperscan compile)\n", repeat);
+	       "dlp_policy_set_build (Hyperscan compile)\n",
+	       repeat);
 
 	/* decoders */
 	struct buf text = {0}, b64 = {0}, qp = {0};
@@ -658,8 +676,9 @@ int main(int argc, char **argv)
 			text.p[i] = (char)0xE9;
 	b64_encode(&b64, text.p, text.n);
 	qp_encode(&qp, text.p, text.n);
-	size_t cap = DECODE_QP_MAX_OUT(qp.n) > DECODE_B64_MAX_OUT(b64.n) ?
-		     DECODE_QP_MAX_OUT(qp.n) : DECODE_B64_MAX_OUT(b64.n);
+	size_t cap = DECODE_QP_MAX_OUT(qp.n) > DECODE_B64_MAX_OUT(b64.n)
+			     ? DECODE_QP_MAX_OUT(qp.n)
+			     : DECODE_B64_MAX_OUT(b64.n);
 	uint8_t *out = malloc(cap);
 	double best_b = 1e30, best_q = 1e30;
 	size_t ob = 0, oq = 0;

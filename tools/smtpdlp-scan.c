@@ -171,9 +171,9 @@ struct scan_ctx {
 static int scan_message(struct scan_ctx *c, const char *file, size_t idx, bool mbox,
 			const char *msg, size_t len)
 {
-	struct dlp_envelope env = { .mail_from = c->o->from,
-				    .rcpts = (const char *const *)c->o->rcpts,
-				    .n_rcpts = c->o->n_rcpts };
+	struct dlp_envelope env = {.mail_from = c->o->from,
+				   .rcpts = (const char *const *)c->o->rcpts,
+				   .n_rcpts = c->o->n_rcpts};
 	struct dlp_txn *t = dlp_txn_begin(c->sc, &env);
 	if (!t)
 		return -errno;
@@ -258,7 +258,8 @@ static void usage(FILE *f)
 	fputs("usage: smtpdlp-scan -c CONF [--from ADDR] [--to ADDR,...] [--explain] FILE...\n"
 	      "  FILE is an .eml or mbox file, '-' for stdin.\n"
 	      "  Prints one JSON verdict per message (or a report with --explain).\n"
-	      "  Exit: 0 no policy matched, 1 a policy matched, 2 error.\n", f);
+	      "  Exit: 0 no policy matched, 1 a policy matched, 2 error.\n",
+	      f);
 }
 
 static int split_rcpts(struct opts *o, const char *list)
@@ -294,29 +295,36 @@ static int split_rcpts(struct opts *o, const char *list)
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},
-		{"explain", no_argument, NULL, 'e'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"config", required_argument, NULL, 'c'}, {"from", required_argument, NULL, 'f'},
+		{"to", required_argument, NULL, 't'},	  {"explain", no_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
 	};
 	struct opts o = {0};
 	int ch, ret = 2;
 
 	while ((ch = getopt_long(argc, argv, "c:f:t:eh", lo, NULL)) != -1) {
 		switch (ch) {
-		case 'c': o.conf = optarg; break;
-		case 'f': o.from = optarg; break;
+		case 'c':
+			o.conf = optarg;
+			break;
+		case 'f':
+			o.from = optarg;
+			break;
 		case 't':
 			if (split_rcpts(&o, optarg)) {
 				fprintf(stderr, "smtpdlp-scan: out of memory\n");
 				return 2;
 			}
 			break;
-		case 'e': o.explain = true; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'e':
+			o.explain = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!o.conf || optind >= argc) {
@@ -341,7 +349,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "smtpdlp-scan: scanner: %s\n", strerror(errno));
 		goto out;
 	}
-	struct scan_ctx c = { .sc = sc, .o = &o };
+	struct scan_ctx c = {.sc = sc, .o = &o};
 	bool failed = false;
 	for (int i = optind; i < argc; i++)
 		if (scan_file(&c, argv[i]))

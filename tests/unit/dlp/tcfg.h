@@ -39,7 +39,7 @@ static inline void tcfg_init(struct tcfg *t)
 	t->c.dlp.internal_domains = t->internal;
 	t->c.dlp.n_internal_domains = 1;
 	t->c.dlp.scan_limit = 1 << 20;
-	t->c.dlp.limits = (struct cfg_dlp_limits){ 20, 100, 64 * 1024, 64 * 1024, 100 };
+	t->c.dlp.limits = (struct cfg_dlp_limits){20, 100, 64 * 1024, 64 * 1024, 100};
 	t->c.dlp.entities = t->ent;
 	t->c.dlp.rules = t->rule;
 	t->c.dlp.profiles = t->prof;
@@ -87,8 +87,8 @@ static inline void tcfg_regex(struct tcfg *t, const char *name, const char *pat)
 }
 
 static inline void tcfg_rule(struct tcfg *t, const char *name, const char *match,
-			     enum cfg_count_mode mode, long low, long med, long high,
-			     long crit, unsigned scope)
+			     enum cfg_count_mode mode, long low, long med, long high, long crit,
+			     unsigned scope)
 {
 	size_t i = t->c.dlp.n_rules++;
 	struct cfg_rule *r = &t->rule[i];
@@ -168,12 +168,11 @@ static inline struct dlp_policy_set *tcfg_build(struct tcfg *t)
 }
 
 /* Scan msg[0..len) split into two feeds at `split` (len: whole in one). */
-static inline struct dlp_verdict *tscan(struct dlp_scanner *sc, const char *from,
-					const char *rcpt, const char *msg, size_t len,
-					size_t split)
+static inline struct dlp_verdict *tscan(struct dlp_scanner *sc, const char *from, const char *rcpt,
+					const char *msg, size_t len, size_t split)
 {
-	const char *r[1] = { rcpt };
-	struct dlp_envelope env = { from, rcpt ? r : NULL, rcpt ? 1 : 0 };
+	const char *r[1] = {rcpt};
+	struct dlp_envelope env = {from, rcpt ? r : NULL, rcpt ? 1 : 0};
 	struct dlp_txn *t = dlp_txn_begin(sc, &env);
 	ck_assert_ptr_nonnull(t);
 	if (split > len)
@@ -185,8 +184,7 @@ static inline struct dlp_verdict *tscan(struct dlp_scanner *sc, const char *from
 	return v;
 }
 
-static inline const struct dlp_entity_result *tentity(const struct dlp_verdict *v,
-						      const char *name)
+static inline const struct dlp_entity_result *tentity(const struct dlp_verdict *v, const char *name)
 {
 	for (size_t i = 0; i < v->n_entities; i++)
 		if (strcmp(v->entities[i].name, name) == 0)
@@ -194,8 +192,7 @@ static inline const struct dlp_entity_result *tentity(const struct dlp_verdict *
 	return NULL;
 }
 
-static inline const struct dlp_rule_result *trule(const struct dlp_verdict *v,
-						  const char *name)
+static inline const struct dlp_rule_result *trule(const struct dlp_verdict *v, const char *name)
 {
 	for (size_t i = 0; i < v->n_rules; i++)
 		if (strcmp(v->rules[i].name, name) == 0)

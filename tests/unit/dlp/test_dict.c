@@ -41,7 +41,7 @@ static void teardown(void)
 static const struct {
 	const char *body;
 	unsigned count, unique; /* entity "d" */
-	unsigned cs;            /* entity "cs" */
+	unsigned cs;		/* entity "cs" */
 } cases[] = {
 	{"Customerservice is here\r\n", 0, 0, 0},
 	{"The Customer's order\r\n", 1, 1, 0},
@@ -57,8 +57,8 @@ static const struct {
 	{"Key Account Manager.\r\n", 1, 1, 0},
 	{"Account\xc2\xa0Manager, Account \xc2\xa0 Manager\r\n", 2, 1, 0}, /* NBSP */
 	{"Herr M\xc3\xbcller kam; M\xc3\xbcllers nicht\r\n", 1, 1, 0},
-	{"Herr M\xc3\xbcller\xc2\xa0kam\r\n", 1, 1, 0},           /* NBSP after */
-	{"I like C++. ABC++ no, C+++ hmm\r\n", 2, 1, 0},          /* C++ twice */
+	{"Herr M\xc3\xbcller\xc2\xa0kam\r\n", 1, 1, 0},	 /* NBSP after */
+	{"I like C++. ABC++ no, C+++ hmm\r\n", 2, 1, 0}, /* C++ twice */
 	{"Purchase date: today\r\n", 1, 1, 0},
 	{"a _x_ b x_x_ c\r\n", 1, 1, 0},
 	{"acme ACME Acme ACMEs\r\n", 0, 0, 1},
@@ -140,7 +140,7 @@ START_TEST(test_chunk_edges)
 		b[pos + strlen(ins)] = ' ';
 		want += k % 2;
 	}
-	static const size_t splits[] = { 1, 4095, 4096, 65536, 65537, 100001 };
+	static const size_t splits[] = {1, 4095, 4096, 65536, 65537, 100001};
 	for (size_t k = 0; k < sizeof(splits) / sizeof(splits[0]); k++) {
 		struct dlp_verdict *v = tscan(sc, NULL, NULL, msg, hl + body_len, hl + splits[k]);
 		ck_assert_msg(count_of(v, "d", false) == want, "split %zu: %u want %u", splits[k],
@@ -166,7 +166,7 @@ END_TEST
  * 300 KB of whitespace (more than any chunk) is not found. */
 START_TEST(test_long_whitespace_run)
 {
-	static const size_t runs[] = { 1, 500, 900, 300000 };
+	static const size_t runs[] = {1, 500, 900, 300000};
 	size_t hl = strlen(hdr);
 	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
 		size_t len = hl + runs[k] + 64;
@@ -191,8 +191,8 @@ END_TEST
 /* 100,000 word-like terms compile into one database and scan. */
 START_TEST(test_100k_terms)
 {
-	static const char *syl[] = { "ka", "lo", "mi", "ta", "ve", "so", "ri", "da", "mo", "pe",
-				     "qu", "br", "to", "ne", "vi", "go", "al", "be", "cu", "dr" };
+	static const char *syl[] = {"ka", "lo", "mi", "ta", "ve", "so", "ri", "da", "mo", "pe",
+				    "qu", "br", "to", "ne", "vi", "go", "al", "be", "cu", "dr"};
 	struct tcfg t;
 	tcfg_init(&t);
 	struct cfg_term *terms = calloc(100000, sizeof(*terms));

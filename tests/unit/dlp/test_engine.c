@@ -21,8 +21,8 @@ static struct dlp_scanner *sc;
 static void build_cfg(struct tcfg *t)
 {
 	tcfg_init(t);
-	tcfg_dict(t, "kw", false, "Customer", "Account Manager", "Sales Engineer",
-		  "Purchase date", NULL);
+	tcfg_dict(t, "kw", false, "Customer", "Account Manager", "Sales Engineer", "Purchase date",
+		  NULL);
 	tcfg_ident(t, "card", CFG_ID_PAYMENT_CARD);
 	tcfg_ident(t, "ssn", CFG_ID_US_SSN);
 	tcfg_ident(t, "iban", CFG_ID_IBAN);
@@ -30,10 +30,8 @@ static void build_cfg(struct tcfg *t)
 	tcfg_dict(t, "conf", false, "confidential", NULL);
 	tcfg_rule(t, "seed", "kw", CFG_COUNT_UNIQUE, 2, 3, 4, 4, CFG_SCOPE_CONTENT);
 	tcfg_rule(t, "cards", "card", CFG_COUNT_UNIQUE, 1, 3, 0, 0, CFG_SCOPE_CONTENT);
-	tcfg_rule(t, "near", "prj NEAR(20) conf", CFG_COUNT_TOTAL, 1, 0, 0, 0,
-		  CFG_SCOPE_CONTENT);
-	tcfg_rule(t, "ssn-alone", "ssn AND NOT kw", CFG_COUNT_TOTAL, 1, 0, 0, 0,
-		  CFG_SCOPE_CONTENT);
+	tcfg_rule(t, "near", "prj NEAR(20) conf", CFG_COUNT_TOTAL, 1, 0, 0, 0, CFG_SCOPE_CONTENT);
+	tcfg_rule(t, "ssn-alone", "ssn AND NOT kw", CFG_COUNT_TOTAL, 1, 0, 0, 0, CFG_SCOPE_CONTENT);
 	tcfg_rule(t, "meta", "kw", CFG_COUNT_TOTAL, 1, 0, 0, 0, CFG_SCOPE_METADATA);
 	tcfg_rule(t, "score", "kw", CFG_COUNT_SCORE, 10, 0, 0, 0, CFG_SCOPE_CONTENT);
 	tcfg_rule(t, "iban", "iban OR prj", CFG_COUNT_TOTAL, 1, 2, 0, 0, CFG_SCOPE_CONTENT);
@@ -73,7 +71,8 @@ static char *mkmsg(const char *from, const char *to, const char *subject, const 
 		   size_t *len)
 {
 	char *m = NULL;
-	int n = asprintf(&m, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
+	int n = asprintf(&m,
+			 "From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n"
 			 "Content-Type: text/plain; charset=us-ascii\r\n\r\n%s\r\n",
 			 from, to, subject, body);
 	ck_assert_int_gt(n, 0);
@@ -89,11 +88,11 @@ static const char twenty_customers[] =
 static const struct {
 	const char *name;
 	const char *from, *to, *subject, *body;
-	const char *policy;      /* NULL = none */
+	const char *policy; /* NULL = none */
 	enum cfg_action action;
 	enum cfg_severity severity;
 	const char *profile;
-	const char *rules;       /* "name:sev:count:unique:score;..." triggered rules */
+	const char *rules; /* "name:sev:count:unique:score;..." triggered rules */
 } cases[] = {
 	{"customer alone 20x -> no seed trigger, score rule", "a@corp.example", "x@gmail.com",
 	 "hello", twenty_customers, "meta", CFG_ACTION_QUARANTINE, CFG_SEV_LOW, "P-score",
@@ -105,17 +104,15 @@ static const struct {
 	 "Customer; Account Manager; Sales Engineer; Purchase date; Customer", "hold",
 	 CFG_ACTION_ADD_HEADER, CFG_SEV_CRITICAL, "P-seed", "seed:4:5:4:5;"},
 	{"internal recipient -> no hold", "a@corp.example", "y@mail.corp.example", "hi",
-	 "Customer; Account Manager", NULL, CFG_ACTION_ALLOW, CFG_SEV_NONE, NULL,
-	 "seed:1:2:2:2;"},
+	 "Customer; Account Manager", NULL, CFG_ACTION_ALLOW, CFG_SEV_NONE, NULL, "seed:1:2:2:2;"},
 	{"sender outside corp -> no hold", "a@other.org", "x@gmail.com", "hi",
-	 "Customer; Account Manager", NULL, CFG_ACTION_ALLOW, CFG_SEV_NONE, NULL,
-	 "seed:1:2:2:2;"},
+	 "Customer; Account Manager", NULL, CFG_ACTION_ALLOW, CFG_SEV_NONE, NULL, "seed:1:2:2:2;"},
 	{"subject counts as content", "a@corp.example", "x@gmail.com", "Account Manager",
 	 "Customer", "hold", CFG_ACTION_ADD_HEADER, CFG_SEV_LOW, "P-seed", "seed:1:2:2:2;"},
 	{"valid cards unique -> medium block", "a@corp.example", "x@gmail.com", "cards",
 	 "4111 1111 1111 1111, 5555-5555-5555-4444 and 378282246310005; "
-	 "again 4111111111111111; bad 4111111111111112", "block cards", CFG_ACTION_BLOCK,
-	 CFG_SEV_MEDIUM, "P-cards", "cards:2:4:3:4;"},
+	 "again 4111111111111111; bad 4111111111111112",
+	 "block cards", CFG_ACTION_BLOCK, CFG_SEV_MEDIUM, "P-cards", "cards:2:4:3:4;"},
 	{"one card -> low, below block min", "a@corp.example", "x@gmail.com", "cards",
 	 "4111 1111 1111 1111", NULL, CFG_ACTION_ALLOW, CFG_SEV_NONE, NULL, "cards:1:1:1:1;"},
 	{"card inside a longer digit run is not a card", "a@corp.example", "x@gmail.com", "x",
@@ -152,7 +149,8 @@ static void check_rules(const struct dlp_verdict *v, const char *spec, const cha
 		long long score;
 		int used = 0;
 		ck_assert_int_eq(sscanf(p, "%63[^:]:%d:%u:%u:%lld;%n", name, &sev, &cnt, &uniq,
-					&score, &used), 5);
+					&score, &used),
+				 5);
 		const struct dlp_rule_result *r = trule(v, name);
 		ck_assert_msg(r != NULL, "%s: rule %s not triggered", what, name);
 		ck_assert_msg((int)r->severity == sev, "%s: %s severity %d", what, name,
@@ -170,8 +168,8 @@ static void check_case(int i, struct dlp_verdict *v)
 {
 	const char *what = cases[i].name;
 	if (cases[i].policy) {
-		ck_assert_msg(v->policy && strcmp(v->policy, cases[i].policy) == 0,
-			      "%s: policy %s", what, v->policy ? v->policy : "(none)");
+		ck_assert_msg(v->policy && strcmp(v->policy, cases[i].policy) == 0, "%s: policy %s",
+			      what, v->policy ? v->policy : "(none)");
 		ck_assert_str_eq(v->profile, cases[i].profile);
 	} else {
 		ck_assert_msg(v->policy == NULL, "%s: policy %s", what, v->policy);
@@ -210,10 +208,10 @@ END_TEST
 START_TEST(test_verdict_contents)
 {
 	size_t len;
-	char *m = mkmsg("Alice <Alice@Corp.Example>", "x@gmail.com, \"B\" <b@corp.example>",
-			"Account Manager",
-			"Customer 4111 1111 1111 1111 ssn 123-45-6789 DE89370400440532013000",
-			&len);
+	char *m =
+		mkmsg("Alice <Alice@Corp.Example>", "x@gmail.com, \"B\" <b@corp.example>",
+		      "Account Manager",
+		      "Customer 4111 1111 1111 1111 ssn 123-45-6789 DE89370400440532013000", &len);
 	struct dlp_verdict *v = tscan(sc, NULL, NULL, m, len, len);
 	ck_assert_str_eq(v->policy, "hold");
 	ck_assert_str_eq(v->header_name, "X-DLP-Hold");
@@ -240,8 +238,8 @@ START_TEST(test_verdict_contents)
 	dlp_verdict_free(v);
 
 	/* envelope overrides the headers */
-	const char *rc[] = { "z@corp.example" };
-	struct dlp_envelope env = { "bob@corp.example", rc, 1 };
+	const char *rc[] = {"z@corp.example"};
+	struct dlp_envelope env = {"bob@corp.example", rc, 1};
 	struct dlp_txn *t = dlp_txn_begin(sc, &env);
 	ck_assert_int_eq(dlp_txn_feed(t, m, len), 0);
 	v = dlp_txn_end(t);
@@ -327,12 +325,24 @@ START_TEST(test_build_errors)
 	struct tcfg t;
 	build_cfg(&t);
 	switch (bad_cases[_i].what) {
-	case 0: t.rule[0].match = (char *)"nope"; break;
-	case 1: t.rule[0].match = (char *)"kw kw"; break;
-	case 2: t.ent[4].pattern = (char *)"PRJ-(["; break;
-	case 3: t.prof[0].rules[0] = (char *)"ghost"; break;
-	case 4: t.pol[0].profiles[0] = (char *)"ghost"; break;
-	case 5: t.ent[5].name = (char *)"kw"; break;
+	case 0:
+		t.rule[0].match = (char *)"nope";
+		break;
+	case 1:
+		t.rule[0].match = (char *)"kw kw";
+		break;
+	case 2:
+		t.ent[4].pattern = (char *)"PRJ-([";
+		break;
+	case 3:
+		t.prof[0].rules[0] = (char *)"ghost";
+		break;
+	case 4:
+		t.pol[0].profiles[0] = (char *)"ghost";
+		break;
+	case 5:
+		t.ent[5].name = (char *)"kw";
+		break;
 	}
 	char err[256] = "";
 	errno = 0;

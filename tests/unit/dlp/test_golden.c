@@ -29,7 +29,7 @@ struct jv {
 	double num;
 	char *s;
 	struct jv *items; /* arrays and object values */
-	char **keys;      /* objects */
+	char **keys;	  /* objects */
 	size_t n;
 };
 
@@ -66,25 +66,45 @@ static char *jstr(struct jp *j)
 		if (c == '\\' && j->p < j->end) {
 			char e = *j->p++;
 			switch (e) {
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
 			case 'u': {
 				unsigned cp = 0;
 				for (int k = 0; k < 4 && j->p < j->end; k++, j->p++)
-					cp = cp * 16 + (unsigned)(*j->p <= '9' ? *j->p - '0' : (*j->p | 32) - 'a' + 10);
+					cp = cp * 16 +
+					     (unsigned)(*j->p <= '9' ? *j->p - '0'
+								     : (*j->p | 32) - 'a' + 10);
 				char u[4];
 				size_t l;
-				if (cp < 0x80) { u[0] = (char)cp; l = 1; }
-				else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 63)); l = 2; }
-				else { u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | ((cp >> 6) & 63)); u[2] = (char)(0x80 | (cp & 63)); l = 3; }
+				if (cp < 0x80) {
+					u[0] = (char)cp;
+					l = 1;
+				} else if (cp < 0x800) {
+					u[0] = (char)(0xC0 | cp >> 6);
+					u[1] = (char)(0x80 | (cp & 63));
+					l = 2;
+				} else {
+					u[0] = (char)(0xE0 | cp >> 12);
+					u[1] = (char)(0x80 | ((cp >> 6) & 63));
+					u[2] = (char)(0x80 | (cp & 63));
+					l = 3;
+				}
 				if (n + l + 1 > cap)
 					o = realloc(o, cap *= 2);
 				memcpy(o + n, u, l);
 				n += l;
 				continue;
 			}
-			default: c = (unsigned char)e; break;
+			default:
+				c = (unsigned char)e;
+				break;
 			}
 		}
 		if (n + 2 > cap)
@@ -176,22 +196,23 @@ static void jparse(struct jp *j, struct jv *v)
 
 static bool jload(const char *text, size_t len, struct jv *v)
 {
-	struct jp j = { text, text + len, false };
+	struct jp j = {text, text + len, false};
 	jparse(&j, v);
 	ws(&j);
 	return !j.err && j.p == j.end;
 }
 
 /* Is `want` contained in `got`? On mismatch, describe where in why. */
-static bool jsub(const struct jv *want, const struct jv *got, char *path, size_t plen,
-		 char *why, size_t wlen)
+static bool jsub(const struct jv *want, const struct jv *got, char *path, size_t plen, char *why,
+		 size_t wlen)
 {
 	if (want->t != got->t) {
 		snprintf(why, wlen, "%s: type differs", path);
 		return false;
 	}
 	switch (want->t) {
-	case J_NULL: return true;
+	case J_NULL:
+		return true;
 	case J_BOOL:
 		if (want->b != got->b)
 			snprintf(why, wlen, "%s: want %d", path, want->b);

@@ -17,8 +17,8 @@ struct hits {
 	size_t n;
 };
 
-static int collect(unsigned id, unsigned long long from, unsigned long long to,
-		   unsigned flags, void *ctx)
+static int collect(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		   void *ctx)
 {
 	struct hits *h = ctx;
 	(void)flags;
@@ -125,8 +125,8 @@ START_TEST(test_two_workers)
 }
 END_TEST
 
-static int stop_first(unsigned id, unsigned long long from, unsigned long long to,
-		      unsigned flags, void *ctx)
+static int stop_first(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+		      void *ctx)
 {
 	(void)id, (void)from, (void)to, (void)flags;
 	++*(int *)ctx;

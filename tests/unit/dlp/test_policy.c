@@ -70,8 +70,8 @@ START_TEST(test_userset)
 {
 	char *addrs[] = {"ceo@corp.example"};
 	char *doms[] = {"partner.org", ".sub.example"};
-	struct cfg_userset us = { .addresses = addrs, .n_addresses = 1, .domains = doms,
-				  .n_domains = 2 };
+	struct cfg_userset us = {
+		.addresses = addrs, .n_addresses = 1, .domains = doms, .n_domains = 2};
 	ck_assert(dlp_userset_match_addr(&us, "CEO@corp.example"));
 	ck_assert(!dlp_userset_match_addr(&us, "cfo@corp.example"));
 	ck_assert(dlp_userset_match_addr(&us, "x@partner.org"));
@@ -79,10 +79,10 @@ START_TEST(test_userset)
 	ck_assert(dlp_userset_match_addr(&us, "x@a.sub.example"));
 	ck_assert(!dlp_userset_match_addr(&us, "x@sub.example"));
 	ck_assert(!dlp_userset_match_addr(&us, NULL));
-	struct cfg_userset any = { .any = true };
+	struct cfg_userset any = {.any = true};
 	ck_assert(dlp_userset_match_addr(&any, NULL));
 
-	struct cfg_userset ext = { .external = true };
+	struct cfg_userset ext = {.external = true};
 	const char *r1[] = {"a@corp.example", "b@mail.corp.example"};
 	const char *r2[] = {"a@corp.example", "b@gmail.com"};
 	const char *r3[] = {"nodomain"};
@@ -121,22 +121,39 @@ START_TEST(test_select)
 	char *corp[] = {"corp.example"};
 	char *pn[] = {"x"};
 	struct cfg_policy pols[3] = {
-		{ .name = "off", .enabled = false, .from = { .any = true }, .to = { .any = true },
-		  .profiles = pn, .n_profiles = 1, .min_severity = CFG_SEV_LOW },
-		{ .name = "hold", .enabled = true, .from = { .domains = corp, .n_domains = 1 },
-		  .to = { .external = true }, .profiles = pn, .n_profiles = 2,
-		  .min_severity = CFG_SEV_MEDIUM },
-		{ .name = "all", .enabled = true, .from = { .any = true }, .to = { .any = true },
-		  .profiles = pn, .n_profiles = 1, .min_severity = CFG_SEV_LOW },
+		{.name = "off",
+		 .enabled = false,
+		 .from = {.any = true},
+		 .to = {.any = true},
+		 .profiles = pn,
+		 .n_profiles = 1,
+		 .min_severity = CFG_SEV_LOW},
+		{.name = "hold",
+		 .enabled = true,
+		 .from = {.domains = corp, .n_domains = 1},
+		 .to = {.external = true},
+		 .profiles = pn,
+		 .n_profiles = 2,
+		 .min_severity = CFG_SEV_MEDIUM},
+		{.name = "all",
+		 .enabled = true,
+		 .from = {.any = true},
+		 .to = {.any = true},
+		 .profiles = pn,
+		 .n_profiles = 1,
+		 .min_severity = CFG_SEV_LOW},
 	};
-	struct cfg cfg = { .policies = pols, .n_policies = 3 };
+	struct cfg cfg = {.policies = pols, .n_policies = 3};
 	cfg.dlp.internal_domains = corp;
 	cfg.dlp.n_internal_domains = 1;
 	size_t p0[] = {2}, p1[] = {1, 0}, p2[] = {2};
 	const size_t *pp[] = {p0, p1, p2};
 	const char *rc[] = {sel_cases[_i].rcpt};
-	struct dlp_policy_input in = { .from = sel_cases[_i].from, .rcpts = rc, .n_rcpts = 1,
-				       .profile_sev = sel_cases[_i].sev, .policy_profiles = pp };
+	struct dlp_policy_input in = {.from = sel_cases[_i].from,
+				      .rcpts = rc,
+				      .n_rcpts = 1,
+				      .profile_sev = sel_cases[_i].sev,
+				      .policy_profiles = pp};
 	size_t prof = 99;
 	enum cfg_severity sev = CFG_SEV_NONE;
 	int r = dlp_policy_select(&cfg, &in, &prof, &sev);

@@ -75,8 +75,7 @@ START_TEST(test_parse_ok)
 	char err[128], shape[1024] = "";
 	size_t off = 99;
 	const char *in = ok_cases[_i].in;
-	ck_assert_int_eq(dlp_expr_parse(in, strlen(in), &e, err, sizeof(err), &off),
-			 DLP_EXPR_OK);
+	ck_assert_int_eq(dlp_expr_parse(in, strlen(in), &e, err, sizeof(err), &off), DLP_EXPR_OK);
 	render(e, e->root, shape, sizeof(shape));
 	ck_assert_str_eq(shape, ok_cases[_i].shape);
 	dlp_expr_free(e);
@@ -157,7 +156,7 @@ END_TEST
 static const struct {
 	const char *in;
 	unsigned present; /* bit i = entity i present */
-	bool near;        /* value for every NEAR node */
+	bool near;	  /* value for every NEAR node */
 	bool want;
 } eval_cases[] = {
 	{"a AND b", 3, false, true},
@@ -177,8 +176,7 @@ START_TEST(test_eval)
 	struct dlp_expr *e;
 	char err[64];
 	const char *in = eval_cases[_i].in;
-	ck_assert_int_eq(dlp_expr_parse(in, strlen(in), &e, err, sizeof(err), NULL),
-			 DLP_EXPR_OK);
+	ck_assert_int_eq(dlp_expr_parse(in, strlen(in), &e, err, sizeof(err), NULL), DLP_EXPR_OK);
 	bool present[3], near[DLP_EXPR_MAX_NODES];
 	for (int i = 0; i < 3; i++)
 		present[i] = (eval_cases[_i].present >> i) & 1;
@@ -198,8 +196,7 @@ START_TEST(test_negation_marks)
 	struct dlp_expr *e;
 	char err[64];
 	const char *in = "a AND NOT (b OR NOT c)";
-	ck_assert_int_eq(dlp_expr_parse(in, strlen(in), &e, err, sizeof(err), NULL),
-			 DLP_EXPR_OK);
+	ck_assert_int_eq(dlp_expr_parse(in, strlen(in), &e, err, sizeof(err), NULL), DLP_EXPR_OK);
 	for (size_t k = 0; k < e->n_nodes; k++) {
 		struct dlp_expr_node *nd = &e->nodes[k];
 		if (nd->op != DLP_EXPR_ENTITY)

@@ -16,28 +16,28 @@ struct vcase {
 };
 
 static const struct vcase card_cases[] = {
-	{"4111111111111111", true, "4111111111111111"},      /* Visa 16 */
+	{"4111111111111111", true, "4111111111111111"}, /* Visa 16 */
 	{"4111 1111 1111 1111", true, "4111111111111111"},
 	{"4111-1111-1111-1111", true, "4111111111111111"},
-	{"4222222222222", true, "4222222222222"},            /* Visa 13 */
-	{"5555555555554444", true, "5555555555554444"},      /* Mastercard */
-	{"2223003122003222", true, "2223003122003222"},      /* MC 2-series */
-	{"378282246310005", true, "378282246310005"},        /* Amex */
-	{"3782 822463 10005", true, "378282246310005"},      /* Amex grouping */
-	{"6011111111111117", true, "6011111111111117"},      /* Discover */
-	{"3530111333300000", true, "3530111333300000"},      /* JCB */
-	{"30569309025904", true, "30569309025904"},          /* Diners 14 */
-	{"6200000000000005", true, "6200000000000005"},      /* UnionPay */
-	{"4111111111111112", false, NULL},                   /* bad Luhn */
-	{"1234567812345670", false, NULL},                   /* Luhn ok, no IIN */
-	{"4111 1111-1111 1111", false, NULL},                /* mixed separators */
-	{"4111  1111 1111 1111", false, NULL},               /* double separator */
-	{"411111111111", false, NULL},                       /* 12 digits */
-	{"41111111111111111111", false, NULL},               /* 20 digits */
+	{"4222222222222", true, "4222222222222"},	/* Visa 13 */
+	{"5555555555554444", true, "5555555555554444"}, /* Mastercard */
+	{"2223003122003222", true, "2223003122003222"}, /* MC 2-series */
+	{"378282246310005", true, "378282246310005"},	/* Amex */
+	{"3782 822463 10005", true, "378282246310005"}, /* Amex grouping */
+	{"6011111111111117", true, "6011111111111117"}, /* Discover */
+	{"3530111333300000", true, "3530111333300000"}, /* JCB */
+	{"30569309025904", true, "30569309025904"},	/* Diners 14 */
+	{"6200000000000005", true, "6200000000000005"}, /* UnionPay */
+	{"4111111111111112", false, NULL},		/* bad Luhn */
+	{"1234567812345670", false, NULL},		/* Luhn ok, no IIN */
+	{"4111 1111-1111 1111", false, NULL},		/* mixed separators */
+	{"4111  1111 1111 1111", false, NULL},		/* double separator */
+	{"411111111111", false, NULL},			/* 12 digits */
+	{"41111111111111111111", false, NULL},		/* 20 digits */
 	{"4111x111111111111", false, NULL},
-	{"378282246310005 ", false, NULL},                   /* trailing sep */
+	{"378282246310005 ", false, NULL}, /* trailing sep */
 	{"5105105105105100", true, "5105105105105100"},
-	{"5610591081018250", true, "5610591081018250"},      /* Maestro/AU BankCard */
+	{"5610591081018250", true, "5610591081018250"}, /* Maestro/AU BankCard */
 };
 
 START_TEST(test_card)
@@ -55,19 +55,15 @@ START_TEST(test_card)
 END_TEST
 
 static const struct vcase ssn_cases[] = {
-	{"123-45-6789", true, "123456789"},
-	{"123 45 6789", true, "123456789"},
-	{"123456789", true, "123456789"},
-	{"000-12-3456", false, NULL},   /* area 000 */
-	{"666-12-3456", false, NULL},   /* area 666 */
-	{"900-12-3456", false, NULL},   /* area 9xx */
-	{"999-12-3456", false, NULL},
-	{"123-00-4567", false, NULL},   /* group 00 */
-	{"123-45-0000", false, NULL},   /* serial 0000 */
-	{"078-05-1120", false, NULL},   /* advertising number */
-	{"123-45 6789", false, NULL},   /* mixed separators */
-	{"12-345-6789", false, NULL},
-	{"899-99-9999", true, "899999999"},
+	{"123-45-6789", true, "123456789"}, {"123 45 6789", true, "123456789"},
+	{"123456789", true, "123456789"},   {"000-12-3456", false, NULL}, /* area 000 */
+	{"666-12-3456", false, NULL},					  /* area 666 */
+	{"900-12-3456", false, NULL},					  /* area 9xx */
+	{"999-12-3456", false, NULL},	    {"123-00-4567", false, NULL}, /* group 00 */
+	{"123-45-0000", false, NULL},					  /* serial 0000 */
+	{"078-05-1120", false, NULL},					  /* advertising number */
+	{"123-45 6789", false, NULL},					  /* mixed separators */
+	{"12-345-6789", false, NULL},	    {"899-99-9999", true, "899999999"},
 	{"001-01-0001", true, "001010001"},
 };
 
@@ -90,10 +86,10 @@ static const struct vcase iban_cases[] = {
 	{"GB82 WEST 1234 5698 7654 32", true, "GB82WEST12345698765432"},
 	{"FR1420041010050500013M02606", true, "FR1420041010050500013M02606"},
 	{"NO9386011117947", true, "NO9386011117947"},
-	{"DE89370400440532013001", false, NULL},   /* bad check */
-	{"DE8937040044053201300", false, NULL},    /* DE wrong length */
-	{"XX89370400440532013000", false, NULL},   /* unknown country */
-	{"de89370400440532013000", false, NULL},   /* lower case */
+	{"DE89370400440532013001", false, NULL}, /* bad check */
+	{"DE8937040044053201300", false, NULL},	 /* DE wrong length */
+	{"XX89370400440532013000", false, NULL}, /* unknown country */
+	{"de89370400440532013000", false, NULL}, /* lower case */
 	{"DE89  3704 0044 0532 0130 00", false, NULL},
 	{"GB82WEST1234569876543", false, NULL},
 };
@@ -115,7 +111,7 @@ static const struct {
 	bool ok;
 } luhn_cases[] = {
 	{"79927398713", true}, {"79927398710", false}, {"0", true},
-	{"", false}, {"12a4", false}, {"4111111111111111", true},
+	{"", false},	       {"12a4", false},	       {"4111111111111111", true},
 };
 
 START_TEST(test_luhn)
@@ -139,13 +135,12 @@ static const struct {
 START_TEST(test_mask)
 {
 	char out[64];
-	size_t n = dlp_mask_value(mask_cases[_i].k, mask_cases[_i].in,
-				  strlen(mask_cases[_i].in), out, sizeof(out));
+	size_t n = dlp_mask_value(mask_cases[_i].k, mask_cases[_i].in, strlen(mask_cases[_i].in),
+				  out, sizeof(out));
 	ck_assert_str_eq(out, mask_cases[_i].out);
 	ck_assert_uint_eq(n, strlen(mask_cases[_i].out));
 	/* truncation keeps NUL termination */
-	n = dlp_mask_value(mask_cases[_i].k, mask_cases[_i].in, strlen(mask_cases[_i].in),
-			   out, 2);
+	n = dlp_mask_value(mask_cases[_i].k, mask_cases[_i].in, strlen(mask_cases[_i].in), out, 2);
 	ck_assert_uint_le(n, 1);
 	ck_assert_uint_eq(strlen(out), n);
 }
