@@ -592,6 +592,8 @@ data_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 	}
 	if (len && c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
 	    c->state != TCP_FIN_WAIT_2) {
+		/* data after the peer's FIN */
+		s->cnt.drop_tcp_state++;
 		tcp_mbuf_free(s, m);
 		m = NULL;
 		len = 0;
@@ -876,6 +878,7 @@ timewait_input(struct tcp_conn *c, const struct seg *sg)
 {
 	struct tcp_stack *s = c->stack;
 
+	s->cnt.drop_tcp_state++;
 	if (sg->flags & TH_RST)
 		return false; /* RFC 1337 */
 	if ((sg->flags & (TH_SYN | TH_ACK)) == TH_SYN) {
@@ -884,6 +887,7 @@ timewait_input(struct tcp_conn *c, const struct seg *sg)
 			SEQ_GT(sg->seq, c->rcv_nxt);
 
 		if (ok) {
+			s->cnt.drop_tcp_state--; /* not a drop after all */
 			s->cnt.tcp_timewait_reused++;
 			tcp_conn_drop(c, TCP_CLOSE_NORMAL);
 			return true;
@@ -919,6 +923,8 @@ syn_sent_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 		if (ack_ok) {
 			s->cnt.tcp_rst_rx++;
 			tcp_conn_drop(c, TCP_CLOSE_REFUSED);
+		} else {
+			s->cnt.drop_tcp_state++;
 		}
 		return;
 	}
