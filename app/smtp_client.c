@@ -421,6 +421,11 @@ void smtp_client_tls_failed(struct smtp_client *c, uint64_t now)
 	fail(c, -EPROTO, NULL);
 }
 
+size_t smtp_client_memory(const struct smtp_client *c)
+{
+	return sizeof(*c);
+}
+
 bool smtp_client_ready(const struct smtp_client *c)
 {
 	return c->state == CL_READY;

@@ -98,6 +98,8 @@ void smtp_client_tls_ready(struct smtp_client *c, uint64_t now_ms);
 /* The handshake failed: the client fails (-EPROTO). */
 void smtp_client_tls_failed(struct smtp_client *c, uint64_t now_ms);
 
+/* Heap bytes of the client object (fixed: output goes to the owner's iobuf). */
+size_t smtp_client_memory(const struct smtp_client *c);
 bool smtp_client_ready(const struct smtp_client *c);
 bool smtp_client_failed(const struct smtp_client *c);
 bool smtp_client_in_tls(const struct smtp_client *c);

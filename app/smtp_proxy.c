@@ -181,10 +181,11 @@ static void emit_incident(struct smtp_proxy *p, unsigned code, const struct smtp
 
 	if (p->prm.message == NULL && (p->prm.incident == NULL || !is_incident))
 		return;
-	size_t n = t->acc ? 0 : accepted(p);
-	if (t->acc)
-		for (n = 0; t->acc[n]; n++)
-			;
+	size_t n = 0;
+	if (t->acc == NULL)
+		accepted(p);
+	while (t->acc && t->acc[n])
+		n++;
 	struct smtp_incident inc = {
 		.queue_id = t->qid,
 		.client_helo = smtp_server_helo_name(p->srv),
@@ -406,7 +407,6 @@ static void up_failure(struct smtp_proxy *p, int err)
 		t->up_lost = true;
 	if (t->relaying || t->body_done) {
 		/* mid-relay: nothing was confirmed, the sender retries */
-		t->action = t->action; /* unchanged, for the incident */
 		finish(p, rsp_up_lost.code, rsp_up_lost.enh, rsp_up_lost.text, NULL);
 	}
 	if (!was_connecting && t->mail_from == NULL && !t->data)
@@ -1588,9 +1588,9 @@ void smtp_proxy_verdict(struct smtp_proxy *p, struct dlp_verdict *v, int err, ui
 
 size_t smtp_proxy_memory(const struct smtp_proxy *p)
 {
-	size_t m = sizeof(*p) + 1240 /* server struct, see smtp_server.c */;
+	size_t m = sizeof(*p) + smtp_server_memory(p->srv);
 	if (p->client)
-		m += sizeof(struct smtp_reply_parser) + 256;
+		m += smtp_client_memory(p->client);
 	m += p->down_out.cap + p->down_in.cap + p->up_out.cap;
 	m += p->t.msg.n_chunks * sizeof(struct msgbuf_chunk);
 	return m;

@@ -1335,6 +1335,11 @@ void smtp_server_timer(struct smtp_server *s, uint64_t now)
 	smtp_server_shutdown(s, "4.4.2", "Error: timeout exceeded");
 }
 
+size_t smtp_server_memory(const struct smtp_server *s)
+{
+	return sizeof(*s);
+}
+
 bool smtp_server_closing(const struct smtp_server *s)
 {
 	return s->state == ST_CLOSED;

@@ -183,6 +183,8 @@ uint64_t smtp_server_next_timeout(const struct smtp_server *s);
 /* Run timers: on expiry answers 421 and closes. */
 void smtp_server_timer(struct smtp_server *s, uint64_t now_ms);
 
+/* Heap bytes of the server object (fixed: it holds no buffers). */
+size_t smtp_server_memory(const struct smtp_server *s);
 bool smtp_server_closing(const struct smtp_server *s);
 bool smtp_server_in_data(const struct smtp_server *s);
 /* The HELO/EHLO name given ("" if none). NUL-terminated. */
