@@ -1285,6 +1285,44 @@ START_TEST(timer_budget_bounded)
 }
 END_TEST
 
+START_TEST(fin_wait_2_timeout_and_data_after_close)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t iss;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	tcp_close(app->conn);
+	ck_assert(ptake(&pp, &p));
+	ck_assert(p.flags & TH_FIN);
+	pp.ack = iss + 2;
+	psend(&pp, TH_ACK, NULL, 0); /* FIN_WAIT_2, peer never closes */
+	ck_assert_int_eq(app->closed, 0);
+	tt_advance(node, 150);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 1);
+	tt_advance(node, 100); /* 2 * msl_ms */
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_TIMEOUT);
+	ck_assert_uint_eq(tcp_stack_conn_count(node->s), 0);
+
+	/* data arriving after tcp_close(): reset */
+	memset(app, 0, sizeof(*app));
+	peer_init(&pp, true, true);
+	pp.port = PPORT + 1;
+	iss = accept_one(&pp, 7);
+	tcp_close(app->conn);
+	tt_drain(node);
+	psend(&pp, TH_ACK, "late", 4);
+	ck_assert(ptake(&pp, &p));
+	ck_assert(p.flags & TH_RST);
+	ck_assert_int_eq(app->closed, 1);
+	ck_assert_int_eq(app->reason, TCP_CLOSE_ABORTED);
+	ck_assert_uint_eq(app->rx_len, 0);
+}
+END_TEST
+
 static uint64_t fz = 88172645463325252ULL;
 
 static uint32_t
@@ -1414,6 +1452,7 @@ suite(void)
 	tcase_add_test(tc, destroy_notifies_and_frees);
 	tcase_add_test(tc, create_rejects_bad_params);
 	tcase_add_test(tc, timer_budget_bounded);
+	tcase_add_test(tc, fin_wait_2_timeout_and_data_after_close);
 	tcase_add_test(tc, random_segments_survive);
 	tcase_add_test(tc, tcp_in_ip_fragments);
 	suite_add_tcase(s, tc);
