@@ -85,20 +85,16 @@ static bool cs_in(const char *name, const char *const *list)
 }
 
 static const char *const cs_utf8_names[] = {
-	"",
 	"utf-8",
 	"utf8",
 	"unicode-1-1-utf-8",
-	"us-ascii",
-	"ascii",
-	"ansi_x3.4-1968",
-	"iso646-us",
-	"us",
-	"csascii",
-	"x-unknown",
-	"unknown-8bit",
-	"x-user-defined",
 	NULL,
+};
+
+/* Labels that say nothing reliable about 8-bit bytes. */
+static const char *const cs_unlabelled_names[] = {
+	"",	   "us-ascii",	"ascii",	"ansi_x3.4-1968", "iso646-us", "us",
+	"csascii", "x-unknown", "unknown-8bit", "x-user-defined", "unknown",   NULL,
 };
 
 static const char *const cs_1252_names[] = {
@@ -115,12 +111,19 @@ bool charset_is_utf8(const char *name, size_t name_len)
 	if (!name)
 		return true;
 	cs_normalise(name, name_len, n);
-	return cs_in(n, cs_utf8_names);
+	return cs_in(n, cs_utf8_names) || cs_in(n, cs_unlabelled_names);
 }
 
 static void cs_map_set(struct charset_conv *c, unsigned byte, uint32_t cp)
 {
 	c->map[byte][3] = (uint8_t)charset_put_utf8(cp, c->map[byte]);
+}
+
+static void cs_set_1252(struct charset_conv *c)
+{
+	c->kind = CHARSET_TABLE;
+	for (unsigned b = 0; b < 256; b++)
+		cs_map_set(c, b, b >= 0x80 && b < 0xa0 ? cp1252_c1[b - 0x80] : b);
 }
 
 /* Build the table of a single-byte charset with iconv, or return false if
@@ -154,15 +157,17 @@ void charset_conv_init(struct charset_conv *c, const char *name, size_t name_len
 
 	memset(c, 0, offsetof(struct charset_conv, map));
 	c->kind = CHARSET_UTF8;
+	c->fallback_1252 = true;
 	if (!name)
 		return;
 	cs_normalise(name, name_len, n);
+	if (cs_in(n, cs_unlabelled_names))
+		return;
+	c->fallback_1252 = false;
 	if (cs_in(n, cs_utf8_names))
 		return;
 	if (cs_in(n, cs_1252_names)) {
-		c->kind = CHARSET_TABLE;
-		for (unsigned b = 0; b < 256; b++)
-			cs_map_set(c, b, b >= 0x80 && b < 0xa0 ? cp1252_c1[b - 0x80] : b);
+		cs_set_1252(c);
 		return;
 	}
 	if (strcmp(n, "utf-16") == 0 || strcmp(n, "utf16") == 0 || strcmp(n, "unicode") == 0) {
@@ -182,6 +187,7 @@ void charset_conv_init(struct charset_conv *c, const char *name, size_t name_len
 	iconv_t cd = iconv_open("UTF-8", n);
 	if (cd == (iconv_t)-1) {
 		c->anomalies |= DLP_ANOM_BAD_CHARSET;
+		c->fallback_1252 = true;
 		return;
 	}
 	if (cs_build_table(c, cd)) {
@@ -211,11 +217,12 @@ void charset_conv_fini(struct charset_conv *c)
  * U+FFFD (Unicode §3.9 best practice).
  */
 static size_t utf8_core(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out,
-			size_t *used, bool final)
+			size_t *used, bool final, bool *sw)
 {
 	size_t i = 0;
 	uint8_t *o = out;
 
+	*sw = false;
 	while (i < len) {
 		/* ASCII run, a word at a time */
 		while (len - i >= 8) {
@@ -252,6 +259,10 @@ static size_t utf8_core(struct charset_conv *c, const uint8_t *in, size_t len, u
 			else if (b == 0xf4)
 				hi = 0x8f;
 		} else {
+			if (c->fallback_1252) {
+				*sw = true; /* Windows-1252 from here */
+				break;
+			}
 			memcpy(o, utf8_repl, UTF8_REPL_LEN);
 			o += UTF8_REPL_LEN;
 			c->anomalies |= DLP_ANOM_BAD_UTF8;
@@ -277,6 +288,10 @@ static size_t utf8_core(struct charset_conv *c, const uint8_t *in, size_t len, u
 		}
 		if (j == len && !final)
 			break; /* incomplete: carried */
+		if (c->fallback_1252) {
+			*sw = true; /* Windows-1252 from here */
+			break;
+		}
 		memcpy(o, utf8_repl, UTF8_REPL_LEN);
 		o += UTF8_REPL_LEN;
 		c->anomalies |= DLP_ANOM_BAD_UTF8;
@@ -286,16 +301,36 @@ static size_t utf8_core(struct charset_conv *c, const uint8_t *in, size_t len, u
 	return (size_t)(o - out);
 }
 
+static size_t table_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out);
+
+/* Unlabelled text turned out not to be UTF-8: Windows-1252 from now on. */
+static void utf8_switch(struct charset_conv *c)
+{
+	c->anomalies |= DLP_ANOM_BAD_UTF8;
+	c->fallback_1252 = false;
+	c->ncarry = 0;
+	cs_set_1252(c);
+}
+
 static size_t utf8_push(struct charset_conv *c, const uint8_t *in, size_t len, uint8_t *out)
 {
 	size_t w = 0, used;
+	bool sw;
 
 	if (c->ncarry) {
 		uint8_t tmp[8];
 		size_t take = len < 3 ? len : 3, n = c->ncarry;
 		memcpy(tmp, c->carry, n);
 		memcpy(tmp + n, in, take);
-		w = utf8_core(c, tmp, n + take, out, &used, false);
+		w = utf8_core(c, tmp, n + take, out, &used, false, &sw);
+		if (sw) {
+			/* the rest of the carry, then the input, as 1252 */
+			size_t from = used > n ? used - n : 0;
+			utf8_switch(c);
+			if (used < n)
+				w += table_push(c, tmp + used, n - used, out + w);
+			return w + table_push(c, in + from, len - from, out + w);
+		}
 		if (used < n) {
 			/* still incomplete: only possible when take == len */
 			c->ncarry = (unsigned)(n + take - used);
@@ -306,7 +341,11 @@ static size_t utf8_push(struct charset_conv *c, const uint8_t *in, size_t len, u
 		in += used - n;
 		len -= used - n;
 	}
-	w += utf8_core(c, in, len, out + w, &used, false);
+	w += utf8_core(c, in, len, out + w, &used, false, &sw);
+	if (sw) {
+		utf8_switch(c);
+		return w + table_push(c, in + used, len - used, out + w);
+	}
 	c->ncarry = (unsigned)(len - used);
 	memcpy(c->carry, in + used, c->ncarry);
 	return w;
@@ -506,7 +545,15 @@ size_t charset_conv_finish(struct charset_conv *c, uint8_t *out)
 
 	if (c->kind == CHARSET_UTF8 && c->ncarry) {
 		size_t used;
-		w = utf8_core(c, c->carry, c->ncarry, out, &used, true);
+		bool sw;
+		uint8_t tmp[sizeof(c->carry)];
+		unsigned n = c->ncarry;
+		memcpy(tmp, c->carry, n);
+		w = utf8_core(c, tmp, n, out, &used, true, &sw);
+		if (sw) {
+			utf8_switch(c);
+			w += table_push(c, tmp + used, n - used, out + w);
+		}
 	} else if (c->ncarry || (c->kind == CHARSET_UTF16 && c->high)) {
 		memcpy(out, utf8_repl, UTF8_REPL_LEN);
 		w = UTF8_REPL_LEN;

@@ -16,9 +16,13 @@
  *    endian without one (RFC 2781 §4.3); a leading BOM is always dropped;
  *  - any other charset iconv knows (Shift_JIS, GB18030, ISO-2022-JP, ...):
  *    streaming iconv; invalid input becomes U+FFFD (DLP_ANOM_BAD_CHARSET).
- * An unknown charset sets DLP_ANOM_BAD_CHARSET and is read as UTF-8 with
- * repair. Names are matched case-insensitively; an RFC 2231 "*lang" suffix
- * and surrounding quotes are ignored.
+ * An unknown charset sets DLP_ANOM_BAD_CHARSET and is read like an
+ * unlabelled one. Unlabelled text (no charset, US-ASCII, unknown-8bit, an
+ * unknown name) is read as UTF-8 until its first invalid sequence and as
+ * Windows-1252 from there on (DLP_ANOM_BAD_UTF8): 8-bit mail without a
+ * label is mostly Latin-1/Windows-1252, and its accented words then still
+ * match. An explicit UTF-8 label is repaired (U+FFFD) instead. Names are matched
+ * case-insensitively; an RFC 2231 "*lang" suffix and surrounding quotes are ignored.
  */
 #ifndef SMTPDLP_CHARSET_H
 #define SMTPDLP_CHARSET_H
@@ -45,6 +49,8 @@ struct charset_conv {
 	bool big_endian;     /* CHARSET_UTF16 */
 	bool bom_check;	     /* CHARSET_UTF16: first unit not seen yet */
 	bool bom_sets_order; /* "utf-16": the BOM decides the byte order */
+	bool fallback_1252;  /* unlabelled UTF-8: Windows-1252 from the first
+			      * invalid sequence on */
 	uint16_t high;	     /* CHARSET_UTF16: pending high surrogate or 0 */
 	uint8_t carry[8];    /* incomplete sequence from the previous push */
 	unsigned ncarry;

@@ -141,7 +141,7 @@ size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out, uint8_
 				pcs = NULL;
 				nraw = 0;
 			}
-			o += mh_convert("utf-8", 5, in + lit, i - lit, o, anom);
+			o += mh_convert(NULL, 0, in + lit, i - lit, o, anom);
 		} else if (pcs && (cslen != pcslen ||
 				   strncasecmp((const char *)cs, (const char *)pcs, cslen) != 0)) {
 			o += mh_convert((const char *)pcs, pcslen, scratch, nraw, o, anom);
@@ -165,7 +165,7 @@ size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out, uint8_
 	}
 	if (pcs)
 		o += mh_convert((const char *)pcs, pcslen, scratch, nraw, o, anom);
-	o += mh_convert("utf-8", 5, in + lit, len - lit, o, anom);
+	o += mh_convert(NULL, 0, in + lit, len - lit, o, anom);
 	return (size_t)(o - out);
 }
 

@@ -39,7 +39,7 @@ static const struct word_case words[] = {
 	 "Gr\xc3\xbc\xc3\x9f"
 	 "e",
 	 0},
-	{"bad \xff byte", "bad \xef\xbf\xbd byte", DLP_ANOM_BAD_UTF8},
+	{"bad \xff byte", "bad \xc3\xbf byte", DLP_ANOM_BAD_UTF8}, /* 1252 fallback */
 	{"=?x-unknown-cs?Q?abc?=", "abc", DLP_ANOM_BAD_CHARSET},
 	{"x=?utf-8?Q?y?=z", "xyz", 0},
 	{"=?utf-8?Q?a?= b =?utf-8?Q?c?=", "a b c", 0},
