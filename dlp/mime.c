@@ -63,6 +63,8 @@
 /* Body bytes per pipeline step, and the text() coalescing buffer. */
 #define MIME_CHUNK 4096
 #define MIME_OUT_MAX 65536
+/* Archive buffer kept from one message to the next. */
+#define MIME_ARCHIVE_KEEP (1u << 20)
 
 /* Defaults for zero limits (the config's defaults). */
 #define MIME_DEF_DEPTH 20
@@ -1261,6 +1263,8 @@ void mime_parser_reset(struct mime_parser *P)
 	P->lbn = 0;
 	P->arch_on = false;
 	mime_archive_reset(&P->arch);
+	if (P->arch.cap > MIME_ARCHIVE_KEEP)
+		mime_archive_free(&P->arch); /* a big archive: give it back */
 	entity_init(P, "", 0, true, false);
 }
 
