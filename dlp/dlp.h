@@ -19,6 +19,24 @@
  *    verdict.
  *
  * No DPDK, no I/O: usable from tests, the scanner tool and the daemon.
+ *
+ * Matching semantics (details in dlp/entities.h, dlp/rule_expr.h,
+ * dlp/policy.h and docs/BENCHMARKS.md):
+ *  - parts: every decoded MIME leaf part is its own stream ("1", "2.1");
+ *    the decoded Subject is content ("header:subject"); From, To, Cc and
+ *    attachment file names are metadata ("metadata:from", "metadata:to",
+ *    "metadata:cc", "metadata:filename:<part>"). Offsets are bytes into that
+ *    part's decoded text.
+ *  - dictionary terms: whole words, ASCII case folded unless the entity is
+ *    case_sensitive (non-ASCII letters match as written), any run of
+ *    whitespace (or NBSP) between the words of a phrase; duplicate terms
+ *    (after folding) keep the first one and its weight.
+ *  - count = every match; unique_count = distinct terms (dictionaries) or
+ *    distinct normalised values (identifiers: digits/characters without
+ *    separators; regexes: the matched text); a rule's score is the sum of
+ *    the weights of every match (identifier and regex matches weigh 1).
+ *  - recipients are internal when their domain is one of
+ *    dlp.internal_domains or a subdomain of one.
  */
 #ifndef SMTPDLP_DLP_H
 #define SMTPDLP_DLP_H
