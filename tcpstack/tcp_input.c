@@ -656,16 +656,20 @@ data_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 		case TCP_FIN_WAIT_1:
 			c->state = TCP_CLOSING;
 			break;
-		case TCP_FIN_WAIT_2:
-			tcp_send_ack(c);
-			tcp_conn_set_state(c, TCP_TIME_WAIT);
-			return;
 		default:
 			break;
 		}
+		/* peer_fin() always comes before closed() */
 		if ((c->flags & TCPF_APP_KNOWS) && !(c->flags & TCPF_USER_CLOSED) &&
-		    c->cb && c->cb->peer_fin)
+		    c->cb && c->cb->peer_fin) {
 			c->cb->peer_fin(c, c->ctx);
+			if (c->flags & TCPF_DEAD)
+				return;
+		}
+		if (c->state == TCP_FIN_WAIT_2) {
+			tcp_send_ack(c);
+			tcp_conn_set_state(c, TCP_TIME_WAIT);
+		}
 	} else if ((sg->flags & TH_FIN) && (c->flags & TCPF_PEER_FIN)) {
 		c->flags |= TCPF_ACK_NOW; /* retransmitted FIN */
 		tcp_conn_mark_pending(c);

@@ -42,7 +42,7 @@ struct stream {
 	uint16_t key;            /* the client's port: both sides know it */
 	uint32_t sent, rcvd;
 	uint32_t sum_rx;
-	bool fin_rx, shut, closed, bad;
+	bool fin_rx, shut, closed, bad, fin_before_close;
 	enum tcp_close_reason reason;
 };
 
@@ -300,6 +300,7 @@ l_closed(struct tcp_conn *c, void *ctx, enum tcp_close_reason r)
 	struct stream *st = ctx;
 
 	(void)c;
+	st->fin_before_close = st->fin_rx;
 	st->closed = true;
 	st->reason = r;
 	st->c = NULL;
@@ -458,6 +459,8 @@ run_link(const struct link_cfg *c)
 		ck_assert_uint_eq(y->rcvd, c->bytes);
 		ck_assert_int_eq(x->reason, TCP_CLOSE_NORMAL);
 		ck_assert_int_eq(y->reason, TCP_CLOSE_NORMAL);
+		ck_assert(x->fin_rx && y->fin_rx); /* peer_fin() before closed() */
+		ck_assert(x->fin_before_close && y->fin_before_close);
 		total += x->rcvd + y->rcvd;
 	}
 	ck_assert_uint_eq(total, 2ull * c->conns * c->bytes);
