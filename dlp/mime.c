@@ -298,6 +298,8 @@ static void stage_uu(struct mime_parser *P, const uint8_t *d, size_t n)
 	while (n) {
 		const uint8_t *nl = memchr(d, '\n', n);
 		size_t k = nl ? (size_t)(nl - d) + 1 : n;
+		if (k > MIME_CHUNK)
+			k = MIME_CHUNK; /* t1 holds DECODE_UU_MAX_OUT(MIME_CHUNK) */
 		size_t w = decode_uu_push(&P->uu, d, k, P->t1);
 		out_put(P, P->t1, w, false);
 		d += k;

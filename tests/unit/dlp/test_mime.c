@@ -186,6 +186,7 @@ static const struct golden goldens[] = {
 	{"limit-decoded", {.max_decoded_bytes = 40}, true, NULL},
 	{"archive", {0}, true, NULL},
 	{"replay", {0}, true, NULL},
+	{"uu-long", {0}, false, NULL}, /* a 10000-byte uuencode line */
 	{"archive", {.max_parts = 4}, true, "archive-limit-parts"},
 	{"archive", {.max_decoded_bytes = 50}, true, "archive-limit-decoded"},
 	{"archive-bad", {0}, false, NULL}, /* a 4 MiB bomb: not at every split */
