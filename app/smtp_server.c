@@ -1089,7 +1089,7 @@ static size_t bdat_input(struct smtp_server *s, const uint8_t *p, size_t n, uint
 
 	if ((uint64_t)k > s->bdat_left)
 		k = (size_t)s->bdat_left;
-	if (!s->bdat_discard)
+	if (k > 0 && !s->bdat_discard)
 		bdat_deliver(s, p, k);
 	s->bdat_left -= k;
 	if (s->bdat_left > 0)

@@ -161,7 +161,8 @@ START_TEST(test_data_every_split)
 		size_t used = a + b;
 		ck_assert_msg(used == len - c->rest, "case %d split %zu used %zu", _i, k, used);
 		ck_assert_uint_eq(iobuf_used(&v.r.msg), strlen(c->msg));
-		ck_assert(memcmp(iobuf_head(&v.r.msg), c->msg, strlen(c->msg)) == 0);
+		if (c->msg[0])
+			ck_assert(memcmp(iobuf_head(&v.r.msg), c->msg, strlen(c->msg)) == 0);
 		ck_assert_int_eq(v.r.n_data_end, c->ends ? 1 : 0);
 		if (c->ends)
 			ck_assert_int_eq(v.r.data_end_status, 0);
