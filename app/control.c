@@ -24,6 +24,7 @@
 #include "app/daemon.h"
 #include "app/forensics.h"
 #include "app/incident.h"
+#include "app/inject.h"
 #include "app/io_app.h"
 #include "app/log.h"
 #include "app/quarantine_store.h"
@@ -45,12 +46,14 @@ struct forensics_job {
 };
 
 struct control {
+	struct daemon *d;
 	struct stats *stats;
 	unsigned block_control; /* stats block of this thread */
 	unsigned block_api;
 	struct incident_store *store;
 	struct incident_queue *queue;
 	struct incident_queue *fjobs;     /* struct forensics_job *, MPSC */
+	struct incident_queue *injected;  /* finished struct inject_job *, MPSC */
 	uint64_t fjobs_bytes;             /* atomic: bytes queued in fjobs */
 	struct forensics_store *forensics;
 	struct quarantine_store *quarantine;
@@ -167,10 +170,77 @@ static unsigned drain_forensics(struct control *c, struct stats_block *blk, unsi
 	return n;
 }
 
+void control_inject_done(struct control *c, struct inject_job *j)
+{
+	if (incident_queue_push(c->injected, j) < 0) {
+		log_msg(LOG_LVL_ERR, "injected message %s: result lost (queue full)", j->id);
+		inject_job_free(j);
+	}
+}
+
+/* API thread: a quarantined message is being released; relay it. */
+static int relay_release(void *arg, const struct quarantine_entry *e, const void *msg, size_t len)
+{
+	struct control *c = arg;
+	struct inject_job *j = inject_job_create(INJECT_RELEASE, e->mail_from,
+						 (const char *const *)e->rcpts, e->n_rcpts,
+						 msg, len, e->id);
+	int rc;
+
+	if (j == NULL)
+		return -ENOMEM;
+	rc = io_app_submit(c->d, j);
+	if (rc < 0)
+		inject_job_free(j);
+	return rc;
+}
+
+/* Results of injected messages (control thread). */
+static void drain_injected(struct control *c, struct stats_block *blk)
+{
+	struct inject_job *j;
+
+	while ((j = incident_queue_pop(c->injected)) != NULL) {
+		bool ok = j->code >= 200 && j->code < 300;
+
+		if (j->kind == INJECT_RELEASE) {
+			if (c->quarantine != NULL)
+				quarantine_store_release_done(c->quarantine, j->id, ok);
+			if (ok && blk != NULL)
+				stats_inc(blk, STATS_QUARANTINE_RELEASED);
+			log_msg(ok ? LOG_LVL_INFO : LOG_LVL_WARN,
+				"quarantine %s: release %s: %d %s", j->id,
+				ok ? "relayed" : "failed, kept on hold", j->code, j->text);
+		} else {
+			if (ok && blk != NULL)
+				stats_inc(blk, STATS_ACTION_NOTIFY_SENDER);
+			log_msg(ok ? LOG_LVL_INFO : LOG_LVL_WARN,
+				"notice for incident %s to <%s>: %s: %d %s", j->id,
+				j->n_rcpts > 0 ? j->rcpts[0] : "", ok ? "sent" : "failed", j->code,
+				j->text);
+		}
+		inject_job_free(j);
+	}
+}
+
 struct stats_block *control_stats_block(struct control *c, unsigned index)
 {
 	return stats_block(c->stats, index);
 }
+
+/* The proxy's clock is the transport's (monotonic); the store wants the
+ * wall clock of end of data. */
+static int quarantine_put_now(void *ctx, const struct quarantine_item *item)
+{
+	struct quarantine_item it = *item;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	it.received_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return quarantine_store_ops.put(ctx, &it);
+}
+
+static const struct quarantine_ops control_quarantine = { .put = quarantine_put_now };
 
 const struct quarantine_ops *control_quarantine_ops(struct control *c, void **ctx)
 {
@@ -179,7 +249,7 @@ const struct quarantine_ops *control_quarantine_ops(struct control *c, void **ct
 		return NULL;
 	}
 	*ctx = c->quarantine;
-	return &quarantine_store_ops;
+	return &control_quarantine;
 }
 
 static int open_stores(struct daemon *d, struct control *c)
@@ -244,6 +314,8 @@ static int start_api(struct daemon *d, struct control *c)
 	ap.quarantine = c->quarantine;
 	ap.stats = c->stats;
 	ap.stats_block = stats_block(c->stats, c->block_api);
+	ap.relay = relay_release;
+	ap.relay_arg = c;
 	c->api = api_start(&ap, err, sizeof(err));
 	if (c->api == NULL) {
 		log_msg(LOG_LVL_ERR, "api: %s", err);
@@ -263,6 +335,7 @@ int control_create(struct daemon *d)
 	if (c == NULL)
 		return -ENOMEM;
 	d->control = c;
+	c->d = d;
 	for (size_t i = 0; i < d->cfg->dataplane.n_ports && i < DAEMON_MAX_PORTS; i++)
 		names[i] = d->cfg->dataplane.ports[i].name;
 	sp.n_blocks = (unsigned)d->cfg->dataplane.n_io_lcores + 2;
@@ -275,7 +348,8 @@ int control_create(struct daemon *d)
 	c->stats = stats_create(&sp);
 	c->queue = incident_queue_create(CONTROL_QUEUE);
 	c->fjobs = incident_queue_create(4096);
-	if (c->stats == NULL || c->queue == NULL || c->fjobs == NULL) {
+	c->injected = incident_queue_create(4096);
+	if (c->stats == NULL || c->queue == NULL || c->fjobs == NULL || c->injected == NULL) {
 		control_destroy(d);
 		return -ENOMEM;
 	}
@@ -362,6 +436,7 @@ int control_run(struct daemon *d)
 		}
 		if (c->forensics != NULL)
 			drain_forensics(c, blk, 64);
+		drain_injected(c, blk);
 		if (c->quarantine != NULL) {
 			unsigned failed = 0;
 			unsigned w = quarantine_store_drain(c->quarantine, CONTROL_BATCH, &failed);
@@ -404,6 +479,10 @@ void control_destroy(struct daemon *d)
 		while ((j = incident_queue_pop(c->fjobs)) != NULL)
 			fjob_free(j);
 		incident_queue_destroy(c->fjobs);
+	}
+	if (c->injected != NULL) {
+		drain_injected(c, NULL);
+		incident_queue_destroy(c->injected);
 	}
 	quarantine_store_close(c->quarantine);
 	forensics_close(c->forensics);

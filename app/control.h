@@ -25,6 +25,7 @@
 struct control;
 struct daemon;
 struct incident;
+struct inject_job;
 struct stats_block;
 struct quarantine_ops;
 
@@ -54,6 +55,11 @@ bool control_forensics_enabled(const struct control *c);
  * dropped, the incident says forensics=false). */
 int control_push_forensics(struct control *c, const char *uid, uint8_t *msg, size_t len,
 			   char *matches_json);
+
+/* Any thread: the result of a message the appliance sent itself (a sender
+ * notice or a quarantine release). Consumes j. The control thread logs it
+ * and, for a release, tells the quarantine store (kept on failure). */
+void control_inject_done(struct control *c, struct inject_job *j);
 
 /* The quarantine store's ops and ctx for the proxy sessions. */
 const struct quarantine_ops *control_quarantine_ops(struct control *c, void **ctx);

@@ -38,6 +38,8 @@
 #include "app/daemon.h"
 #include "app/forensics.h"
 #include "app/incident.h"
+#include "app/inject.h"
+#include "app/notify.h"
 #include "app/log.h"
 #include "app/msgbuf.h"
 #include "app/smtp_proxy.h"
@@ -78,9 +80,12 @@ struct io_session {
 	struct io_session *prev, *next;
 	struct smtp_proxy *proxy;
 	struct tcp_conn *down, *up;
+	struct inject *inj;        /* sender side is the appliance itself (inject.h) */
+	struct inject_job *job;
 	struct io_hold down_in, up_in;
 	bool up_connecting;
 	bool down_fin;             /* the sender half-closed: no more input */
+	bool inj_closed;           /* injected sender's end reported to the proxy */
 	bool down_close, up_close; /* proxy asked: close once output is drained */
 	bool in_pump;              /* re-entrancy guard for callbacks from sends */
 	char client_addr[16];      /* sender MTA's IPv4, dotted quad */
@@ -120,6 +125,7 @@ struct io_app {
 	unsigned n_listeners;
 	struct io_session *sessions;
 	unsigned n_sessions;
+	struct incident_queue *jobs;  /* struct inject_job *, pushed by any thread */
 	uint64_t next_sid;
 	uint64_t next_timer_ms;
 	uint64_t next_stats_ms;
@@ -385,6 +391,33 @@ static void on_message(void *ctx, const struct smtp_incident *inc)
 		stats_inc(a->stats, STATS_ACTION_TEMPFAIL);
 }
 
+/* notify_sender: a notice to the sender, sent by this lcore (MAIL FROM:<>). */
+static void queue_notice(struct io_app *a, const struct incident *rec)
+{
+	const struct cfg_notify *nc = &a->cfg->notify;
+	struct notify_params np = {
+		.from = nc->from,
+		.subject_tmpl = nc->subject,
+		.body_tmpl = nc->template,
+		.hostname = a->cfg->hostname,
+	};
+	const char *rcpt = rec->from_user;
+	struct inject_job *j;
+	char *msg = NULL;
+	size_t len = 0;
+
+	if (notify_build_for_incident(&np, rec, &msg, &len) < 0) {
+		log_msg(LOG_LVL_WARN, "io%u: notice for incident %s not built", a->index, rec->uid);
+		return;
+	}
+	j = inject_job_create(INJECT_NOTICE, "", &rcpt, 1, msg, len, rec->uid);
+	free(msg);
+	if (j == NULL || incident_queue_push(a->jobs, j) < 0) {
+		inject_job_free(j);
+		log_msg(LOG_LVL_WARN, "io%u: notice for incident %s dropped", a->index, rec->uid);
+	}
+}
+
 /* Messages a policy matched (or unscannable ones): the incident record. */
 static void on_incident(void *ctx, const struct smtp_incident *inc)
 {
@@ -423,6 +456,8 @@ static void on_incident(void *ctx, const struct smtp_incident *inc)
 		stats_inc(a->stats, STATS_INCIDENTS_DROPPED);
 		return;
 	}
+	if (inc->verdict->notify_sender && inc->mail_from[0] != '\0')
+		queue_notice(a, rec);
 	if (copy != NULL)
 		rec->forensics = control_push_forensics(a->d->control, rec->uid, copy,
 							(size_t)msgbuf_len(inc->msg),
@@ -478,6 +513,12 @@ static void sess_destroy(struct io_session *s)
 		stats_add(a->stats, STATS_SMTP_UPSTREAM_FAILURES, ps->upstream_failures);
 		smtp_proxy_destroy(s->proxy);
 	}
+	if (s->inj != NULL) {
+		if (!inject_finished(s->inj))
+			inject_fail(s->inj, "session ended before the message was relayed");
+		inject_destroy(s->inj);
+		control_inject_done(a->d->control, s->job);
+	}
 	hold_free(&s->down_in);
 	hold_free(&s->up_in);
 	if (s->prev != NULL)
@@ -512,11 +553,35 @@ static bool feed_hold(struct io_session *s, bool down, uint64_t now)
 }
 
 /* Copy proxy output into a connection's send buffer. */
+/* The appliance's own sender: replies in, script bytes out. */
+static bool flush_inject(struct io_session *s, uint64_t now)
+{
+	bool progress = false;
+	const uint8_t *buf;
+	size_t n;
+
+	while ((n = smtp_proxy_down_pending(s->proxy, &buf)) > 0) {
+		inject_input(s->inj, buf, n);
+		smtp_proxy_down_sent(s->proxy, n, now);
+		progress = true;
+	}
+	while ((n = inject_pending(s->inj, &buf)) > 0) {
+		size_t took = smtp_proxy_down_recv(s->proxy, buf, n, now);
+		if (took == 0)
+			break;
+		inject_sent(s->inj, took);
+		progress = true;
+	}
+	return progress;
+}
+
 static bool flush_side(struct io_session *s, bool down, uint64_t now)
 {
 	struct tcp_conn *c = down ? s->down : s->up;
 	bool progress = false;
 
+	if (down && s->inj != NULL)
+		return flush_inject(s, now);
 	if (c == NULL || (!down && s->up_connecting))
 		return false;
 	for (;;) {
@@ -632,6 +697,10 @@ static void sess_pump(struct io_session *s, uint64_t now)
 			smtp_proxy_down_closed(s->proxy, now);
 		}
 	}
+	if (s->inj != NULL && inject_finished(s->inj) && !s->inj_closed) {
+		s->inj_closed = true;
+		smtp_proxy_down_closed(s->proxy, now);
+	}
 	s->in_pump = false;
 	if (smtp_proxy_done(s->proxy) || s->dead)
 		sess_destroy(s);
@@ -669,36 +738,23 @@ static void sess_recv(struct io_session *s, bool down, struct tcp_conn *c, struc
 
 /* ------------------------------------------------- TCP callbacks: down */
 
-static int down_accepted(struct tcp_conn *c, void *listen_ctx)
+static struct io_session *sess_create(struct io_app *a, enum cfg_listen_tls tls,
+				      const struct smtp_scan_ops *scan_ops, void *scan_ctx)
 {
-	struct io_listener *l = listen_ctx;
-	struct io_app *a = l->app;
 	struct smtp_proxy_params pp = { 0 };
-	struct io_session *s;
+	struct io_session *s = calloc(1, sizeof(*s));
 	void *qctx = NULL;
 
-	stats_inc(a->stats, STATS_TCP_ACCEPTED);
-	if (!a->listening)
-		return -ESHUTDOWN;
-	s = calloc(1, sizeof(*s));
 	if (s == NULL)
-		return -ENOMEM;
+		return NULL;
 	s->app = a;
-	s->down = c;
-	{
-		struct tcp_conn_info ci;
-		if (tcp_conn_info(c, &ci) == 0)
-			snprintf(s->client_addr, sizeof(s->client_addr), "%u.%u.%u.%u",
-				 ci.rip >> 24, (ci.rip >> 16) & 255, (ci.rip >> 8) & 255,
-				 ci.rip & 255);
-	}
 	pp.cfg = a->cfg;
-	pp.listen_tls = l->tls;
-	pp.tls_server = l->tls != CFG_LISTEN_PLAIN ? a->tls_server : NULL;
+	pp.listen_tls = tls;
+	pp.tls_server = tls != CFG_LISTEN_PLAIN ? a->tls_server : NULL;
 	pp.tls_client = a->cfg->smtp.upstream.tls != CFG_UP_TLS_NONE ? a->tls_client : NULL;
 	pp.pool = a->msgpool;
-	pp.scan_ops = &io_scan_ops;
-	pp.scan_ctx = a;
+	pp.scan_ops = scan_ops;
+	pp.scan_ctx = scan_ctx;
 	pp.quarantine = control_quarantine_ops(a->d->control, &qctx);
 	pp.quarantine_ctx = qctx;
 	pp.incident = on_incident;
@@ -709,7 +765,7 @@ static int down_accepted(struct tcp_conn *c, void *listen_ctx)
 	s->proxy = smtp_proxy_create(&pp);
 	if (s->proxy == NULL) {
 		free(s);
-		return -ENOMEM;
+		return NULL;
 	}
 	s->next = a->sessions;
 	if (a->sessions != NULL)
@@ -718,6 +774,26 @@ static int down_accepted(struct tcp_conn *c, void *listen_ctx)
 	a->n_sessions++;
 	stats_inc(a->stats, STATS_SMTP_SESSIONS);
 	stats_add(a->stats, STATS_SMTP_SESSIONS_ACTIVE, 1);
+	return s;
+}
+
+static int down_accepted(struct tcp_conn *c, void *listen_ctx)
+{
+	struct io_listener *l = listen_ctx;
+	struct io_app *a = l->app;
+	struct tcp_conn_info ci;
+	struct io_session *s;
+
+	stats_inc(a->stats, STATS_TCP_ACCEPTED);
+	if (!a->listening)
+		return -ESHUTDOWN;
+	s = sess_create(a, l->tls, &io_scan_ops, a);
+	if (s == NULL)
+		return -ENOMEM;
+	s->down = c;
+	if (tcp_conn_info(c, &ci) == 0)
+		snprintf(s->client_addr, sizeof(s->client_addr), "%u.%u.%u.%u", ci.rip >> 24,
+			 (ci.rip >> 16) & 255, (ci.rip >> 8) & 255, ci.rip & 255);
 	if (l->tls == CFG_LISTEN_IMPLICIT)
 		stats_inc(a->stats, STATS_TLS_IMPLICIT);
 	tcp_conn_set_ctx(c, s);
@@ -725,6 +801,28 @@ static int down_accepted(struct tcp_conn *c, void *listen_ctx)
 	smtp_proxy_start(s->proxy, app_now_ms(a));
 	sess_pump(s, app_now_ms(a));
 	return 0;
+}
+
+/* Start a session for a message the appliance sends itself. Consumes j. */
+static void inject_start(struct io_app *a, struct inject_job *j)
+{
+	struct io_session *s = NULL;
+	struct inject *in = inject_create(j, a->cfg->hostname);
+
+	if (in != NULL)
+		s = sess_create(a, CFG_LISTEN_PLAIN, &inject_scan_ops, NULL);
+	if (s == NULL) {
+		inject_destroy(in);
+		j->code = 0;
+		snprintf(j->text, sizeof(j->text), "no memory for the session");
+		control_inject_done(a->d->control, j);
+		return;
+	}
+	s->inj = in;
+	s->job = j;
+	snprintf(s->client_addr, sizeof(s->client_addr), "local");
+	smtp_proxy_start(s->proxy, app_now_ms(a));
+	sess_pump(s, app_now_ms(a));
 }
 
 static void down_recv(struct tcp_conn *c, void *ctx, struct rte_mbuf *m, uint32_t len)
@@ -923,6 +1021,12 @@ static void app_poll(void *app, struct dp_lcore *lc, uint64_t now_us)
 	if (now < a->next_timer_ms)
 		return;
 	a->next_timer_ms = now + IO_TIMER_PERIOD_MS;
+	for (unsigned i = 0; i < 16 && a->listening; i++) {
+		struct inject_job *j = incident_queue_pop(a->jobs);
+		if (j == NULL)
+			break;
+		inject_start(a, j);
+	}
 	for (struct io_session *s = a->sessions, *next; s != NULL; s = next) {
 		next = s->next;
 		if (smtp_proxy_next_timeout(s->proxy) <= now) {
@@ -974,6 +1078,14 @@ static void io_app_destroy(struct io_app *a)
 		scanset_destroy(set);
 	}
 	scanset_destroy(a->scan);
+	if (a->jobs != NULL) {
+		struct inject_job *j;
+		while ((j = incident_queue_pop(a->jobs)) != NULL) {
+			snprintf(j->text, sizeof(j->text), "appliance shutting down");
+			control_inject_done(a->d->control, j);
+		}
+		incident_queue_destroy(a->jobs);
+	}
 	msgbuf_pool_destroy(a->msgpool);
 	tls_config_destroy(a->tls_server);
 	tls_config_destroy(a->tls_client);
@@ -1014,7 +1126,8 @@ static struct io_app *io_app_create(struct daemon *d, unsigned index)
 		chunks = IO_MSGBUF_CHUNKS_MIN;
 	a->msgpool = msgbuf_pool_create(chunks, 256);
 	a->scan = scanset_create(d->ps, d->generation);
-	if (a->msgpool == NULL || a->scan == NULL)
+	a->jobs = incident_queue_create(1024);
+	if (a->msgpool == NULL || a->scan == NULL || a->jobs == NULL)
 		goto fail;
 	return a;
 fail:
@@ -1163,4 +1276,17 @@ int io_app_publish(struct daemon *d, struct dlp_policy_set *ps, uint64_t generat
 		}
 	}
 	return rc;
+}
+
+int io_app_submit(struct daemon *d, struct inject_job *j)
+{
+	static unsigned next;
+	struct io_app *a;
+
+	if (d->n_io == 0)
+		return -ENODEV;
+	a = d->apps[__atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % d->n_io];
+	if (a == NULL || incident_queue_push(a->jobs, j) < 0)
+		return -ENOBUFS;
+	return 0;
 }

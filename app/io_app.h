@@ -25,6 +25,7 @@
 
 struct daemon;
 struct dlp_policy_set;
+struct inject_job;
 
 /* Create the dp_lcore + io_app of every io lcore and launch them on their
  * lcores. 0 or -errno (logged; whatever started is stopped again). */
@@ -36,5 +37,10 @@ void io_app_stop_all(struct daemon *d);
 /* Control thread: hand a new policy snapshot to every io lcore. Each lcore
  * takes its own reference; the caller keeps its own. 0 or -errno. */
 int io_app_publish(struct daemon *d, struct dlp_policy_set *ps, uint64_t generation);
+
+/* Any thread: have an io lcore send a message the appliance generated
+ * (inject.h). Consumes j on 0; the result comes back to the control thread
+ * (control_inject_done()). -ENOBUFS when the lcore's queue is full. */
+int io_app_submit(struct daemon *d, struct inject_job *j);
 
 #endif /* SMTPDLP_APP_IO_APP_H */

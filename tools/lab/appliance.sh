@@ -82,17 +82,21 @@ lab_write_config() {
 	  inspected_header = "X-SMTPDLP-Inspected";
 	  entities = (
 	    { name = "customer-entitlement"; type = "dictionary"; file = "$dict"; case_sensitive = false; },
-	    { name = "credit-card"; type = "identifier"; identifier = "payment-card"; }
+	    { name = "credit-card"; type = "identifier"; identifier = "payment-card"; },
+	    { name = "project-code"; type = "regex"; pattern = "PRJ-[0-9]{6}"; }
 	  );
 	  rules = (
 	    { name = "Customer entitlement email"; match = "customer-entitlement"; count = "unique";
 	      severity = { low = 2; medium = 3; high = 4; critical = 4; }; scope = [ "content" ]; },
 	    { name = "Card numbers"; match = "credit-card"; count = "unique";
-	      severity = { low = 1; medium = 5; high = 20; critical = 100; }; scope = [ "content" ]; }
+	      severity = { low = 1; medium = 5; high = 20; critical = 100; }; scope = [ "content" ]; },
+	    { name = "Project codes"; match = "project-code"; count = "unique";
+	      severity = { low = 1; medium = 2; high = 5; critical = 10; }; scope = [ "content" ]; }
 	  );
 	  profiles = (
 	    { name = "Customer data"; rules = [ "Customer entitlement email" ]; },
-	    { name = "PCI"; rules = [ "Card numbers" ]; }
+	    { name = "PCI"; rules = [ "Card numbers" ]; },
+	    { name = "Projects"; rules = [ "Project codes" ]; }
 	  );
 	};
 	policies = (
@@ -100,8 +104,11 @@ lab_write_config() {
 	    to = { external = true; }; profiles = [ "Customer data" ]; min_severity = "low";
 	    action = "add-header"; header = { name = "X-DLP-Hold"; value = "Customer email Hold"; }; },
 	  { name = "Block card numbers"; to = { external = true; }; profiles = [ "PCI" ];
-	    min_severity = "medium"; action = "block"; }
+	    min_severity = "medium"; action = "block"; },
+	  { name = "Quarantine project codes"; to = { external = true; }; profiles = [ "Projects" ];
+	    min_severity = "low"; action = "quarantine"; notify_sender = true; }
 	);
+	notify: { from = "dlp-notices@corp.example"; subject = "Your message was held: {policy}"; };
 	incidents: {
 	  database = "$d/incidents.db";
 	  forensics = { enabled = true; directory = "$d/forensics"; max_bytes = 104857600;
