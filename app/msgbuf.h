@@ -36,7 +36,11 @@ struct iobuf {
 	size_t cap;
 };
 
-static inline const uint8_t *iobuf_head(const struct iobuf *b) { return b->data + b->off; }
+/* Unread bytes (NULL when nothing was ever allocated; off is 0 then). */
+static inline const uint8_t *iobuf_head(const struct iobuf *b)
+{
+	return b->off ? b->data + b->off : b->data;
+}
 static inline size_t iobuf_used(const struct iobuf *b) { return b->len - b->off; }
 static inline bool iobuf_empty(const struct iobuf *b) { return b->len == b->off; }
 
