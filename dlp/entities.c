@@ -42,6 +42,41 @@ static inline int lower(int b)
 	return (b >= 'A' && b <= 'Z') ? b + 32 : b;
 }
 
+/* Simple lower-case folding of a code point from a 2-byte UTF-8 character:
+ * Latin-1, Latin Extended-A, Greek and Cyrillic capitals (the folded form
+ * is a 2-byte character too, so lengths never change). */
+static unsigned fold_cp(unsigned cp)
+{
+	if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ||
+	    (cp >= 0x391 && cp <= 0x3AB && cp != 0x3A2) || (cp >= 0x410 && cp <= 0x42F))
+		return cp + 0x20;
+	if (cp >= 0x400 && cp <= 0x40F)
+		return cp + 0x50;
+	if (cp == 0x178)
+		return 0xFF;
+	if ((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14A && cp <= 0x177))
+		return cp | 1;
+	if ((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17E))
+		return (cp & 1) ? cp + 1 : cp;
+	return cp;
+}
+
+static inline bool is_lead2(int b)
+{
+	return b >= 0xC2 && b <= 0xDF;
+}
+
+static inline bool is_cont(int b)
+{
+	return b >= 0x80 && b <= 0xBF;
+}
+
+/* Folded code point of the 2-byte character b0 b1. */
+static inline unsigned fold2(int b0, int b1)
+{
+	return fold_cp(((unsigned)(b0 & 0x1F) << 6) | (unsigned)(b1 & 0x3F));
+}
+
 static inline int wbyte(const struct dlp_window *w, uint64_t o)
 {
 	return dlp_window_byte(w, o);
@@ -107,6 +142,16 @@ static bool confirm_term(const struct dlp_pat *p, const struct dlp_term *t,
 				}
 				if (pos == before)
 					return false;
+			} else if (!t->case_sensitive && is_cont(c) && i > 0 &&
+				   is_lead2((unsigned char)t->text[i - 1])) {
+				/* a 2-byte character: compare case-folded */
+				int b1 = wbyte(w, pos - 1);
+				int b0 = pos - 1 > lo ? wbyte(w, pos - 2) : -1;
+				if (!is_lead2(b0) || !is_cont(b1) ||
+				    fold2(b0, b1) != fold2((unsigned char)t->text[i - 1], c))
+					return false;
+				pos -= 2;
+				i--;
 			} else {
 				int b = wbyte(w, pos - 1);
 				if (t->case_sensitive ? b != c : lower(b) != lower(c))
@@ -356,7 +401,7 @@ static size_t normalise_term(const char *s, size_t len, char *out)
 
 /* Hyperscan literal for one word of a term: alnum bytes as is, everything
  * else \xHH (so no byte is a metacharacter). */
-static char *term_expr(const char *t, size_t len)
+static char *term_expr(const char *t, size_t len, bool utf8)
 {
 	char *e = malloc(len * 4 + 1);
 	size_t n = 0;
@@ -365,8 +410,8 @@ static char *term_expr(const char *t, size_t len)
 		return NULL;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)t[i];
-		if (is_alnum(c)) {
-			e[n++] = (char)c;
+		if (is_alnum(c) || (utf8 && c >= 0x80)) {
+			e[n++] = (char)c; /* in UTF-8 mode \xHH would be a code point */
 		} else {
 			n += (size_t)sprintf(e + n, "\\x%02x", c);
 		}
@@ -375,11 +420,27 @@ static char *term_expr(const char *t, size_t len)
 	return e;
 }
 
+/* The unit of term comparison at s[i]: a byte (ASCII-lowered when ci) or,
+ * when ci, a case-folded 2-byte UTF-8 character. Returns the bytes used. */
+static size_t fold_at(const char *s, size_t n, size_t i, bool ci, unsigned *unit)
+{
+	int b = (unsigned char)s[i];
+
+	if (ci && is_lead2(b) && i + 1 < n && is_cont((unsigned char)s[i + 1])) {
+		*unit = 0x10000u | fold2(b, (unsigned char)s[i + 1]);
+		return 2;
+	}
+	*unit = (unsigned)(ci ? lower(b) : b);
+	return 1;
+}
+
 static uint64_t hash_term(const char *s, size_t n, bool ci)
 {
 	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (uint64_t)(ci ? lower((unsigned char)s[i]) : (unsigned char)s[i]);
+	unsigned u;
+	for (size_t i = 0; i < n; i += fold_at(s, n, i, ci, &u)) {
+		fold_at(s, n, i, ci, &u);
+		h ^= u;
 		h *= 1099511628211ull;
 	}
 	return h;
@@ -387,12 +448,37 @@ static uint64_t hash_term(const char *s, size_t n, bool ci)
 
 static bool term_eq(const char *a, const char *b, size_t n, bool ci)
 {
-	if (!ci)
-		return memcmp(a, b, n) == 0;
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+	size_t i = 0;
+	while (i < n) {
+		unsigned ua, ub;
+		size_t sa = fold_at(a, n, i, ci, &ua), sb = fold_at(b, n, i, ci, &ub);
+		if (sa != sb || ua != ub)
 			return false;
+		i += sa;
+	}
 	return true;
+}
+
+/* Valid UTF-8 with at least one non-ASCII character? */
+static bool utf8_nonascii(const char *s, size_t n)
+{
+	bool non = false;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t l = c < 0x80		      ? 1
+			   : (c >= 0xC2 && c <= 0xDF) ? 2
+			   : (c >= 0xE0 && c <= 0xEF) ? 3
+			   : (c >= 0xF0 && c <= 0xF4) ? 4
+						      : 0;
+		if (l == 0 || i + l > n)
+			return false;
+		for (size_t k = 1; k < l; k++)
+			if (!is_cont((unsigned char)s[i + k]))
+				return false;
+		non |= l > 1;
+		i += l;
+	}
+	return non;
 }
 
 static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint32_t ei,
@@ -476,7 +562,9 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 		const char *last = memrchr(nt, ' ', n);
 		bool phrase = last != NULL;
 		size_t lw = phrase ? (size_t)(last + 1 - nt) : 0;
-		char *ex = term_expr(nt + lw, n - lw);
+		/* Caseless non-ASCII words need Hyperscan's Unicode folding. */
+		bool ucp = ci && utf8_nonascii(nt + lw, n - lw);
+		char *ex = term_expr(nt + lw, n - lw, ucp);
 		if (!ex) {
 			free(tab);
 			return -ENOMEM;
@@ -487,7 +575,10 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 				    .len = (uint8_t)n,
 				    .lookahead = 1,
 				    .flags = t->word_end ? DLP_PF_WORD_END : 0};
-		int rc = add_pat(b, ex, ci ? DLP_PAT_CASELESS : 0, m);
+		unsigned pf = ci ? DLP_PAT_CASELESS : 0;
+		if (ucp)
+			pf |= DLP_PAT_UTF8 | DLP_PAT_UCP;
+		int rc = add_pat(b, ex, pf, m);
 		if (rc) {
 			free(tab);
 			return rc;

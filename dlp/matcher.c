@@ -47,6 +47,8 @@ struct dlp_matcher *dlp_matcher_compile(const char *const *exprs, const unsigned
 			f |= HS_FLAG_UTF8;
 		if (flags[i] & DLP_PAT_DOTALL)
 			f |= HS_FLAG_DOTALL;
+		if (flags[i] & DLP_PAT_UCP)
+			f |= HS_FLAG_UCP;
 		if (flags[i] & DLP_PAT_SOM) {
 			f |= HS_FLAG_SOM_LEFTMOST;
 			mode |= HS_MODE_SOM_HORIZON_LARGE;

@@ -21,6 +21,7 @@
 #define DLP_PAT_SOM 0x2u /* report leftmost start of match */
 #define DLP_PAT_UTF8 0x4u
 #define DLP_PAT_DOTALL 0x8u
+#define DLP_PAT_UCP 0x10u /* Unicode properties (with UTF8: case folding) */
 
 /* Return non-zero to stop scanning this stream. `from` is 0 unless the
  * pattern was compiled with DLP_PAT_SOM. Offsets are from the stream start;

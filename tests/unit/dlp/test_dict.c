@@ -24,7 +24,9 @@ static void setup(void)
 {
 	tcfg_init(&T);
 	tcfg_dict(&T, "d", false, "Customer", "Account Manager", "M\xc3\xbcller", "C++",
-		  "Purchase date|5", "_x_", NULL);
+		  "Purchase date|5", "_x_", "\xc3\x84rztliche Auskunft",
+		  "\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91",
+		  "\xd0\xbc\xd0\xbe\xd1\x81\xd0\xba\xd0\xb2\xd0\xb0", NULL);
 	tcfg_dict(&T, "cs", true, "ACME", NULL);
 	ps = tcfg_build(&T);
 	sc = dlp_scanner_create(ps);
@@ -62,6 +64,14 @@ static const struct {
 	{"Purchase date: today\r\n", 1, 1, 0},
 	{"a _x_ b x_x_ c\r\n", 1, 1, 0},
 	{"acme ACME Acme ACMEs\r\n", 0, 0, 1},
+	/* non-ASCII case folding (Latin-1, Greek, Cyrillic) */
+	{"M\xc3\x9cLLER und m\xc3\xbcller\r\n", 2, 1, 0},
+	{"\xc3\xa4rztliche   AUSKUNFT, \xc3\x84RZTLICHE Auskunft\r\n", 2, 1, 0},
+	{"\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1 and "
+	 "\xce\x91\xce\x98\xce\x97\xce\x9d\xce\x91\r\n",
+	 2, 1, 0},
+	{"\xd0\x9c\xd0\x9e\xd0\xa1\xd0\x9a\xd0\x92\xd0\x90\r\n", 1, 1, 0},
+	{"\xc3\xa9rztliche Auskunft\r\n", 0, 0, 0}, /* different letter */
 	{"Customer and Account Manager and Purchase date\r\n", 3, 3, 0},
 };
 
@@ -238,10 +248,10 @@ START_TEST(test_duplicate_terms)
 	struct tcfg t;
 	tcfg_init(&t);
 	tcfg_dict(&t, "dup", false, "Customer|3", "customer|7", "CUSTOMER", "Sales  Engineer",
-		  "sales engineer", NULL);
+		  "sales engineer", "M\xc3\xbcller", "M\xc3\x9cLLER", NULL);
 	tcfg_rule(&t, "s", "dup", CFG_COUNT_SCORE, 1, 0, 0, 0, CFG_SCOPE_CONTENT);
 	struct dlp_policy_set *p = tcfg_build(&t);
-	ck_assert_uint_eq(dlp_policy_set_pattern_count(p), 2); /* first wins */
+	ck_assert_uint_eq(dlp_policy_set_pattern_count(p), 3); /* first wins */
 	struct dlp_scanner *s2 = dlp_scanner_create(p);
 	char msg[256];
 	int n = snprintf(msg, sizeof(msg), "%sCustomer customer sales engineer\r\n", hdr);
