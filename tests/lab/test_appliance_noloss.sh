@@ -26,9 +26,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-lab_down quiet
-rm -rf "$LAB_DIR/upstream" "$LAB_DIR/sender" "$LAB_DIR/corpus" # a previous run's mail
-lab_up || { echo "lab did not come up"; exit 1; }
+# lab_up goes on after a failed smtpdlp start when called in a condition: check it.
+lab_up && kill -0 "$(cat "$LAB_DIR/smtpdlp.pid" 2>/dev/null)" 2>/dev/null ||
+	{ echo "lab did not come up"; tail -5 "$LAB_DIR/smtpdlp.log"; exit 1; }
 gen=$t_top/tools/lab/gen_messages.py
 maildir=$LAB_DIR/upstream/mail/sink/new
 UPD=$LAB_DIR/upstream

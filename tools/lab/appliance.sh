@@ -186,6 +186,9 @@ lab_up() {
 	# Every run starts from nothing: queues, maildir, incidents, certificates.
 	case $LAB_DIR in */.lab*) rm -rf "$LAB_DIR" ;; esac
 	mkdir -p "$LAB_DIR"
+	# LAB_DICT_FROM: a CSV copied to $LAB_DICT (a path in $LAB_DIR) before the
+	# start, for tests that rewrite the dictionary and reload.
+	[ -z "${LAB_DICT_FROM:-}" ] || cp "$LAB_DICT_FROM" "$LAB_DICT"
 	"$LAB_TOP/tools/gen-test-certs.sh" "$LAB_DIR/certs" >/dev/null
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LAB_DIR/api-token"
 	lab_write_config
