@@ -12,7 +12,7 @@ source "$LIB/tcplab.sh"
 
 tcplab_setup tact
 fail=0
-for svc in echo sink source; do
+for svc in ${TCP_SERVICES:-echo sink source}; do
 	klog=$(lab_tmpfile)
 	bytes=1048576
 	[ "$svc" = source ] && bytes=4194304

@@ -10,6 +10,7 @@ LIB=${LABLIB:-$HERE/../../tools/lab}
 source "$LIB/netns.sh"
 source "$LIB/tcplab.sh"
 
+export TCPLAB_MEM=${TCPLAB_MEM:-2048} # 256k mbufs for 1000 x 64 KiB windows
 CONNS=${TCP_CONNS:-1000}
 BYTES=${TCP_BYTES:-1048576}
 FAULT=${TCP_FAULT:-}
