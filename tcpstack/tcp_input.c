@@ -509,9 +509,9 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 		c->dupacks = 0;
 		c->retries = 0;
 		c->backoff = 0;
-		c->flags &= ~TCPF_PERSIST;
-		c->t_rexmit = c->snd_una == c->snd_max ? 0 :
-			s->now_ms + c->rto_us / 1000;
+		c->flags &= ~(TCPF_PERSIST | TCPF_TLP | TCPF_TLP_SENT);
+		/* re-armed by tcp_output() (probe or RTO) at the batch end */
+		c->t_rexmit = 0;
 		if (fin_acked) {
 			c->flags |= TCPF_SYN_ACKED;
 			switch (c->state) {

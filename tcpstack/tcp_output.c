@@ -512,6 +512,47 @@ recovery_output(struct tcp_conn *c, uint32_t fin_seq)
 	return sent;
 }
 
+/* RFC 8985 §7.2 probe timeout, or 0 when no tail loss probe applies. */
+static uint64_t
+tlp_timeout(const struct tcp_conn *c)
+{
+	uint64_t pto, rto = rto_ms(c);
+
+	if ((c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT) ||
+	    (c->flags & (TCPF_IN_RECOVERY | TCPF_TLP_SENT)) ||
+	    c->srtt_us == 0 || c->backoff)
+		return 0;
+	pto = 2ull * c->srtt_us / 1000;
+	if (c->snd_max - c->snd_una <= smss(c))
+		pto += 50; /* the peer may delay its ACK of a lone segment */
+	if (pto < 10)
+		pto = 10;
+	return pto < rto ? pto : 0;
+}
+
+/* The probe: the last segment again (or the FIN), then a normal RTO. */
+static void
+tlp_fire(struct tcp_conn *c)
+{
+	struct tcp_stack *s = c->stack;
+	bool fin = (c->flags & TCPF_FIN_SENT) &&
+		   c->snd_max == c->snd_una + c->sq_len + 1;
+	uint32_t data_end = fin ? c->snd_max - 1 : c->snd_max;
+	uint32_t len = u32_min(smss(c), data_end - c->snd_una);
+
+	c->flags &= ~TCPF_TLP;
+	c->flags |= TCPF_TLP_SENT;
+	if (c->snd_una == c->snd_max)
+		return;
+	s->cnt.tcp_tlp_probes++;
+	if (len && xmit(c, data_end - len, len,
+			TH_ACK | TH_PSH | (fin ? TH_FIN : 0)) > 0)
+		count_rexmit(c, false);
+	else if (!len && fin && xmit(c, data_end, 0, TH_ACK | TH_FIN) >= 0)
+		count_rexmit(c, false);
+	c->t_rexmit = s->now_ms + rto_ms(c);
+}
+
 void
 tcp_output(struct tcp_conn *c)
 {
@@ -557,6 +598,12 @@ tcp_output(struct tcp_conn *c)
 		in_flight = (c->flags & TCPF_IN_RECOVERY) ? pipe_est(c) :
 			c->snd_nxt - c->snd_una;
 		cwnd_room = c->cwnd > in_flight ? c->cwnd - in_flight : 0;
+		/* RFC 3042 limited transmit on the first two duplicate ACKs */
+		if (!(c->flags & TCPF_IN_RECOVERY) && c->dupacks &&
+		    c->dupacks <= 2 && c->snd_nxt == c->snd_max &&
+		    c->snd_nxt - c->snd_una < c->cwnd + 2u * mss)
+			cwnd_room = u32_max(cwnd_room, c->cwnd + (uint32_t)c->dupacks * mss -
+					    in_flight);
 		len = u32_min(u32_min(unsent, mss), u32_min(wnd_room, cwnd_room));
 		if (len == 0)
 			break;
@@ -603,8 +650,15 @@ tcp_output(struct tcp_conn *c)
 	}
 	if (c->snd_max != c->snd_una) {
 		if (c->t_rexmit == 0 || (c->flags & TCPF_PERSIST)) {
-			c->flags &= ~TCPF_PERSIST;
-			c->t_rexmit = s->now_ms + rto_ms(c);
+			uint64_t pto = tlp_timeout(c);
+
+			c->flags &= ~(TCPF_PERSIST | TCPF_TLP);
+			if (pto) {
+				c->flags |= TCPF_TLP;
+				c->t_rexmit = s->now_ms + pto;
+			} else {
+				c->t_rexmit = s->now_ms + rto_ms(c);
+			}
 		}
 	} else if (unsent && c->snd_wnd == 0 && c->t_rexmit == 0) {
 		c->flags |= TCPF_PERSIST;
@@ -620,6 +674,10 @@ tcp_rexmit_timeout(struct tcp_conn *c)
 {
 	struct tcp_stack *s = c->stack;
 
+	if (c->flags & TCPF_TLP) {
+		tlp_fire(c);
+		return;
+	}
 	if (c->flags & TCPF_PERSIST) {
 		c->flags &= ~TCPF_PERSIST;
 		if (c->snd_wnd == 0 && c->sq_len &&

@@ -78,6 +78,8 @@
 #define TCPF_ON_WHEEL    (1u << 19)
 #define TCPF_APP_KNOWS   (1u << 20) /* accepted()/tcp_connect(): closed() owed */
 #define TCPF_SYN_ACKED   (1u << 21) /* handshake completed once */
+#define TCPF_TLP         (1u << 22) /* rexmit timer is a tail loss probe */
+#define TCPF_TLP_SENT    (1u << 23) /* one probe out until an ACK advances */
 
 struct tcp_ooo {
 	uint32_t seq, len;

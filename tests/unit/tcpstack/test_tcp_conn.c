@@ -603,7 +603,7 @@ START_TEST(rto_backoff_and_timeout)
 {
 	struct peer pp;
 	struct tt_pkt p;
-	uint64_t last, gaps[4];
+	uint64_t last, gaps[5];
 	int n = 0;
 	uint32_t iss;
 
@@ -613,8 +613,8 @@ START_TEST(rto_backoff_and_timeout)
 	ck_assert_int_eq(tcp_send_copy(app->conn, "hello", 5), 5);
 	ck_assert(ptake(&pp, &p));
 	last = node->now_us;
-	for (int i = 0; i < 400 && n < 4; i++) {
-		tt_advance(node, 10);
+	for (int i = 0; i < 400 && n < 5; i++) {
+		tt_advance(node, 5);
 		if (ptake(&pp, &p)) {
 			if (p.flags & TH_RST)
 				break;
@@ -624,12 +624,16 @@ START_TEST(rto_backoff_and_timeout)
 			last = node->now_us;
 		}
 	}
-	ck_assert_int_eq(n, 3);
-	/* RTO floor 200 ms, then doubling */
-	ck_assert_uint_ge(gaps[0], 200000);
-	ck_assert_uint_le(gaps[0], 210000);
-	ck_assert_uint_ge(gaps[1], 2 * gaps[0] - 10000);
+	/* a tail loss probe (2 SRTT + 50 ms for a lone segment), then RTOs
+	 * from the 200 ms floor, doubling */
+	ck_assert_int_eq(n, 4);
+	ck_assert_uint_eq(K->tcp_tlp_probes, 1);
+	ck_assert_uint_ge(gaps[0], 50000);
+	ck_assert_uint_le(gaps[0], 65000);
+	ck_assert_uint_ge(gaps[1], 200000);
+	ck_assert_uint_le(gaps[1], 210000);
 	ck_assert_uint_ge(gaps[2], 2 * gaps[1] - 10000);
+	ck_assert_uint_ge(gaps[3], 2 * gaps[2] - 10000);
 	tt_advance(node, 3000);
 	ck_assert_int_eq(app->closed, 1);
 	ck_assert_int_eq(app->reason, TCP_CLOSE_TIMEOUT);
