@@ -28,9 +28,8 @@
  *    "metadata:cc", "metadata:filename:<part>"). Offsets are bytes into that
  *    part's decoded text.
  *  - dictionary terms: whole words, case folded unless the entity is
- *    case_sensitive (ASCII; Latin-1, Latin Extended-A, Greek and Cyrillic
- *    letters in phrase words; Hyperscan's Unicode folding in the searched
- *    word), any run of
+ *    case_sensitive (ASCII letters fully; Latin-1, Latin Extended-A, Greek
+ *    and Cyrillic letters as lower, UPPER or Capitalised), any run of
  *    whitespace (or NBSP) between the words of a phrase; duplicate terms
  *    (after folding) keep the first one and its weight.
  *  - count = every match; unique_count = distinct terms (dictionaries) or

@@ -3,8 +3,9 @@
  * entities.h — internal to dlp/: how entities become Hyperscan patterns and
  * how a raw Hyperscan match is confirmed into an entity match.
  *
- * Dictionary terms compile to caseless literals without \b (UTF-8 + UCP
- * for words with non-ASCII letters, so "MÜLLER" finds "Müller"): a single word
+ * Dictionary terms compile to caseless literals without \b (a word with
+ * 2-byte letters that have a case — ü, Ω, Ж — as three literals: lower,
+ * UPPER and Capitalised, so "MÜLLER" finds "Müller"): a single word
  * as itself, a phrase as its last word. Confirmation against the look-back
  * window checks the word boundaries (one byte before the start, one after
  * the end) and, for a phrase, walks it backwards from the end allowing any
