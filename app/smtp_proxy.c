@@ -132,7 +132,7 @@ static void txn_reset(struct smtp_proxy *p)
 {
 	struct txn *t = &p->t;
 
-	smtp_scan_abort(&t->scan);
+	smtp_scan_abort(&t->scan, &t->msg);
 	if (t->verdict)
 		smtp_scan_release(&t->scan, t->verdict);
 	t->verdict = NULL;
@@ -1564,9 +1564,14 @@ void smtp_proxy_timer(struct smtp_proxy *p, uint64_t now)
 		smtp_client_timer(p->client, now);
 	if (p->t.eod && !p->t.verdict_ready && p->t.verdict == NULL && !p->t.relaying &&
 	    !p->t.body_done && now >= p->t.verdict_deadline) {
-		smtp_scan_abort(&p->t.scan);
+		/* A detach() backend keeps its handle until the message is
+		 * reset (its worker may still read the chunks we relay or
+		 * quarantine now); others are cancelled at once. */
+		if (p->t.scan.ops && p->t.scan.ops->detach == NULL)
+			smtp_scan_abort(&p->t.scan, NULL);
 		p->t.scan_err = -ETIMEDOUT;
 		p->t.verdict_ready = true;
+		p->t.verdict_deadline = UINT64_MAX;
 	}
 	smtp_server_timer(p->srv, now);
 	run(p);
@@ -1574,12 +1579,20 @@ void smtp_proxy_timer(struct smtp_proxy *p, uint64_t now)
 
 void smtp_proxy_verdict(struct smtp_proxy *p, struct dlp_verdict *v, int err, uint64_t now)
 {
+	struct txn *t = &p->t;
+	bool waiting = t->eod && t->scan.pending && !t->verdict_ready && t->verdict == NULL &&
+		       !t->relaying && !t->body_done;
+
 	p->now = now;
-	if (!p->t.eod || p->t.verdict_ready || p->t.relaying || p->t.body_done || !p->t.scan.pending) {
-		smtp_scan_release(&p->t.scan, v);
+	/* the backend is done with the handle either way */
+	if (t->scan.pending)
+		smtp_scan_delivered(&t->scan);
+	if (!waiting) {
+		/* late (after the verdict timeout acted): not used */
+		smtp_scan_release(&t->scan, v);
+		run(p);
 		return;
 	}
-	smtp_scan_delivered(&p->t.scan);
 	p->t.verdict = v;
 	p->t.scan_err = err;
 	p->t.verdict_ready = true;

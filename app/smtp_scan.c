@@ -61,7 +61,7 @@ void smtp_scan_init(struct smtp_scan *s, const struct smtp_scan_ops *ops, void *
 
 int smtp_scan_begin(struct smtp_scan *s, const struct dlp_envelope *env)
 {
-	smtp_scan_abort(s);
+	smtp_scan_abort(s, NULL);
 	s->err = 0;
 	s->fed = 0;
 	if (s->ops == NULL)
@@ -93,10 +93,14 @@ int smtp_scan_end(struct smtp_scan *s, struct dlp_verdict **out)
 	if (s->h == NULL)
 		return -EINVAL;
 	if (s->err) {
-		int e = s->err;
-		smtp_scan_abort(s);
-		s->err = e;
-		return e;
+		/* A detach() backend gets the handle back together with the
+		 * message's chunks when the caller resets the message. */
+		if (s->ops->detach == NULL) {
+			int e = s->err;
+			smtp_scan_abort(s, NULL);
+			s->err = e;
+		}
+		return s->err;
 	}
 	void *h = s->h;
 	s->h = NULL;
@@ -111,10 +115,19 @@ int smtp_scan_end(struct smtp_scan *s, struct dlp_verdict **out)
 	return rc;
 }
 
-void smtp_scan_abort(struct smtp_scan *s)
+void smtp_scan_abort(struct smtp_scan *s, struct msgbuf *msg)
 {
 	if (s->h != NULL) {
-		s->ops->abort(s->ctx, s->h);
+		if (s->ops->detach != NULL) {
+			struct msgbuf chunks = { 0 };
+			if (msg != NULL) {
+				chunks = *msg;
+				msgbuf_init(msg, msg->pool, msg->limit);
+			}
+			s->ops->detach(s->ctx, s->h, chunks);
+		} else {
+			s->ops->abort(s->ctx, s->h);
+		}
 		s->h = NULL;
 	}
 	s->pending = false;

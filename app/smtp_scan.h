@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/msgbuf.h"
 #include "dlp/dlp.h"
 
 struct smtp_scan_ops {
@@ -45,6 +46,13 @@ struct smtp_scan_ops {
 	void (*abort)(void *ctx, void *h);
 	/* Free a verdict this backend produced. */
 	void (*release)(void *ctx, struct dlp_verdict *v);
+	/* Optional, for backends whose worker may still be reading fed bytes
+	 * (a dlp lcore behind a ring): called instead of abort(), it hands
+	 * over the message's chunks by value. The backend cancels the handle
+	 * and, once its worker has let go, returns the chunks with
+	 * msgbuf_reset() on the lcore that owns the pool. No verdict may be
+	 * delivered for the handle afterwards. */
+	void (*detach)(void *ctx, void *h, struct msgbuf chunks);
 };
 
 /* Inline backend: ctx is a struct dlp_scanner * (one per thread). */
@@ -70,8 +78,11 @@ int smtp_scan_begin(struct smtp_scan *s, const struct dlp_envelope *env);
 int smtp_scan_feed(struct smtp_scan *s, const void *data, size_t len);
 /* 0 + *out, -EINPROGRESS, or -errno (including a remembered feed error). */
 int smtp_scan_end(struct smtp_scan *s, struct dlp_verdict **out);
-/* Abort if open or pending; NULL-safe on an idle scan. */
-void smtp_scan_abort(struct smtp_scan *s);
+/* Abort if open or pending; a no-op on an idle scan. `msg` is the message
+ * the bytes were fed from: with a detach() backend its chunks move to the
+ * backend and *msg is left empty (same pool and limit). May be NULL when
+ * nothing was fed. */
+void smtp_scan_abort(struct smtp_scan *s, struct msgbuf *msg);
 /* The pending verdict was delivered: forget the handle. */
 void smtp_scan_delivered(struct smtp_scan *s);
 void smtp_scan_release(struct smtp_scan *s, struct dlp_verdict *v);

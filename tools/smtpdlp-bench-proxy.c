@@ -486,7 +486,7 @@ static void null_release(void *ctx, struct dlp_verdict *v)
 	free(v);
 }
 static const struct smtp_scan_ops null_ops = { null_begin, null_feed, null_end, null_abort,
-					       null_release };
+					       null_release, NULL };
 static bool no_dlp;
 
 static struct smtp_proxy *new_proxy(struct bench *b, bool tls)

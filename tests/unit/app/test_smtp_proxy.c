@@ -926,7 +926,18 @@ static void fs_release(void *ctx, struct dlp_verdict *v)
 {
 	free(v);
 }
-static const struct smtp_scan_ops fs_ops = { fs_begin, fs_feed, fs_end, fs_abort, fs_release };
+static const struct smtp_scan_ops fs_ops = { fs_begin, fs_feed, fs_end, fs_abort, fs_release, NULL };
+
+/* A ring-like backend: the worker may still read chunks after a cancel. */
+static struct msgbuf detached;
+static int n_detach;
+static void fs_detach(void *ctx, void *h, struct msgbuf chunks)
+{
+	n_detach++;
+	detached = chunks; /* given back later, as a worker ack would */
+}
+static const struct smtp_scan_ops fs_ring_ops = { fs_begin, fs_feed, fs_end, fs_abort, fs_release,
+						  fs_detach };
 
 static struct smtp_proxy *world_with_scan(struct world *w, struct fake_scan *fs)
 {
@@ -1012,6 +1023,59 @@ START_TEST(test_async_verdict)
 	iobuf_free(&w.s_tx);
 	iobuf_free(&w.s_rx);
 	iobuf_free(&w.q_msg);
+}
+END_TEST
+
+START_TEST(test_async_detach)
+{
+	struct world w;
+	struct fake_scan fs = { .async = true };
+	world_init(&w);
+	w.pool = msgbuf_pool_create(64, 8);
+	struct smtp_proxy_params pp = {
+		.cfg = w.cfg, .pool = w.pool, .scan_ops = &fs_ring_ops, .scan_ctx = &fs,
+	};
+	w.p = smtp_proxy_create(&pp);
+	smtp_proxy_start(w.p, w.now);
+	pump(&w);
+	n_detach = 0;
+	says(&w, EHLO);
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	ck_codes(&w, "220 250 250 250 354");
+	ck_assert_uint_eq(msgbuf_pool_in_use(w.pool), 1);
+	/* the sender goes away while the worker still has the message */
+	smtp_proxy_down_closed(w.p, w.now);
+	pump(&w);
+	ck_assert_int_eq(n_detach, 1);
+	ck_assert_int_eq(fs.n_abort, 0);
+	/* chunks stay out of the pool until the worker lets go */
+	ck_assert_uint_eq(msgbuf_pool_in_use(w.pool), 1);
+	ck_assert_uint_eq(msgbuf_len(&detached), strlen(HDRS CLEAN_BODY));
+	smtp_proxy_destroy(w.p);
+	msgbuf_reset(&detached);
+	ck_assert_uint_eq(msgbuf_pool_in_use(w.pool), 0);
+	/* a verdict timeout with a ring backend: acted on, handle kept until
+	 * the message is reset, a late verdict is released */
+	w.p = smtp_proxy_create(&pp);
+	smtp_proxy_start(w.p, w.now);
+	w.down_close = false;
+	w.s_rx.off = w.s_rx.len = 0;
+	pump(&w);
+	says(&w, EHLO);
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	w.now += 121000;
+	smtp_proxy_timer(w.p, w.now);
+	pump(&w);
+	ck_codes(&w, "220 250 250 250 354 451"); /* on_unscannable = tempfail */
+	ck_assert_int_eq(n_detach, 2);
+	msgbuf_reset(&detached);
+	ck_assert_uint_eq(msgbuf_pool_in_use(w.pool), 0);
+	smtp_proxy_destroy(w.p);
+	msgbuf_pool_destroy(w.pool);
+	tcfg_free_terms(&w.tc);
+	fu_free(&w.up);
+	iobuf_free(&w.s_tx);
+	iobuf_free(&w.s_rx);
 }
 END_TEST
 
@@ -1169,6 +1233,7 @@ static Suite *proxy_suite(void)
 	tcase_add_loop_test(tc, test_bdat_bare_line_ends, 0, 2);
 	tcase_add_loop_test(tc, test_unscannable_choices, 0, 3);
 	tcase_add_test(tc, test_async_verdict);
+	tcase_add_test(tc, test_async_detach);
 	tcase_add_test(tc, test_idle_memory);
 	tcase_add_test(tc, test_upstream_pool);
 	tcase_add_loop_test(tc, test_random_sessions, 0, 50);
