@@ -100,6 +100,7 @@ struct smtp_proxy {
 	bool up_need_rset;
 	bool up_quit;
 	bool up_tcp;             /* a TCP connection exists (transport side) */
+	bool up_fail_setup;      /* the last failure was during set-up */
 	struct iobuf up_out;     /* plaintext from the client */
 	uint64_t up_deadline;    /* connect */
 	void *up_handle;         /* the transport's name for the connection */
@@ -387,6 +388,7 @@ static void up_failure(struct smtp_proxy *p, int err)
 	p->st.upstream_failures++;
 	bool was_connecting = p->up_status == UP_CONNECTING;
 	p->up_status = UP_FAILED;
+	p->up_fail_setup = was_connecting;
 	p->up_dead = p->client != NULL;
 	p->up_deadline = UINT64_MAX;
 	p->up_need_rset = false;
@@ -577,6 +579,11 @@ static enum smtp_act sv_mail(void *ctx, const struct smtp_path_cmd *m, struct sm
 		if (p->client || p->up_dead)
 			return SMTP_ACT_HOLD; /* let run() clean up first */
 		p->up_status = UP_NONE;
+		if (!p->up_fail_setup) {
+			/* an established connection broke earlier: try anew */
+			up_request(p);
+			return SMTP_ACT_HOLD;
+		}
 		*rsp = (struct smtp_rsp){ 451, "4.4.1", "Error: upstream MTA unavailable, try again later" };
 		return SMTP_ACT_REPLY;
 	default:

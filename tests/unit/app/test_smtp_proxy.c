@@ -567,6 +567,26 @@ START_TEST(test_upstream_connect_timeout)
 }
 END_TEST
 
+START_TEST(test_reconnect_after_broken_connection)
+{
+	struct world w;
+	world_init(&w);
+	w.up.fail_step = F_RCPT;
+	w.up.fail_mode = FM_CLOSE;
+	world_start(&w);
+	says(&w, EHLO MAIL_CORP RCPT_EXT);
+	ck_codes(&w, "220 250 250 451");
+	says(&w, "RSET\r\n");
+	/* the next transaction gets a fresh connection at once */
+	w.up.fail_step = F_NONE;
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	ck_codes(&w, "220 250 250 451 250 250 250 354 250");
+	ck_assert_int_eq(w.n_connect, 2);
+	ck_assert_int_eq(w.up.n_msgs, 1);
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_ehlo_fallback_helo)
 {
 	struct world w;
@@ -1219,6 +1239,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_upstream_silent_timeouts);
 	tcase_add_test(tc, test_upstream_connect_timeout);
 	tcase_add_test(tc, test_ehlo_fallback_helo);
+	tcase_add_test(tc, test_reconnect_after_broken_connection);
 	tcase_add_test(tc, test_sender_gone_mid_relay);
 	tcase_add_test(tc, test_action_block);
 	tcase_add_test(tc, test_action_block_custom_text);
