@@ -587,6 +587,54 @@ START_TEST(test_reconnect_after_broken_connection)
 }
 END_TEST
 
+START_TEST(test_upstream_without_pipelining)
+{
+	struct world w;
+	world_init(&w);
+	w.up.pipelining = false;
+	w.up.chunking = true; /* CHUNKING alone is not used without PIPELINING */
+	world_start(&w);
+	says(&w, EHLO MAIL_CORP RCPT_EXT "RCPT TO:<unknown@external.example>\r\n"
+		 "RCPT TO:<carol@external.example>\r\nDATA\r\n");
+	says(&w, "Subject: np\r\n\r\n" CLEAN_BODY ".\r\nQUIT\r\n");
+	ck_codes(&w, "220 250 250 250 550 250 354 250 221");
+	ck_assert(up_saw(&w, "DATA\r\n"));
+	ck_assert(!up_saw(&w, "BDAT"));
+	world_free(&w);
+}
+END_TEST
+
+START_TEST(test_many_pipelined_recipients)
+{
+	struct world w;
+	struct iobuf in = { 0 };
+	world_init(&w);
+	w.cfg->smtp.max_recipients = 300;
+	world_start(&w);
+	iobuf_append(&in, EHLO MAIL_CORP, strlen(EHLO MAIL_CORP), 1u << 20);
+	for (int i = 0; i < 250; i++) {
+		char r[64];
+		int n = snprintf(r, sizeof(r), "RCPT TO:<r%d@external.example>\r\n", i);
+		iobuf_append(&in, r, (size_t)n, 1u << 20);
+	}
+	iobuf_append(&in, "DATA\r\n", 6, 1u << 20);
+	say(&w, (const char *)iobuf_head(&in), iobuf_used(&in));
+	says(&w, "Subject: many\r\n\r\nhi\r\n.\r\n");
+	char b[4096];
+	codes(&w, b, sizeof(b));
+	/* 220, EHLO, MAIL, 250 x RCPT, 354, final */
+	int n250 = 0;
+	for (char *q = b; (q = strstr(q, "250")) != NULL; q++)
+		n250++;
+	ck_assert_int_eq(n250, 1 + 1 + 250 + 1);
+	ck_assert(strstr(b, "354 250") != NULL);
+	ck_assert_int_eq(w.up.n_rcpt, 250);
+	ck_assert_int_eq(w.up.n_msgs, 1);
+	iobuf_free(&in);
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_ehlo_fallback_helo)
 {
 	struct world w;
@@ -1239,6 +1287,8 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_upstream_silent_timeouts);
 	tcase_add_test(tc, test_upstream_connect_timeout);
 	tcase_add_test(tc, test_ehlo_fallback_helo);
+	tcase_add_test(tc, test_upstream_without_pipelining);
+	tcase_add_test(tc, test_many_pipelined_recipients);
 	tcase_add_test(tc, test_reconnect_after_broken_connection);
 	tcase_add_test(tc, test_sender_gone_mid_relay);
 	tcase_add_test(tc, test_action_block);
