@@ -12,7 +12,9 @@
 # was sent once the headers added on the way are removed (Return-Path,
 # Delivered-To, Received, X-Original-To, X-SMTPDLP-Inspected, X-DLP-Hold;
 # CRLF vs LF normalised), X-DLP-Hold iff two or more dictionary terms and an
-# external recipient, X-SMTPDLP-Inspected on every message.
+# external recipient, X-SMTPDLP-Inspected on every message (exactly one:
+# copies the sender put in a few messages, one folded, are removed; a few
+# bodies are 8-bit UTF-8).
 # LAB_MSG_COUNT / LAB_MSG_BIG change the corpus size (defaults 1000 / 30).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +65,15 @@ t_check "nothing else in the maildir" [ "$(val foreign)/$(val unknown)" = 0/0 ]
 t_check "every message byte-identical apart from the added headers" [ "$(val mismatched)" = 0 ]
 t_check "X-DLP-Hold exactly per policy ($(val hold_expected) expected)" [ "$(val hold_wrong)" = 0 ]
 t_check "X-SMTPDLP-Inspected on every message" [ "$(val inspected_missing)" = 0 ]
+t_check "sender-supplied copies replaced where the appliance adds its own" [ "$(val forged_kept)" = 0 ]
+# KNOWN BUG (reported 2026-11-28, issue 5 lab tests): app/smtp_proxy.c removes
+# a sender-supplied X-DLP-Hold only when the policy adds its own; in a message
+# the policy does not hold, the sender's X-DLP-Hold reaches the upstream, so
+# the header is not "exactly per policy" (a sender can trigger the upstream's
+# hold routing, and downstream cannot trust the header). Expected to fail
+# until fixed.
+t_check "KNOWN BUG: a sender's X-DLP-Hold removed when the policy does not hold" \
+	[ "$(val forged_hold_kept)" = 0 ]
 t_check "sender Postfix saw no deferral or bounce" bash -c \
 	"! grep -qE 'status=(deferred|bounced)' '$LAB_DIR/sender/maillog'"
 t_check "the sender relayed through the appliance" \

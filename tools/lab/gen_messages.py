@@ -10,7 +10,9 @@
       of the seed's four dictionary terms (in the text, in a different case,
       or only inside a base64-encoded attachment); a few carry one term only
       (below the rule's low threshold); recipients internal (corp.example) or
-      external. Lines starting with "." and "From " test the transparency of
+      external; a few 8-bit UTF-8 bodies; a few with sender-supplied (forged,
+      one folded) X-DLP-Hold / X-SMTPDLP-Inspected headers, which must not
+      arrive. Lines starting with "." and "From " test the transparency of
       every hop. Filler never contains a dictionary term or a digit run that
       could pass for a card number.
   gen_messages.py send   DIR [--host 127.0.0.1] [--port 25] [--from A]
@@ -18,7 +20,8 @@
   gen_messages.py verify DIR MAILDIR_NEW
       Compare what the upstream delivered with what was sent. Prints
       "key value" lines (expected, delivered, missing, duplicates, unknown,
-      foreign, mismatched, hold_wrong, inspected_missing) and offenders on stderr.
+      foreign, mismatched, hold_wrong, inspected_missing, forged_kept,
+      forged_hold_kept) and offenders on stderr.
 
 Delivered files are compared after removing only the header fields added on
 the way (Return-Path, Delivered-To, Received, X-Original-To and the
@@ -99,6 +102,8 @@ def make_message(rng, i, big_set):
     elif r < 0.22:
         terms = rng.sample(TERMS, 1)     # one unique term: below "low" (2)
     multipart = where == "attachment" or rng.random() < 0.2 or (i in big_set and rng.random() < 0.6)
+    eightbit = not multipart and rng.random() < 0.04
+    forged = rng.random() < 0.03
     msgid = "<lab5-%04d-%08x@corp.example>" % (i, rng.getrandbits(32))
     hold = len(terms) >= 2 and not internal
 
@@ -115,12 +120,20 @@ def make_message(rng, i, big_set):
            "Date: Sat, 28 Nov 2026 10:00:00 +0000\r\n"
            "Message-ID: %s\r\n"
            "MIME-Version: 1.0\r\n") % (rcpt, i, msgid)
+    if forged:
+        # Sender-supplied copies of the appliance's headers (one folded):
+        # the appliance removes them; only its own may arrive.
+        hdr += ("X-DLP-Hold: forged by the sender\r\n\tcontinued\r\n"
+                "X-SMTPDLP-Inspected: forged\r\n")
     if not multipart:
         body = filler(rng, max(0, size // 2))
+        if eightbit:
+            body += "Gr\u00fc\u00dfe aus Z\u00fcrich \u2013 \u65e5\u672c\u8a9e \u0444\u0430\u0439\u043b\r\n"
         if terms:
             body += term_lines()
         body += filler(rng, max(0, size - len(hdr) - len(body)))
-        msg = hdr + "Content-Type: text/plain; charset=us-ascii\r\n\r\n" + body
+        msg = hdr + ("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                     if eightbit else "Content-Type: text/plain; charset=us-ascii\r\n\r\n") + body
     else:
         b = "=_lab5_%08x" % rng.getrandbits(32)
         text = filler(rng, rng.randint(200, 2000))
@@ -144,7 +157,7 @@ def make_message(rng, i, big_set):
         msg = (hdr + "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n" % b
                + "This is a multi-part message in MIME format.\r\n\r\n"
                + "".join(parts) + "--%s--\r\n" % b)
-    return msgid, rcpt, hold, msg.encode("ascii")
+    return msgid, rcpt, hold, msg.encode("utf-8")
 
 
 def cmd_gen(a):
@@ -209,7 +222,7 @@ def cmd_verify(a):
     rows = manifest(a.dir)
     byid = {r[1]: r for r in rows}
     seen = {}
-    unknown = foreign = mismatched = hold_wrong = insp_missing = 0
+    unknown = foreign = mismatched = hold_wrong = insp_missing = forged_kept = forged_hold_kept = 0
     for name in sorted(os.listdir(a.maildir)):
         with open(os.path.join(a.maildir, name), "rb") as f:
             data = f.read()
@@ -229,21 +242,31 @@ def cmd_verify(a):
         seen[mid] = seen.get(mid, 0) + 1
         idx, _, rcpt, hold, _ = byid[mid]
         names = [fn for fn, _ in fields]
-        has_hold = any(fn == "x-dlp-hold" for fn in names)
-        if has_hold != hold:
+        with open(os.path.join(a.dir, idx + ".eml"), "rb") as f:
+            want = f.read().replace(b"\r\n", b"\n")
+        wf, wb = split_header(want)
+        forged = any(fn == "x-dlp-hold" for fn, _ in wf)
+        ours = [raw for fn, raw in fields
+                if fn == "x-dlp-hold" and raw.rstrip() == b"X-DLP-Hold: Customer email Hold"]
+        others = [raw for fn, raw in fields if fn == "x-dlp-hold" and raw not in ours]
+        if forged and not hold and others:
+            # The sender's own X-DLP-Hold, the policy did not fire: counted
+            # apart (see tests/lab/test_appliance_postfix.sh).
+            forged_hold_kept += 1
+            print("sender's X-DLP-Hold kept: %s" % idx, file=sys.stderr)
+        elif bool(ours) != hold or others:
             hold_wrong += 1
-            print("hold: %s expected %s got %s" % (idx, hold, has_hold), file=sys.stderr)
-        if has_hold and not any(fn == "x-dlp-hold" and raw.rstrip() == b"X-DLP-Hold: Customer email Hold"
-                                for fn, raw in fields):
-            hold_wrong += 1
-            print("hold value: %s" % idx, file=sys.stderr)
+            print("hold: %s expected %s got %r" % (idx, hold, ours + others), file=sys.stderr)
         if "x-smtpdlp-inspected" not in names:
             insp_missing += 1
             print("inspected missing: %s" % idx, file=sys.stderr)
+        if len(ours) > 1 or names.count("x-smtpdlp-inspected") > 1 or (hold and others):
+            forged_kept += 1
+            print("appliance headers not unique: %s" % idx, file=sys.stderr)
         kept = b"".join(raw for fn, raw in fields if fn not in STRIP)
         got = kept + b"\n" + body
-        with open(os.path.join(a.dir, idx + ".eml"), "rb") as f:
-            want = f.read().replace(b"\r\n", b"\n")
+        # sent copies of the appliance's headers go
+        want = b"".join(raw for fn, raw in wf if fn not in STRIP) + b"\n" + wb
         if got != want:
             mismatched += 1
             if mismatched <= 5:
@@ -267,6 +290,8 @@ def cmd_verify(a):
     print("hold_wrong %d" % hold_wrong)
     print("hold_expected %d" % sum(1 for r in rows if r[3]))
     print("inspected_missing %d" % insp_missing)
+    print("forged_kept %d" % forged_kept)
+    print("forged_hold_kept %d" % forged_hold_kept)
     return 0
 
 
