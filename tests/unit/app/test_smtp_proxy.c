@@ -635,6 +635,31 @@ START_TEST(test_many_pipelined_recipients)
 }
 END_TEST
 
+START_TEST(test_buffer_pool_exhausted)
+{
+	/* one chunk for the whole lcore: a larger message is temp-failed, the
+	 * session goes on, a small one passes */
+	struct world w;
+	static char big[40000];
+	world_init(&w);
+	w.pool = msgbuf_pool_create(1, 0);
+	world_start(&w);
+	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\nSubject: big\r\n\r\n");
+	memset(big, 'b', sizeof(big));
+	for (size_t i = 70; i < sizeof(big); i += 72)
+		memcpy(big + i - 2, "\r\n", 2);
+	say(&w, big, sizeof(big) - 2);
+	says(&w, "\r\n.\r\n");
+	ck_codes(&w, "220 250 250 250 354 451");
+	ck_assert_int_eq(w.up.n_msgs, 0);
+	ck_assert_uint_eq(msgbuf_pool_in_use(w.pool), 0);
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	ck_codes(&w, "220 250 250 250 354 451 250 250 354 250");
+	ck_assert_int_eq(w.up.n_msgs, 1);
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_ehlo_fallback_helo)
 {
 	struct world w;
@@ -1287,6 +1312,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_upstream_silent_timeouts);
 	tcase_add_test(tc, test_upstream_connect_timeout);
 	tcase_add_test(tc, test_ehlo_fallback_helo);
+	tcase_add_test(tc, test_buffer_pool_exhausted);
 	tcase_add_test(tc, test_upstream_without_pipelining);
 	tcase_add_test(tc, test_many_pipelined_recipients);
 	tcase_add_test(tc, test_reconnect_after_broken_connection);
