@@ -460,6 +460,26 @@ count_rexmit(struct tcp_conn *c, bool sack)
 	c->flags &= ~TCPF_RTT_TIMING; /* Karn */
 }
 
+/* Move snd_nxt past a SACKed block it points into. */
+static void
+sack_skip(struct tcp_conn *c)
+{
+	for (unsigned i = 0; i < c->n_sacked; i++)
+		if (SEQ_GEQ(c->snd_nxt, c->sacked[i].start) &&
+		    SEQ_LT(c->snd_nxt, c->sacked[i].end))
+			c->snd_nxt = c->sacked[i].end;
+}
+
+/* Bytes from snd_nxt to the next SACKed block (or to snd_max). */
+static uint32_t
+sack_gap(const struct tcp_conn *c)
+{
+	for (unsigned i = 0; i < c->n_sacked; i++)
+		if (SEQ_GT(c->sacked[i].start, c->snd_nxt))
+			return c->sacked[i].start - c->snd_nxt;
+	return UINT32_MAX;
+}
+
 static bool
 recovery_output(struct tcp_conn *c, uint32_t fin_seq)
 {
@@ -590,6 +610,9 @@ tcp_output(struct tcp_conn *c)
 		bool rexmit;
 		int n;
 
+		/* Resending after an RTO: skip what the peer SACKed. */
+		if (SEQ_LT(c->snd_nxt, c->snd_max) && c->n_sacked)
+			sack_skip(c);
 		unsent = SEQ_GT(fin_seq, c->snd_nxt) ? fin_seq - c->snd_nxt : 0;
 		if (unsent == 0)
 			break;
@@ -605,6 +628,8 @@ tcp_output(struct tcp_conn *c)
 			cwnd_room = u32_max(cwnd_room, c->cwnd + (uint32_t)c->dupacks * mss -
 					    in_flight);
 		len = u32_min(u32_min(unsent, mss), u32_min(wnd_room, cwnd_room));
+		if (SEQ_LT(c->snd_nxt, c->snd_max) && c->n_sacked)
+			len = u32_min(len, sack_gap(c));
 		if (len == 0)
 			break;
 		/* sender SWS avoidance: no small segment while data is out */
@@ -727,9 +752,14 @@ tcp_rexmit_timeout(struct tcp_conn *c)
 	c->ssthresh = s->cc->ssthresh(c);
 	c->cwnd = smss(c);
 	c->flags &= ~(TCPF_IN_RECOVERY | TCPF_RTT_TIMING);
-	c->n_sacked = 0;
-	c->sacked_bytes = 0;
-	c->high_sacked = c->snd_una;
+	if (c->backoff) {
+		/* a second RTO in a row: forget SACK information in case the
+		 * receiver reneged (RFC 2018 §8); the first keeps it so the
+		 * resend skips what the peer holds (RFC 6675 §5.1) */
+		c->n_sacked = 0;
+		c->sacked_bytes = 0;
+		c->high_sacked = c->snd_una;
+	}
 	c->dupacks = 0;
 	c->recover = c->snd_max;
 	c->snd_nxt = c->snd_una;

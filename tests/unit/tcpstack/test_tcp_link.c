@@ -350,7 +350,7 @@ side_up(struct side *s, uint32_t ip, const struct rte_ether_addr *mac,
 	p.ifaces[0].mac = *mac;
 	p.ifaces[0].gateway = 0;
 	p.max_conns = 2 * MAX_CONNS;
-	p.msl_ms = 500;
+	p.msl_ms = 20000; /* TIME_WAIT must outlast backed-off retransmissions */
 	p.tx = link_tx;
 	p.tx_ctx = s;
 	p.clock = link_clock;
@@ -444,7 +444,8 @@ run_link(const struct link_cfg *c)
 	for (unsigned i = 0; i < c->conns; i++) {
 		struct stream *x = &sa.st[i], *y = side_stream(&sb, x->key);
 
-		if (x->rcvd != c->bytes || !y || y->rcvd != c->bytes)
+		if (x->rcvd != c->bytes || !y || y->rcvd != c->bytes ||
+		    x->reason != TCP_CLOSE_NORMAL || y->reason != TCP_CLOSE_NORMAL)
 			printf("  stream %u key %u: a sent %u rcvd %u %s | b sent %u rcvd %u %s\n",
 			       i, x->key, x->sent, x->rcvd, tcp_close_reason_name(x->reason),
 			       y ? y->sent : 0, y ? y->rcvd : 0,
@@ -467,7 +468,7 @@ run_link(const struct link_cfg *c)
 	if (c->drop > 0)
 		ck_assert_uint_gt(ka->tcp_retransmits + kb->tcp_retransmits, 0);
 	/* TIME_WAIT drains */
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < 45000; i++) {
 		now_us += 1000;
 		wire_deliver(&w_ab, &sb.node);
 		wire_deliver(&w_ba, &sa.node);
