@@ -90,6 +90,7 @@ struct smtp_proxy {
 	bool implicit_tls;
 	bool down_closed;        /* transport closed it */
 	bool drop_staged;
+	bool down_peeking;       /* down_recv() holds a TLS peek pointer */
 
 	/* upstream side */
 	uint8_t up_status;
@@ -1149,6 +1150,21 @@ static void run(struct smtp_proxy *p)
 			if (smtp_server_resume(p->srv, p->now) && !smtp_server_held(p->srv))
 				progress = true;
 		}
+		/* Plaintext TLS decrypted but the server could not take yet:
+		 * no more ciphertext may come to push it, so pull it here. */
+		if (p->down_tls && !p->down_handshaking && !p->drop_staged && !p->down_peeking &&
+		    !smtp_server_closing(p->srv) && !p->down_closed) {
+			const uint8_t *pt;
+			size_t n;
+			size_t room = SMTP_PROXY_DOWN_IN_MAX - iobuf_used(&p->down_in);
+			if (room > 0 && tls_conn_peek(p->down_tls, &pt, &n) > 0) {
+				size_t k = n < room ? n : room;
+				if (iobuf_append(&p->down_in, pt, k, SMTP_PROXY_DOWN_IN_MAX) == 0) {
+					tls_conn_peek_consume(p->down_tls, k);
+					progress = true;
+				}
+			}
+		}
 		if (!iobuf_empty(&p->down_in) && !smtp_server_held(p->srv) && !p->down_handshaking) {
 			size_t n = smtp_server_feed(p->srv, iobuf_head(&p->down_in),
 						    iobuf_used(&p->down_in), p->now);
@@ -1311,7 +1327,11 @@ size_t smtp_proxy_down_recv(struct smtp_proxy *p, const void *data, size_t len, 
 		size_t n;
 		bool stuck = false;
 		while (tls_conn_peek(p->down_tls, &pt, &n) > 0) {
+			p->down_peeking = true;
 			size_t k = down_plain(p, pt, n);
+			p->down_peeking = false;
+			if (p->down_tls == NULL)
+				break;
 			tls_conn_peek_consume(p->down_tls, k);
 			if (k < n) {
 				stuck = true;

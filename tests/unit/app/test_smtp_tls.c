@@ -293,6 +293,44 @@ START_TEST(test_tls_both_sides_pipelined_split)
 }
 END_TEST
 
+START_TEST(test_tls_backpressure_while_held)
+{
+	/* The sender pipelines a large BDAT behind its RCPT while the
+	 * upstream is still connecting: the proxy stages 64 KiB, TLS holds
+	 * the rest; once the upstream is there everything flows, including
+	 * plaintext TLS already decrypted when no more ciphertext comes. */
+	struct world w;
+	static char big[200000];
+	world_init(&w);
+	world_tls(&w, false, NULL);
+	w.connect_hangs = true;
+	world_start_tls(&w, CFG_LISTEN_IMPLICIT);
+	sender_starttls(&w);
+	memset(big, 'z', sizeof(big));
+	for (size_t i = 100; i < sizeof(big); i += 100)
+		memcpy(big + i - 2, "\r\n", 2);
+	memcpy(big + sizeof(big) - 2, "\r\n", 2);
+	char h[64];
+	snprintf(h, sizeof(h), "BDAT %zu LAST\r\n", sizeof(big));
+	says(&w, EHLO MAIL_CORP RCPT_EXT);
+	says(&w, h);
+	say(&w, big, sizeof(big));
+	says(&w, "QUIT\r\n");
+	ck_codes(&w, "220");
+	/* now the upstream connection completes */
+	w.connect_hangs = false;
+	w.up.closed = w.up.silent = false;
+	w.up_conn = true;
+	smtp_proxy_up_connected(w.p, w.now);
+	fu_greet(&w.up);
+	pump(&w);
+	ck_codes(&w, "220 250 250 250 250 221");
+	ck_assert_int_eq(w.up.n_msgs, 1);
+	ck_assert_uint_gt(iobuf_used(&w.up.last_msg), sizeof(big));
+	world_tls_free(&w);
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
 	Suite *s = suite_create("smtp_tls");
@@ -306,6 +344,7 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, test_broken_tls_from_sender);
 	tcase_add_loop_test(tc, test_upstream_tls, 0, (int)(sizeof(up_cases) / sizeof(up_cases[0])));
 	tcase_add_test(tc, test_tls_both_sides_pipelined_split);
+	tcase_add_test(tc, test_tls_backpressure_while_held);
 	suite_add_tcase(s, tc);
 	return s;
 }
