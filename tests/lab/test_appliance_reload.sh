@@ -138,7 +138,7 @@ if [ "${LAB_RELOAD_BIG:-0}" = 1 ]; then
 	            seen.add(t)
 	            f.write('"%s"\n' % t)
 	PY
-	start_load "$LOADN" reload-big
+	start_load $((LOADN * 3)) reload-big # long enough to span the build
 	lat=$LAB_DIR/latency.txt
 	ip netns exec $NS_SND python3 - $APP_IN_IP "$lat" <<-'PY' &
 	# One message per connection every 50 ms; "unix-time seconds" per line.
@@ -163,6 +163,8 @@ if [ "${LAB_RELOAD_BIG:-0}" = 1 ]; then
 	kill -HUP "$pid"
 	wait_for 120 log_has 'reload: snapshot 4 '
 	td=$(date +%s.%N)
+	big_in_flight=0
+	kill -0 "$load_pid" 2>/dev/null && big_in_flight=1
 	finish_load
 	rc=$?
 	kill "$probe_pid" 2>/dev/null
@@ -172,10 +174,22 @@ if [ "${LAB_RELOAD_BIG:-0}" = 1 ]; then
 		$1 < a { if ($2 > mb) mb = $2 } $1 >= a && $1 <= b + 1 { if ($2 > md) md = $2 }
 		$3 != "ok" { f++ } END { printf "%.3f %.3f %d\n", mb, md, f }' "$lat")
 	echo "  100,000 terms: reload took $(echo "$td - $th" | bc) s; probe max latency before" \
-		"${before}s, during ${during}s; $(wc -l <"$lat") probes, $fails failed"
+		"${before}s, during ${during}s; $(wc -l <"$lat") probes, $fails failed;" \
+		"smtp-source still sending when it was published: $big_in_flight"
 	t_check "100,000 terms: snapshot 4 published" log_has 'reload: snapshot 4 '
 	t_check "100,000 terms: smtp-source without a failed transaction" [ "$rc" -eq 0 ]
 	t_check "100,000 terms: no probe failed" [ "$fails" -eq 0 ]
+	t_check "100,000 terms: traffic not stalled (probe max latency during the build < 5 s)" \
+		awk -v d="$during" 'BEGIN { exit !(d < 5) }'
+	t_check "100,000 terms: the load was still running when the snapshot was published" \
+		[ "$big_in_flight" = 1 ]
+	# Two of the new terms (the 1st and the 100,000th) -> low -> held.
+	t1=$(grep -v '^#' "$LAB_DICT" | tail -100000 | head -1 | tr -d '"')
+	t2=$(tail -1 "$LAB_DICT" | tr -d '"')
+	out=$(lab_swaks --from alice@corp.example --to carol@gmail.example --h-Subject reload-big-terms \
+		--body "first: $t1"$'\r\n'"last: $t2" 2>&1)
+	t_check "100,000 terms: relayed a message with two of them" grep -qE '^<[-~] +250 .*queued' <<<"$out"
+	t_check "100,000 terms: two of them -> X-DLP-Hold" held_after reload-big-terms
 fi
 
 t_check "smtpdlp is still running" kill -0 "$pid"
