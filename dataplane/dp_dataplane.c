@@ -138,6 +138,7 @@ dp_dataplane_create(const struct dp_dataplane_params *p)
 		lp.fault.reorder = dp->fault.reorder;
 		lp.fault.seed = p->fault_seed;
 		lp.fault_dir = p->fault_dir ? p->fault_dir : DP_FAULT_BOTH;
+		lp.stack = p->stack;
 		lp.stack.name = "dp";
 		if (p->tcp != NULL) {
 			lp.stack.max_conns = p->tcp->max_connections / d->n_io;
@@ -148,9 +149,6 @@ dp_dataplane_create(const struct dp_dataplane_params *p)
 				p->tcp->syn_cookies == CFG_SYN_COOKIES_NEVER ? TCP_SYN_COOKIES_NEVER :
 									       TCP_SYN_COOKIES_AUTO;
 		}
-		lp.stack.sndbuf = p->sndbuf;
-		lp.stack.rcvbuf = p->rcvbuf;
-		lp.stack.msl_ms = p->msl_ms;
 		memcpy(lp.stack.secret, secret, sizeof(secret));
 		lp.app = p->app;
 		lp.app_ctx = p->app_ctx ? p->app_ctx[i] : NULL;

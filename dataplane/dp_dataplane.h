@@ -42,8 +42,10 @@ struct dp_dataplane_params {
 	uint64_t fault_seed;
 	uint32_t idle_sleep_us;         /* see dp_lcore_params */
 	uint32_t drain_ms;
-	/* Optional overrides of the stack parameters (0 = from cfg/defaults). */
-	uint32_t sndbuf, rcvbuf, msl_ms;
+	/* Stack parameters besides those set from the config and by the
+	 * dataplane (ifaces, tx, clock, port_ok, pool, lcore, secret, limits
+	 * from cfg.tcp): zero fields keep the stack's defaults. */
+	struct tcp_stack_params stack;
 	uint16_t nb_rxd, nb_txd;
 };
 

@@ -480,7 +480,11 @@ dp_lcore_stats_json(const struct dp_lcore *lc, FILE *out)
 		",\"tcp\":{\"accepted\":%" PRIu64 ",\"connected\":%" PRIu64 ",\"closed\":%" PRIu64
 		",\"resets\":%" PRIu64 ",\"retransmits\":%" PRIu64 ",\"fast_retransmits\":%" PRIu64
 		",\"rto_timeouts\":%" PRIu64 ",\"ooo_segments\":%" PRIu64 ",\"drop_cksum\":%" PRIu64
-		",\"drop_no_mbuf\":%" PRIu64 ",\"conns\":%u}}",
+		",\"drop_no_mbuf\":%" PRIu64 ",\"challenge_acks\":%" PRIu64
+		",\"dup_acks_rx\":%" PRIu64 ",\"drop_out_of_window\":%" PRIu64
+		",\"drop_paws\":%" PRIu64 ",\"drop_old_ack\":%" PRIu64
+		",\"zero_window_probes\":%" PRIu64 ",\"sack_retransmits\":%" PRIu64
+		",\"tcp_rx\":%" PRIu64 ",\"tcp_tx\":%" PRIu64 ",\"conns\":%u}}",
 		lc->lcore_id, lc->index, s.iterations, s.idle_iterations, s.rx_frames,
 		s.tx_frames, s.tx_dropped, s.timer_events, s.msgs, s.steer.steered_out,
 		s.steer.steered_in, s.steer.ring_full, s.fault_rx.seen, s.fault_rx.dropped,
@@ -488,7 +492,9 @@ dp_lcore_stats_json(const struct dp_lcore *lc, FILE *out)
 		s.fault_tx.duplicated, s.fault_tx.reordered, c->tcp_accepted, c->tcp_connected,
 		c->tcp_closed, c->tcp_resets, c->tcp_retransmits, c->tcp_fast_retransmits,
 		c->tcp_rto_timeouts, c->tcp_ooo_segments, c->drop_tcp_cksum, c->drop_no_mbuf,
-		tcp_stack_conn_count(lc->stack));
+		c->tcp_challenge_acks, c->tcp_dup_acks_rx, c->drop_tcp_out_of_window,
+		c->drop_tcp_paws, c->drop_tcp_old_ack, c->tcp_zero_window_probes,
+		c->tcp_sack_retransmits, c->tcp_rx, c->tcp_tx, tcp_stack_conn_count(lc->stack));
 }
 
 /* -------------------------------------------------------------- signals */

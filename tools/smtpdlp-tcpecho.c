@@ -69,6 +69,8 @@ struct opts {
 	unsigned max_conns;
 	unsigned buf;
 	unsigned msl_ms;
+	unsigned delack_ms;
+	const char *cc;
 	int stats;
 };
 
@@ -680,7 +682,7 @@ usage(const char *prog)
 		"  [--service echo|sink|source] [--conns N] [--total N] [--bytes N]\n"
 		"  [--seed N] [--time S] [--exit-after N] [--fault D,U,R] [--fault-dir rx|tx|both]\n"
 		"  [--idle-sleep-us U] [--mbufs N] [--max-conns N] [--buf BYTES] [--msl-ms MS]\n"
-		"  [--stats]\n",
+		"  [--delack-ms MS] [--cc newreno|cubic] [--stats]\n",
 		prog);
 }
 
@@ -696,6 +698,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "fault", 1, 0, 'f' },	     { "fault-dir", 1, 0, 'F' }, { "idle-sleep-us", 1, 0, 'I' },
 		{ "mbufs", 1, 0, 'm' },	     { "max-conns", 1, 0, 'X' }, { "buf", 1, 0, 'B' },
 		{ "msl-ms", 1, 0, 'L' },     { "stats", 0, 0, 'z' },	 { "help", 0, 0, 'h' },
+		{ "delack-ms", 1, 0, 'D' },  { "cc", 1, 0, 'G' },
 		{ 0, 0, 0, 0 },
 	};
 	int ch;
@@ -765,6 +768,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'B': o->buf = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L': o->msl_ms = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'z': o->stats = 1; break;
+		case 'D': o->delack_ms = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'G': o->cc = optarg; break;
 		default:
 			return -1;
 		}
@@ -826,8 +831,9 @@ main(int argc, char **argv)
 	struct dp_dataplane_params dpp = {
 		.dp = &dp, .tcp = &tcp, .prog = argv[0], .app = &app_ops,
 		.app_ctx = (void *const *)apps, .fault_dir = o.fault_dir, .fault_seed = o.seed,
-		.idle_sleep_us = o.idle_sleep_us, .sndbuf = o.buf, .rcvbuf = o.buf,
-		.msl_ms = o.msl_ms,
+		.idle_sleep_us = o.idle_sleep_us,
+		.stack = { .sndbuf = o.buf, .rcvbuf = o.buf, .msl_ms = o.msl_ms,
+			   .delack_ms = o.delack_ms, .cc = o.cc },
 	};
 	d = dp_dataplane_create(&dpp);
 	if (d == NULL) {
