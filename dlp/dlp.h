@@ -173,6 +173,8 @@ struct dlp_verdict *dlp_txn_end(struct dlp_txn *txn);
 /* Abandon a message (session aborted). NULL is a no-op. */
 void dlp_txn_abort(struct dlp_txn *txn);
 
-void dlp_verdict_free(struct dlp_verdict *v); /* NULL is a no-op */
+/* NULL is a no-op. Only this frees a verdict the engine made: its strings
+ * may share allocations (an entity's matches[] holds its match strings). */
+void dlp_verdict_free(struct dlp_verdict *v);
 
 #endif /* SMTPDLP_DLP_H */

@@ -1228,12 +1228,7 @@ void dlp_verdict_free(struct dlp_verdict *v)
 	for (size_t i = 0; i < v->n_entities; i++) {
 		struct dlp_entity_result *e = &v->entities[i];
 		free(e->name);
-		for (size_t k = 0; k < e->n_matches; k++) {
-			free(e->matches[k].term);
-			free(e->matches[k].value);
-			free(e->matches[k].part);
-		}
-		free(e->matches);
+		free(e->matches); /* the match strings live in the same block */
 	}
 	free(v->entities);
 	free(v->from);
@@ -1261,25 +1256,43 @@ static int build_entities(struct dlp_txn *t, struct dlp_verdict *v)
 		er->name = strdup(ps->entity_names[e]);
 		er->count = c->count[0] + c->count[1];
 		er->unique_count = c->unique_any;
-		er->matches = calloc(c->n_recs ? c->n_recs : 1, sizeof(*er->matches));
+		/* The match records and their strings share one allocation
+		 * (matches[] first): one malloc per entity instead of two per
+		 * match; dlp_verdict_free() knows. */
+		size_t bytes = (size_t)c->n_recs * sizeof(*er->matches);
+		for (size_t i = 0; i < t->n_recs; i++) {
+			const struct rec *r = &t->recs[i];
+			if (r->entity != e)
+				continue;
+			bytes += t->part_len[r->part] + 1;
+			bytes += (r->term != UINT32_MAX ? ps->ents.terms[r->term].len
+							: strlen(r->value)) +
+				 1;
+		}
+		er->matches = calloc(1, bytes ? bytes : 1);
 		if (!er->name || !er->matches)
 			return -ENOMEM;
+		char *str = (char *)(er->matches + c->n_recs);
 		for (size_t i = 0; i < t->n_recs; i++) {
-			struct rec *r = &t->recs[i];
+			const struct rec *r = &t->recs[i];
 			if (r->entity != e)
 				continue;
 			struct dlp_match *m = &er->matches[er->n_matches++];
+			size_t l = t->part_len[r->part];
 			m->offset = r->offset;
-			m->part = memdup0(t->parts[r->part], t->part_len[r->part]);
+			m->part = memcpy(str, t->parts[r->part], l);
+			str[l] = '\0';
+			str += l + 1;
+			const char *src =
+				r->term != UINT32_MAX ? ps->ents.terms[r->term].text : r->value;
+			l = r->term != UINT32_MAX ? ps->ents.terms[r->term].len : strlen(r->value);
+			memcpy(str, src, l);
+			str[l] = '\0';
 			if (r->term != UINT32_MAX)
-				m->term = memdup0(ps->ents.terms[r->term].text,
-						  ps->ents.terms[r->term].len);
-			else {
-				m->value = r->value;
-				r->value = NULL;
-			}
-			if (!m->part || (!m->term && !m->value))
-				return -ENOMEM;
+				m->term = str;
+			else
+				m->value = str;
+			str += l + 1;
 		}
 	}
 	return 0;
