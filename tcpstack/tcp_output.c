@@ -470,6 +470,22 @@ sack_skip(struct tcp_conn *c)
 			c->snd_nxt = c->sacked[i].end;
 }
 
+/* SACKed bytes below seq: not in flight any more. */
+static uint32_t
+sacked_below(const struct tcp_conn *c, uint32_t seq)
+{
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < c->n_sacked; i++) {
+		const struct tcp_sack_blk *b = &c->sacked[i];
+
+		if (SEQ_GEQ(b->start, seq))
+			break;
+		n += (SEQ_LT(b->end, seq) ? b->end : seq) - b->start;
+	}
+	return n;
+}
+
 /* Bytes from snd_nxt to the next SACKed block (or to snd_max). */
 static uint32_t
 sack_gap(const struct tcp_conn *c)
@@ -619,7 +635,7 @@ tcp_output(struct tcp_conn *c)
 		wnd_room = SEQ_GT(c->snd_una + c->snd_wnd, c->snd_nxt) ?
 			c->snd_una + c->snd_wnd - c->snd_nxt : 0;
 		in_flight = (c->flags & TCPF_IN_RECOVERY) ? pipe_est(c) :
-			c->snd_nxt - c->snd_una;
+			c->snd_nxt - c->snd_una - sacked_below(c, c->snd_nxt);
 		cwnd_room = c->cwnd > in_flight ? c->cwnd - in_flight : 0;
 		/* RFC 3042 limited transmit on the first two duplicate ACKs */
 		if (!(c->flags & TCPF_IN_RECOVERY) && c->dupacks &&

@@ -695,6 +695,44 @@ fast_rexmit(bool sack)
 	ck_assert_uint_eq(K->tcp_rto_timeouts, 0);
 }
 
+START_TEST(rto_resend_skips_sacked)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[20000];
+	uint32_t iss, base, mss = 1448;
+	uint8_t so[12] = { 1, 1, 5, 10 };
+	bool saw_sacked = false, resumed = false;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	base = iss + 1;
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 10 * mss), 10 * mss);
+	tt_drain(node);
+	/* one duplicate ACK: segments 2..4 arrived, 0 and 1 did not */
+	for (int j = 0; j < 4; j++) {
+		so[4 + j] = (uint8_t)((base + 2 * mss) >> (24 - 8 * j));
+		so[8 + j] = (uint8_t)((base + 5 * mss) >> (24 - 8 * j));
+	}
+	pp.ack = base;
+	tt_input(node, pseg(&pp, pp.seq, TH_ACK, NULL, 0, so, 12));
+	tt_advance(node, 1000); /* probe, then the RTO resends segment 0 */
+	ck_assert_uint_ge(K->tcp_rto_timeouts, 1);
+	tt_drain(node);
+	pp.ack = base + 2 * mss;
+	tt_input(node, pseg(&pp, pp.seq, TH_ACK, NULL, 0, so, 12));
+	while (ptake(&pp, &p)) {
+		if (p.seq >= base + 2 * mss && p.seq < base + 5 * mss)
+			saw_sacked = true;
+		if (p.seq == base + 5 * mss && p.len == mss)
+			resumed = true;
+	}
+	ck_assert(!saw_sacked);
+	ck_assert(resumed);
+}
+END_TEST
+
 START_TEST(fast_retransmit_sack)
 {
 	fast_rexmit(true);
@@ -1436,6 +1474,7 @@ suite(void)
 	tcase_add_test(tc, ooo_memory_bound);
 	tcase_add_test(tc, send_copy_and_chain);
 	tcase_add_test(tc, rto_backoff_and_timeout);
+	tcase_add_test(tc, rto_resend_skips_sacked);
 	tcase_add_test(tc, fast_retransmit_sack);
 	tcase_add_test(tc, fast_retransmit_newreno);
 	tcase_add_test(tc, zero_window_persist);
