@@ -38,17 +38,19 @@ static bool zip_name(const char *name)
 	return false;
 }
 
+#define HAS_PREFIX(s, lit) (strncmp((s), (lit), sizeof(lit) - 1) == 0)
+
 bool mime_archive_candidate(const char *ctype, const char *filename)
 {
 	if (strcmp(ctype, "application/zip") == 0 ||
 	    strcmp(ctype, "application/x-zip-compressed") == 0 ||
 	    strcmp(ctype, "application/x-zip") == 0 ||
-	    strncmp(ctype, "application/vnd.openxmlformats-officedocument.", 47) == 0 ||
-	    strncmp(ctype, "application/vnd.oasis.opendocument.", 35) == 0 ||
-	    strncmp(ctype, "application/vnd.ms-word.document.macroenabled", 45) == 0 ||
-	    strncmp(ctype, "application/vnd.ms-excel.sheet.macroenabled", 43) == 0)
+	    HAS_PREFIX(ctype, "application/vnd.openxmlformats-officedocument.") ||
+	    HAS_PREFIX(ctype, "application/vnd.oasis.opendocument.") ||
+	    HAS_PREFIX(ctype, "application/vnd.ms-word.document.macroenabled") ||
+	    HAS_PREFIX(ctype, "application/vnd.ms-excel.sheet.macroenabled"))
 		return true;
-	return strncmp(ctype, "application/", 12) == 0 && filename && zip_name(filename);
+	return HAS_PREFIX(ctype, "application/") && filename && zip_name(filename);
 }
 
 void mime_archive_init(struct mime_archive *a)
