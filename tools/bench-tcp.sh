@@ -64,8 +64,8 @@ run_client() {
 # ---- memif: stack <-> stack
 sock=/tmp/${LAB_PREFIX}.memif.sock
 LAB_FILES+=("$sock")
-sdev="net_memif0,role=server,socket=$sock,id=0"
-cdev="net_memif0,role=client,socket=$sock,id=0"
+sdev="net_memif0,role=server,socket=$sock,id=0,rsize=14"
+cdev="net_memif0,role=client,socket=$sock,id=0,rsize=14"
 slog=$(lab_tmpfile)
 # shellcheck disable=SC2046
 "$TCPECHO" $(tcplab_eal bms "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
