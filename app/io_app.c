@@ -969,6 +969,17 @@ static int app_start(void *app, struct dp_lcore *lc)
 		l->tls = smtp->listen[i].tls;
 		l->addr = smtp->listen[i].address;
 		l->port = smtp->listen[i].tcp_port;
+		if (l->tls != CFG_LISTEN_PLAIN && a->tls_server == NULL) {
+			if (l->tls == CFG_LISTEN_IMPLICIT) {
+				log_msg(LOG_LVL_ERR, "io%u: listener on port %u is implicit TLS but "
+					"tls.certificate is not set", a->index, l->port);
+				return -EINVAL;
+			}
+			if (a->index == 0)
+				log_msg(LOG_LVL_WARN, "listener on port %u: no tls.certificate, "
+					"STARTTLS is not offered", l->port);
+			l->tls = CFG_LISTEN_PLAIN;
+		}
 		rc = tcp_listen(a->stack, l->addr, l->port, &down_cb, l);
 		if (rc < 0) {
 			log_msg(LOG_LVL_ERR, "io%u: listen %u.%u.%u.%u:%u: %s", a->index,
