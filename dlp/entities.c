@@ -508,7 +508,6 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 {
 	struct dlp_entity_patterns *o = b->o;
 	bool ci = !en->case_sensitive;
-	size_t first = o->n_terms;
 	/* dedupe table over this entity's terms */
 	size_t tcap = 16;
 	while (tcap < en->n_terms * 2)
@@ -623,7 +622,6 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 			}
 		}
 	}
-	(void)first;
 	free(tab);
 	return 0;
 }

@@ -109,7 +109,7 @@ int dlp_addr_list_parse(const char *v, size_t len, char ***list, size_t *n)
 
 	while (i < len) {
 		/* one element up to a top-level ',' or ';' */
-		size_t tok_st = i, ang_st = 0, ang_len = 0;
+		size_t ang_st = 0, ang_len = 0;
 		bool in_q = false, have_ang = false;
 		int paren = 0;
 		/* plain-token copy without comments/quotes for the no-<> case */
@@ -158,7 +158,6 @@ int dlp_addr_list_parse(const char *v, size_t len, char ***list, size_t *n)
 			if (pl < sizeof(plain))
 				plain[pl++] = c;
 		}
-		(void)tok_st;
 		int rc = have_ang ? push_addr(v + ang_st, ang_len, list, n)
 				  : (pl < sizeof(plain) ? push_addr(plain, pl, list, n) : 0);
 		if (rc)

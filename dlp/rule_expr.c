@@ -207,8 +207,10 @@ static int parse_unary(struct parser *p)
 		if (r < 0)
 			break;
 		if (p->kind != T_RP) {
-			fail(p, p->tok_off, p->kind == T_END ? "missing ')'" : "expected ')'");
-			(void)open;
+			char what[64];
+			snprintf(what, sizeof(what), "%s for the '(' at offset %zu",
+				 p->kind == T_END ? "missing ')'" : "expected ')'", open);
+			fail(p, p->tok_off, what);
 			r = -1;
 			break;
 		}
