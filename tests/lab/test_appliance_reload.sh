@@ -8,6 +8,8 @@
 #     shows snapshot 2; a message with the new term and one old term (two
 #     unique terms -> low -> X-DLP-Hold for an external recipient) is held
 #     after the reload and was not before;
+#   - a transaction whose DATA began before the reload finishes on snapshot 1
+#     (no hold), as the design says;
 #   - a broken config (an unknown setting) together with a dictionary that
 #     drops the new term is reloaded: the log says the reload failed, the old
 #     policy keeps running (the new term still holds), mail still flows;
@@ -85,6 +87,37 @@ finish_load() { # subject -> exit status of smtp-source
 t_check "before the reload: the Zebra message is relayed" zebra reload-before
 t_check "before the reload: no X-DLP-Hold (one known term)" clear_after reload-before
 
+# A transaction in flight across the reload: DATA begun (the Zebra lines
+# already sent) under snapshot 1, finished after snapshot 2 is published.
+cat >"$LAB_DIR/inflight.py" <<-'PY'
+	import os, socket, sys, time
+	s = socket.create_connection((sys.argv[1], 25), timeout=60)
+	f = s.makefile("rb")
+	def reply():
+	    while True:
+	        l = f.readline()
+	        if l[3:4] != b"-":
+	            return l.decode().strip()
+	reply()
+	for c in (b"EHLO inflight.corp.example", b"MAIL FROM:<alice@corp.example>",
+	          b"RCPT TO:<carol@gmail.example>", b"DATA"):
+	    s.sendall(c + b"\r\n")
+	    r = reply()
+	s.sendall(b"Subject: reload-inflight\r\n\r\nZebra Project: phase two\r\nCustomer: ACME Corp\r\n")
+	for _ in range(600):
+	    if os.path.exists(sys.argv[2]):
+	        break
+	    time.sleep(0.1)
+	s.sendall(b"regards\r\n.\r\n")
+	print(reply())
+	s.sendall(b"QUIT\r\n")
+	PY
+rm -f "$LAB_DIR/inflight.go"
+ip netns exec $NS_SND python3 "$LAB_DIR/inflight.py" $APP_IN_IP "$LAB_DIR/inflight.go" \
+	>"$LAB_DIR/inflight.out" 2>&1 &
+inflight_pid=$!
+sleep 1
+
 t0=$(date +%s)
 start_load "$LOADN" reload-load
 sleep 2
@@ -92,6 +125,10 @@ t_check "load is running when the reload comes" kill -0 "$load_pid"
 printf '"Zebra Project"\n' >>"$LAB_DICT"
 kill -HUP "$pid"
 t_check "reload: the log shows snapshot 2" wait_for 30 log_has 'reload: snapshot 2 '
+touch "$LAB_DIR/inflight.go"
+wait "$inflight_pid"
+t_check "in flight across the reload: relayed with 250" grep -q '^250 ' "$LAB_DIR/inflight.out"
+t_check "in flight across the reload: finished on its snapshot (no X-DLP-Hold)" clear_after reload-inflight
 t_check "after the reload: the Zebra message is relayed" zebra reload-after
 t_check "after the reload: X-DLP-Hold (two unique terms, external)" held_after reload-after
 
