@@ -126,6 +126,12 @@ struct pstream {
 	bool open;
 	struct pending *pend;
 	size_t n_pend, cap_pend;
+	/* Per regex pattern: the start of the last counted match and its
+	 * record (or SIZE_MAX). Hyperscan reports every end of a match;
+	 * later ends with the same leftmost start only lengthen the recorded
+	 * value, so "joe@example.com" counts once, not once per end. */
+	uint64_t *rx_from;
+	size_t *rx_rec;
 };
 
 struct ent_ctr {
@@ -708,8 +714,9 @@ static enum dlp_mask_kind mask_kind(const struct dlp_policy_set *ps, uint32_t e)
 	}
 }
 
-/* Count one confirmed match. */
-static void accept_match(struct pstream *s, const struct dlp_pat *p, const struct dlp_hit *h)
+/* Count one confirmed match. Returns its record index, or SIZE_MAX when
+ * it was counted but not recorded (limits.max_matches) or on failure. */
+static size_t accept_match(struct pstream *s, const struct dlp_pat *p, const struct dlp_hit *h)
 {
 	struct dlp_txn *t = s->txn;
 	struct dlp_scanner *sc = t->sc;
@@ -717,6 +724,7 @@ static void accept_match(struct pstream *s, const struct dlp_pat *p, const struc
 	uint32_t e = p->entity;
 	struct ent_ctr *c = &sc->ctr[e];
 	int sco = s->scope;
+	size_t rec_idx = SIZE_MAX;
 
 	c->count[sco]++;
 	if (h->has_value) {
@@ -750,7 +758,7 @@ static void accept_match(struct pstream *s, const struct dlp_pat *p, const struc
 			struct rec *nr = realloc(t->recs, nc * sizeof(*nr));
 			if (!nr) {
 				t->failed = true;
-				return;
+				return SIZE_MAX;
 			}
 			t->recs = nr;
 			t->cap_recs = nc;
@@ -768,11 +776,11 @@ static void accept_match(struct pstream *s, const struct dlp_pat *p, const struc
 			r->value = malloc(ml + 1);
 			if (!r->value) {
 				t->failed = true;
-				return;
+				return SIZE_MAX;
 			}
 			memcpy(r->value, m, ml + 1);
 		}
-		t->n_recs++;
+		rec_idx = t->n_recs++;
 		c->n_recs++;
 	}
 	const uint32_t *nl = ps->entity_nears[e];
@@ -791,6 +799,25 @@ static void accept_match(struct pstream *s, const struct dlp_pat *p, const struc
 		c->last_part = s->part_gen;
 		c->last_start = h->start;
 	}
+	return rec_idx;
+}
+
+/* A later end of a regex match already counted (same leftmost start):
+ * lengthen the recorded value instead of counting again. */
+static void regex_extend(struct pstream *s, const struct dlp_pat *p, const struct dlp_hit *h)
+{
+	size_t ri = s->rx_rec[p->term];
+	if (ri == SIZE_MAX)
+		return;
+	struct rec *r = &s->txn->recs[ri];
+	char m[DLP_HIT_VALUE_MAX + 1];
+	size_t ml = dlp_mask_value(DLP_MASK_GENERIC, h->value, h->value_len, m, sizeof(m));
+	char *nv = malloc(ml + 1);
+	if (!nv)
+		return; /* keep the shorter value */
+	memcpy(nv, m, ml + 1);
+	free(r->value);
+	r->value = nv;
 }
 
 static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p, uint64_t from,
@@ -800,8 +827,18 @@ static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p
 
 	if (p->entity == UINT32_MAX)
 		return;
-	if (dlp_entity_confirm(p, s->terms, &s->w, from, to, &h))
-		accept_match(s, p, &h);
+	if (!dlp_entity_confirm(p, s->terms, &s->w, from, to, &h))
+		return;
+	if (p->kind == DLP_PK_REGEX) {
+		if (s->rx_from[p->term] == from) {
+			regex_extend(s, p, &h);
+			return;
+		}
+		s->rx_from[p->term] = from;
+		s->rx_rec[p->term] = accept_match(s, p, &h);
+		return;
+	}
+	accept_match(s, p, &h);
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -902,6 +939,11 @@ static void ps_begin(struct pstream *s, int part, int scope)
 	s->scanned = 0;
 	s->n_pend = 0;
 	s->open = true;
+	size_t nrx = s->txn->sc->ps->ents.n_regex;
+	if (nrx) {
+		memset(s->rx_from, 0xff, nrx * sizeof(*s->rx_from));
+		memset(s->rx_rec, 0xff, nrx * sizeof(*s->rx_rec));
+	}
 }
 
 static void ps_text(struct pstream *s, const uint8_t *data, size_t len)
@@ -1052,9 +1094,15 @@ struct dlp_scanner *dlp_scanner_create(struct dlp_policy_set *ps)
 	sc->txn.hdr.tail = malloc(DLP_WINDOW);
 	sc->txn.body.small = malloc(SMALL_CAP);
 	sc->txn.hdr.small = malloc(SMALL_CAP);
+	size_t nrx = ps->ents.n_regex ? ps->ents.n_regex : 1;
+	sc->txn.body.rx_from = calloc(nrx, sizeof(uint64_t));
+	sc->txn.hdr.rx_from = calloc(nrx, sizeof(uint64_t));
+	sc->txn.body.rx_rec = calloc(nrx, sizeof(size_t));
+	sc->txn.hdr.rx_rec = calloc(nrx, sizeof(size_t));
 	if (!sc->ctr || !sc->present || !sc->term_seen || !sc->near_sat || !sc->near_true ||
 	    !sc->mw_body || !sc->mw_hdr || !sc->txn.body.tail || !sc->txn.hdr.tail ||
-	    !sc->txn.body.small || !sc->txn.hdr.small)
+	    !sc->txn.body.small || !sc->txn.hdr.small || !sc->txn.body.rx_from ||
+	    !sc->txn.hdr.rx_from || !sc->txn.body.rx_rec || !sc->txn.hdr.rx_rec)
 		goto fail;
 	struct mime_limits ml = {
 		.max_depth = ps->limits.max_depth ? ps->limits.max_depth : 20,
@@ -1124,6 +1172,10 @@ void dlp_scanner_destroy(struct dlp_scanner *sc)
 	free(sc->txn.hdr.tail);
 	free(sc->txn.body.small);
 	free(sc->txn.hdr.small);
+	free(sc->txn.body.rx_from);
+	free(sc->txn.hdr.rx_from);
+	free(sc->txn.body.rx_rec);
+	free(sc->txn.hdr.rx_rec);
 	mime_parser_destroy(sc->mp);
 	dlp_matcher_worker_destroy(sc->mw_body);
 	dlp_matcher_worker_destroy(sc->mw_hdr);

@@ -690,6 +690,7 @@ int dlp_entities_build(const struct cfg_dlp *dlp, const char *cfg_path,
 				rc = -EINVAL;
 				break;
 			}
+			m.term = (uint32_t)out->n_regex++;
 			rc = add_const_pat(&b, en->pattern, DLP_PAT_SOM, m);
 			break;
 		case CFG_ENTITY_IDENTIFIER:

@@ -55,7 +55,8 @@ struct dlp_term {
 
 struct dlp_pat {
 	uint32_t entity;
-	uint32_t term; /* DLP_PK_WORD/PHRASE: index in terms */
+	uint32_t term; /* DLP_PK_WORD/PHRASE: index in terms;
+				DLP_PK_REGEX: index among the regex patterns */
 	uint8_t kind;
 	uint8_t len;	   /* fixed length (WORD, SSN) */
 	uint8_t lookahead; /* bytes after the end needed to confirm */
@@ -71,6 +72,7 @@ struct dlp_entity_patterns {
 	size_t n_pats;
 	struct dlp_term *terms;
 	size_t n_terms;
+	size_t n_regex; /* DLP_PK_REGEX patterns */
 };
 
 /* Build the patterns of every entity. 0, or -EINVAL with

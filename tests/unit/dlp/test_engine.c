@@ -307,6 +307,39 @@ START_TEST(test_scan_limit_unscannable)
 }
 END_TEST
 
+/* Hyperscan reports every end of a variable-length regex match; the engine
+ * counts one match per leftmost start and records the longest value. */
+START_TEST(test_regex_one_match_per_start)
+{
+	struct tcfg t;
+	tcfg_init(&t);
+	tcfg_regex(&t, "email", "[a-z0-9._%+-]+@[a-z0-9.-]+\\.[a-z]{2,}");
+	tcfg_rule(&t, "mails", "email", CFG_COUNT_UNIQUE, 1, 0, 0, 0, CFG_SCOPE_CONTENT);
+	struct dlp_policy_set *p = tcfg_build(&t);
+	struct dlp_scanner *s = dlp_scanner_create(p);
+	size_t len;
+	char *m = mkmsg("x", "y", "x",
+			"write to joe@example.com or ann@mail.example.org, again joe@example.com",
+			&len);
+	for (size_t split = 0; split <= len; split += 7) {
+		struct dlp_verdict *v = tscan(s, NULL, NULL, m, len, split);
+		const struct dlp_entity_result *e = tentity(v, "email");
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(e->count, 3);
+		ck_assert_uint_eq(e->unique_count, 2);
+		ck_assert_uint_eq(e->n_matches, 3);
+		ck_assert_str_eq(e->matches[0].value, "joe@*******.com");
+		ck_assert_uint_eq(e->matches[0].offset, 9);
+		ck_assert_str_eq(e->matches[1].value, "ann@************.org");
+		ck_assert_uint_eq(trule(v, "mails")->unique_count, 2);
+		dlp_verdict_free(v);
+	}
+	free(m);
+	dlp_scanner_destroy(s);
+	dlp_policy_set_unref(p);
+}
+END_TEST
+
 /* Build errors: what to break, and a substring of the message. */
 static const struct {
 	int what;
@@ -398,6 +431,7 @@ int main(void)
 	tcase_add_test(tb, test_scan_limit_unscannable);
 	tcase_add_loop_test(tb, test_build_errors, 0, N(bad_cases));
 	tcase_add_test(tb, test_refcount_and_reuse);
+	tcase_add_test(tb, test_regex_one_match_per_start);
 	suite_add_tcase(s, tb);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
