@@ -32,9 +32,10 @@
  *    and Cyrillic letters as lower, UPPER or Capitalised), any run of
  *    whitespace (or NBSP) between the words of a phrase; duplicate terms
  *    (after folding) keep the first one and its weight.
- *  - count = every match; unique_count = distinct terms (dictionaries) or
- *    distinct normalised values (identifiers: digits/characters without
- *    separators; regexes: the matched text); a rule's score is the sum of
+ *  - count = every match (a regex: one per leftmost start, its value the
+ *    longest match from there); unique_count = distinct terms (dictionaries)
+ *    or distinct normalised values (identifiers: digits/characters without
+ *    separators; regexes: the shortest match text); a rule's score is the sum of
  *    the weights of every match (identifier and regex matches weigh 1).
  *  - recipients are internal when their domain is one of
  *    dlp.internal_domains or a subdomain of one.
