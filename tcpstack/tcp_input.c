@@ -455,6 +455,7 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 {
 	struct tcp_stack *s = c->stack;
 	uint32_t mss = c->mss - ((c->flags & TCPF_TS_OK) ? 12 : 0);
+	uint32_t sacked_before;
 
 	if (SEQ_GT(sg->ack, c->snd_max)) {
 		/* ACK for data never sent: ACK back and drop (RFC 9293) */
@@ -469,6 +470,7 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 		challenge_ack(c);
 		return false;
 	}
+	sacked_before = c->sacked_bytes;
 	for (unsigned i = 0; i < sg->n_sack && (c->flags & TCPF_SACK_OK); i++)
 		sack_add(c, sg->sack[i].start, sg->sack[i].end);
 	if (sg->n_sack)
@@ -541,7 +543,10 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 	} else if (sg->ack == c->snd_una && sg->len == 0 &&
 		   !(sg->flags & (TH_SYN | TH_FIN)) &&
 		   (sg->win << c->snd_wscale) == c->snd_wnd &&
-		   c->snd_max != c->snd_una) {
+		   c->snd_max != c->snd_una &&
+		   /* RFC 6675: with SACK a duplicate ACK must SACK new data
+		    * (a D-SACK for our own duplicate is not a loss signal) */
+		   (!(c->flags & TCPF_SACK_OK) || c->sacked_bytes > sacked_before)) {
 		/* duplicate ACK (RFC 5681 §2) */
 		s->cnt.tcp_dup_acks_rx++;
 		c->dupacks++;
