@@ -733,6 +733,34 @@ START_TEST(rto_resend_skips_sacked)
 }
 END_TEST
 
+START_TEST(dsack_is_not_a_dupack)
+{
+	struct peer pp;
+	static uint8_t d[20000];
+	uint32_t iss, base, mss = 1448;
+	uint8_t so[12] = { 1, 1, 5, 10 };
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	base = iss + 1;
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 10 * mss), 10 * mss);
+	tt_drain(node);
+	pp.ack = base + 2 * mss;
+	psend(&pp, TH_ACK, NULL, 0);
+	/* three ACKs reporting a duplicate of segment 0 (RFC 2883 D-SACK) */
+	for (int j = 0; j < 4; j++) {
+		so[4 + j] = (uint8_t)(base >> (24 - 8 * j));
+		so[8 + j] = (uint8_t)((base + mss) >> (24 - 8 * j));
+	}
+	for (int k = 0; k < 3; k++)
+		tt_input(node, pseg(&pp, pp.seq, TH_ACK, NULL, 0, so, 12));
+	ck_assert_uint_eq(K->tcp_dup_acks_rx, 0);
+	ck_assert_uint_eq(K->tcp_fast_retransmits, 0);
+	ck_assert_uint_eq(tt_pending(node), 0);
+}
+END_TEST
+
 START_TEST(fast_retransmit_sack)
 {
 	fast_rexmit(true);
@@ -1475,6 +1503,7 @@ suite(void)
 	tcase_add_test(tc, send_copy_and_chain);
 	tcase_add_test(tc, rto_backoff_and_timeout);
 	tcase_add_test(tc, rto_resend_skips_sacked);
+	tcase_add_test(tc, dsack_is_not_a_dupack);
 	tcase_add_test(tc, fast_retransmit_sack);
 	tcase_add_test(tc, fast_retransmit_newreno);
 	tcase_add_test(tc, zero_window_persist);
