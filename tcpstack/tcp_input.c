@@ -485,6 +485,16 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 			fin_acked = true;
 			data = acked - 1;
 		}
+		if (c->flags & TCPF_RTO_UNDO) {
+			c->flags &= ~TCPF_RTO_UNDO;
+			if (sg->has_ts && SEQ_LT(sg->tsecr, c->rto_tsval)) {
+				/* RFC 4015 response: resume where we were */
+				s->cnt.tcp_spurious_rto++;
+				c->cwnd = c->undo_cwnd;
+				c->ssthresh = c->undo_ssthresh;
+				c->snd_nxt = c->snd_max;
+			}
+		}
 		rtt_from_ack(c, sg);
 		tcp_sq_free_acked(c, data);
 		c->snd_una = sg->ack;

@@ -765,6 +765,16 @@ tcp_rexmit_timeout(struct tcp_conn *c)
 		return;
 	}
 	s->cnt.tcp_rto_timeouts++;
+	if (c->backoff == 0 && (c->flags & TCPF_TS_OK)) {
+		/* Eifel (RFC 3522): an ACK echoing an older TSval than the
+		 * retransmission's proves the timeout spurious */
+		c->flags |= TCPF_RTO_UNDO;
+		c->rto_tsval = tcp_ts_now(c);
+		c->undo_cwnd = c->cwnd;
+		c->undo_ssthresh = c->ssthresh;
+	} else {
+		c->flags &= ~TCPF_RTO_UNDO;
+	}
 	c->ssthresh = s->cc->ssthresh(c);
 	c->cwnd = smss(c);
 	c->flags &= ~(TCPF_IN_RECOVERY | TCPF_RTT_TIMING);

@@ -80,6 +80,7 @@
 #define TCPF_SYN_ACKED   (1u << 21) /* handshake completed once */
 #define TCPF_TLP         (1u << 22) /* rexmit timer is a tail loss probe */
 #define TCPF_TLP_SENT    (1u << 23) /* one probe out until an ACK advances */
+#define TCPF_RTO_UNDO    (1u << 24) /* first RTO of an episode: may be undone */
 
 struct tcp_ooo {
 	uint32_t seq, len;
@@ -171,6 +172,8 @@ struct tcp_conn {
 	uint32_t rtt_seq;
 	uint64_t rtt_start_us;
 	uint32_t retransmits;
+	uint32_t rto_tsval;           /* our TSval when the RTO fired (Eifel) */
+	uint32_t undo_cwnd, undo_ssthresh;
 
 	/* timers: absolute ms deadlines of the stack clock, 0 = off */
 	uint64_t t_rexmit, t_delack, t_keep;

@@ -208,6 +208,7 @@ struct tcp_stack_counters {
 		tcp_keepalive_probes, tcp_delayed_acks, tcp_dup_acks_rx;
 	uint64_t tcp_ooo_segments, tcp_timewait_reused;
 	uint64_t tcp_tlp_probes;    /**< tail loss probes (RFC 8985) */
+	uint64_t tcp_spurious_rto;  /**< RTOs undone by Eifel detection (RFC 3522/4015) */
 	uint64_t drop_no_mbuf;      /**< mbuf allocation failures */
 	uint64_t drop_tx_no_route;  /**< no interface/next hop for a destination */
 	uint64_t timers_budget_hit; /**< tcp_stack_timers() stopped on its budget */

@@ -733,6 +733,43 @@ START_TEST(rto_resend_skips_sacked)
 }
 END_TEST
 
+START_TEST(spurious_rto_undone)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[20000];
+	uint32_t iss, base, mss = 1448, old_ts;
+	struct tcp_conn_info before, after;
+	int resent = 0;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	base = iss + 1;
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 10 * mss), 10 * mss);
+	ck_assert(ptake(&pp, &p));
+	old_ts = p.tsval; /* the original transmission's timestamp */
+	tt_drain(node);
+	tcp_conn_info(app->conn, &before);
+	tt_advance(node, 300); /* probe, then the RTO resends segment 0 */
+	ck_assert_uint_eq(K->tcp_rto_timeouts, 1);
+	tt_drain(node);
+	/* the ACK of the original segments arrives late: echoes old_ts */
+	pp.tsecr = old_ts;
+	pp.ack = base + 5 * mss;
+	psend(&pp, TH_ACK, NULL, 0);
+	ck_assert_uint_eq(K->tcp_spurious_rto, 1);
+	tcp_conn_info(app->conn, &after);
+	ck_assert_uint_ge(after.cwnd, before.cwnd); /* restored, then grown */
+	ck_assert_uint_eq(after.snd_nxt, base + 10 * mss);
+	/* no go-back-N: nothing below snd_max is sent again */
+	while (ptake(&pp, &p))
+		if (p.len && p.seq < base + 10 * mss)
+			resent++;
+	ck_assert_int_eq(resent, 0);
+}
+END_TEST
+
 START_TEST(dsack_is_not_a_dupack)
 {
 	struct peer pp;
@@ -1503,6 +1540,7 @@ suite(void)
 	tcase_add_test(tc, send_copy_and_chain);
 	tcase_add_test(tc, rto_backoff_and_timeout);
 	tcase_add_test(tc, rto_resend_skips_sacked);
+	tcase_add_test(tc, spurious_rto_undone);
 	tcase_add_test(tc, dsack_is_not_a_dupack);
 	tcase_add_test(tc, fast_retransmit_sack);
 	tcase_add_test(tc, fast_retransmit_newreno);
