@@ -58,6 +58,7 @@
 #define IO_MSGBUF_CHUNKS_MIN 4096      /* 16 KiB chunks: 64 MiB per lcore */
 #define IO_TIMER_PERIOD_MS 50
 #define IO_PUMP_ROUNDS 16
+#define IO_UPOOL_IDLE_MS 10000         /* an idle pooled upstream connection */
 
 struct io_app;
 
@@ -126,6 +127,7 @@ struct io_app {
 	struct io_session *sessions;
 	unsigned n_sessions;
 	struct incident_queue *jobs;  /* struct inject_job *, pushed by any thread */
+	struct smtp_upool *upool;     /* idle upstream connections of this lcore */
 	uint64_t next_sid;
 	uint64_t next_timer_ms;
 	uint64_t next_stats_ms;
@@ -135,6 +137,7 @@ struct io_app {
 
 static const struct tcp_callbacks down_cb;
 static const struct tcp_callbacks up_cb;
+static const struct tcp_callbacks pooled_cb;
 static void sess_pump(struct io_session *s, uint64_t now);
 
 static uint64_t app_now_ms(const struct io_app *a)
@@ -497,6 +500,14 @@ static void sess_destroy(struct io_session *s)
 {
 	struct io_app *a = s->app;
 
+	/* An upstream connection the proxy parked in the pool stays open. */
+	if (s->proxy != NULL && s->up != NULL &&
+	    (smtp_proxy_events(s->proxy) & SMTP_PROXY_EV_UP_POOLED)) {
+		tcp_conn_set_callbacks(s->up, &pooled_cb);
+		tcp_conn_set_ctx(s->up, a);
+		s->up = NULL;
+	}
+
 	if (s->down != NULL) {
 		tcp_conn_set_ctx(s->down, NULL);
 		tcp_abort(s->down);
@@ -628,6 +639,7 @@ static void start_upstream(struct io_session *s, uint64_t now)
 	}
 	s->up = c;
 	s->up_connecting = true;
+	smtp_proxy_set_up_handle(s->proxy, c);
 }
 
 static void close_side(struct io_session *s, bool down)
@@ -649,6 +661,68 @@ static void close_side(struct io_session *s, bool down)
 		s->up_connecting = false;
 }
 
+/* Carry out what the proxy's events ask of the transport. Returns true when
+ * something changed (so the pump goes round again). */
+static bool sess_events(struct io_session *s, uint64_t now)
+{
+	uint32_t ev = smtp_proxy_events(s->proxy);
+	bool progress = ev != 0;
+
+	if (ev & SMTP_PROXY_EV_UP_CONNECT)
+		start_upstream(s, now);
+	if (ev & SMTP_PROXY_EV_UP_ADOPTED) {
+		/* An idle connection from the pool: it is ours now. */
+		s->up = smtp_proxy_up_handle(s->proxy);
+		s->up_connecting = false;
+		hold_free(&s->up_in);
+		tcp_conn_set_callbacks(s->up, &up_cb);
+		tcp_conn_set_ctx(s->up, s);
+	}
+	if ((ev & SMTP_PROXY_EV_UP_POOLED) && s->up != NULL) {
+		/* Parked with its SMTP state in the pool: events go there. */
+		tcp_conn_set_callbacks(s->up, &pooled_cb);
+		tcp_conn_set_ctx(s->up, s->app);
+		s->up = NULL;
+		s->up_close = false;
+	}
+	if (ev & SMTP_PROXY_EV_UP_CLOSE)
+		s->up_close = true;
+	if (ev & SMTP_PROXY_EV_DOWN_CLOSE)
+		s->down_close = true;
+	return progress;
+}
+
+/* Close the sides whose end has come. Returns true when the proxy was told
+ * something (new events may follow). */
+static bool sess_close_sides(struct io_session *s, uint64_t now)
+{
+	const uint8_t *b;
+
+	if (s->up_close && s->up != NULL &&
+	    (s->up_connecting || smtp_proxy_up_pending(s->proxy, &b) == 0)) {
+		close_side(s, false);
+		s->up_close = false;
+	}
+	if (s->down_close && s->down != NULL && smtp_proxy_down_pending(s->proxy, &b) == 0) {
+		close_side(s, true);
+		s->down_close = false;
+	}
+	if (s->down_fin && s->down != NULL && s->down_in.len == 0 &&
+	    smtp_server_deferred_count(smtp_proxy_server(s->proxy)) == 0 &&
+	    smtp_proxy_down_pending(s->proxy, &b) == 0) {
+		/* The sender half-closed and nothing more is owed to it. */
+		close_side(s, true);
+		smtp_proxy_down_closed(s->proxy, now);
+		return true;
+	}
+	if (s->inj != NULL && inject_finished(s->inj) && !s->inj_closed) {
+		s->inj_closed = true;
+		smtp_proxy_down_closed(s->proxy, now);
+		return true;
+	}
+	return false;
+}
+
 static void sess_pump(struct io_session *s, uint64_t now)
 {
 	if (s->in_pump)
@@ -656,50 +730,15 @@ static void sess_pump(struct io_session *s, uint64_t now)
 	s->in_pump = true;
 	for (int round = 0; round < IO_PUMP_ROUNDS; round++) {
 		bool progress = false;
-		uint32_t ev;
 
 		progress |= flush_side(s, true, now);
 		progress |= flush_side(s, false, now);
 		progress |= feed_hold(s, true, now);
 		progress |= feed_hold(s, false, now);
-		ev = smtp_proxy_events(s->proxy);
-		if (ev & SMTP_PROXY_EV_UP_CONNECT) {
-			start_upstream(s, now);
-			progress = true;
-		}
-		if (ev & SMTP_PROXY_EV_UP_CLOSE)
-			s->up_close = true;
-		if (ev & SMTP_PROXY_EV_DOWN_CLOSE)
-			s->down_close = true;
+		progress |= sess_events(s, now);
+		progress |= sess_close_sides(s, now);
 		if (!progress)
 			break;
-	}
-	if (s->up_close && s->up != NULL) {
-		const uint8_t *b;
-		if (s->up_connecting || smtp_proxy_up_pending(s->proxy, &b) == 0) {
-			close_side(s, false);
-			s->up_close = false;
-		}
-	}
-	if (s->down_close && s->down != NULL) {
-		const uint8_t *b;
-		if (smtp_proxy_down_pending(s->proxy, &b) == 0) {
-			close_side(s, true);
-			s->down_close = false;
-		}
-	}
-	if (s->down_fin && s->down != NULL && s->down_in.len == 0) {
-		const struct smtp_server *srv = smtp_proxy_server(s->proxy);
-		const uint8_t *b;
-		if (smtp_server_deferred_count(srv) == 0 &&
-		    smtp_proxy_down_pending(s->proxy, &b) == 0) {
-			close_side(s, true);
-			smtp_proxy_down_closed(s->proxy, now);
-		}
-	}
-	if (s->inj != NULL && inject_finished(s->inj) && !s->inj_closed) {
-		s->inj_closed = true;
-		smtp_proxy_down_closed(s->proxy, now);
 	}
 	s->in_pump = false;
 	if (smtp_proxy_done(s->proxy) || s->dead)
@@ -762,6 +801,7 @@ static struct io_session *sess_create(struct io_app *a, enum cfg_listen_tls tls,
 	pp.message = on_message;
 	pp.message_ctx = s;
 	pp.session_id = ((uint64_t)a->index << 56) | a->next_sid++;
+	pp.upool = a->upool;
 	s->proxy = smtp_proxy_create(&pp);
 	if (s->proxy == NULL) {
 		free(s);
@@ -952,6 +992,64 @@ static const struct tcp_callbacks up_cb = {
 	.closed = up_closed,
 };
 
+/* --------------------------------------- TCP callbacks: pooled upstream */
+
+/* An idle pooled connection that hears from its peer is no longer usable:
+ * the pool forgets it and we close it. */
+static void pooled_gone(struct tcp_conn *c, void *ctx, bool abort)
+{
+	struct io_app *a = ctx;
+
+	if (a != NULL && a->upool != NULL)
+		smtp_upool_drop(a->upool, c);
+	tcp_conn_set_ctx(c, NULL);
+	if (abort)
+		tcp_abort(c);
+	else
+		tcp_close(c);
+}
+
+static void pooled_recv(struct tcp_conn *c, void *ctx, struct rte_mbuf *m, uint32_t len)
+{
+	tcp_recv_done(c, len);
+	rte_pktmbuf_free(m);
+	if (ctx != NULL)
+		pooled_gone(c, ctx, true);
+}
+
+static void pooled_peer_fin(struct tcp_conn *c, void *ctx)
+{
+	pooled_gone(c, ctx, false);
+}
+
+static void pooled_closed(struct tcp_conn *c, void *ctx, enum tcp_close_reason reason)
+{
+	struct io_app *a = ctx;
+
+	(void)reason;
+	if (a != NULL && a->upool != NULL)
+		smtp_upool_drop(a->upool, c);
+}
+
+static const struct tcp_callbacks pooled_cb = {
+	.recv = pooled_recv,
+	.peer_fin = pooled_peer_fin,
+	.closed = pooled_closed,
+};
+
+/* Close pooled connections idle for too long (or all, at shutdown). */
+static void upool_expire(struct io_app *a, uint64_t now)
+{
+	void *h;
+
+	if (a->upool == NULL)
+		return;
+	while (smtp_upool_expire(a->upool, now, &h)) {
+		tcp_conn_set_ctx(h, NULL);
+		tcp_close(h);
+	}
+}
+
 /* ---------------------------------------------------------- lcore hooks */
 
 static int app_start(void *app, struct dp_lcore *lc)
@@ -1048,6 +1146,7 @@ static void app_poll(void *app, struct dp_lcore *lc, uint64_t now_us)
 	if (now >= a->next_stats_ms) {
 		a->next_stats_ms = now + 1000;
 		sync_tcp_stats(a);
+		upool_expire(a, now);
 	}
 }
 
@@ -1062,6 +1161,7 @@ static bool app_drain(void *app, struct dp_lcore *lc, bool force)
 			tcp_unlisten(a->stack, a->listeners[i].addr, a->listeners[i].port);
 		log_msg(LOG_LVL_INFO, "io%u: draining %u sessions", a->index, a->n_sessions);
 	}
+	upool_expire(a, UINT64_MAX);
 	if (force)
 		while (a->sessions != NULL)
 			sess_destroy(a->sessions);
@@ -1083,6 +1183,7 @@ static void io_app_destroy(struct io_app *a)
 		return;
 	while (a->sessions != NULL)
 		sess_destroy(a->sessions);
+	upool_expire(a, UINT64_MAX); /* no pooled connection may point at us */
 	while (a->old_scans != NULL) {
 		struct io_scanset *set = a->old_scans;
 		a->old_scans = set->next_old;
@@ -1097,6 +1198,7 @@ static void io_app_destroy(struct io_app *a)
 		}
 		incident_queue_destroy(a->jobs);
 	}
+	smtp_upool_destroy(a->upool); /* connections were closed by drain */
 	msgbuf_pool_destroy(a->msgpool);
 	tls_config_destroy(a->tls_server);
 	tls_config_destroy(a->tls_client);
@@ -1138,7 +1240,10 @@ static struct io_app *io_app_create(struct daemon *d, unsigned index)
 	a->msgpool = msgbuf_pool_create(chunks, 256);
 	a->scan = scanset_create(d->ps, d->generation);
 	a->jobs = incident_queue_create(1024);
-	if (a->msgpool == NULL || a->scan == NULL || a->jobs == NULL)
+	if (cfg->smtp.upstream.pool_idle > 0)
+		a->upool = smtp_upool_create(cfg->smtp.upstream.pool_idle, IO_UPOOL_IDLE_MS);
+	if (a->msgpool == NULL || a->scan == NULL || a->jobs == NULL ||
+	    (cfg->smtp.upstream.pool_idle > 0 && a->upool == NULL))
 		goto fail;
 	return a;
 fail:
