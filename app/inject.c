@@ -246,7 +246,9 @@ void inject_input(struct inject *in, const uint8_t *data, size_t len)
 
 size_t inject_pending(struct inject *in, const uint8_t **buf)
 {
-	*buf = in->out + in->out_off;
+	static const uint8_t none[1];
+
+	*buf = in->out != NULL ? in->out + in->out_off : none;
 	return in->out_len - in->out_off;
 }
 
