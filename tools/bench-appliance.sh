@@ -81,6 +81,9 @@ relay_start() {
 	relay_domains = static:all
 	relayhost = [$UP_IP]:$LAB_UP_PORT
 	smtp_tls_security_level = none
+	smtpd_tls_security_level = may
+	smtpd_tls_cert_file = $LAB_DIR/certs/server.pem
+	smtpd_tls_key_file = $LAB_DIR/certs/server.key
 	# Benchmark tuning: enough smtpd and smtp processes for 50 sessions each
 	# way, 50 parallel deliveries to the relayhost over cached connections,
 	# no reverse lookups, no inflow throttle (we measure until delivered).
@@ -297,42 +300,53 @@ hold() {
 
 per_session() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.0f", (n > 0 ? (b - a) * 1024 / n : 0) }'; }
 
+# glibc heap in use (all arenas, mmapped chunks included) in KiB: gdb makes
+# the daemon call malloc_stats(), which prints to its stderr (smtpdlp.log).
+# Stops the process for ~1 s; "0" without gdb.
+heap_kb() {
+	command -v gdb >/dev/null || { echo 0; return; }
+	gdb -p "$1" -batch -ex 'call (void) malloc_stats()' >/dev/null 2>&1 || true
+	awk '/^Total \(incl. mmap\)/ { t = 1 } t && /in use bytes/ { v = $NF } END { printf "%d", v / 1024 }' \
+		"$LAB_DIR/smtpdlp.log"
+}
+
 # Every hold comes from its own sender address (tcp.max_per_source is 256 by
 # default) and stays open, so each reading adds to the previous one and freed
-# memory is never reused under the next measurement.
+# memory is never reused under the next measurement. Two readings: RSS (pages
+# touched: mbufs, heap, mbedTLS buffers actually written) and the glibc heap
+# in use (allocated, touched or not).
 memory() {
-	local pid r0 r1 r2 r3 r4 n=200 nd=50 h
+	local pid n=200 nd=50 h ip r0 h0 r h1 label
 	pid=$(smtpdlp_pid)
-	local ip
 	for ip in 192.0.2.21 192.0.2.22 192.0.2.23 192.0.2.24; do
 		ip -n "$NS_SND" addr add "$ip/24" dev sdl-snd0 2>/dev/null || true
 	done
 	sink_start 1000000
 	sleep 1
-	r0=$(rss_kb "$pid")
-	echo "  baseline RSS ${r0} KiB (smtp sessions_active $(app_stat smtp sessions_active))"
-	hold $n idle 0 192.0.2.21
-	r1=$(rss_kb "$pid")
-	echo "  +$HELD idle sessions (after EHLO): RSS ${r1} KiB, $(per_session "$r0" "$r1" "$HELD") bytes/session"
-	hold $n tls 0 192.0.2.22
-	r2=$(rss_kb "$pid")
-	echo "  +$HELD idle TLS sessions (STARTTLS, EHLO): RSS ${r2} KiB, $(per_session "$r1" "$r2" "$HELD") bytes/session"
-	hold $nd data $K10 192.0.2.23
-	r3=$(rss_kb "$pid")
-	echo "  +$HELD sessions in DATA, 10 KB of body sent: RSS ${r3} KiB, $(per_session "$r2" "$r3" "$HELD") bytes/session"
-	hold $nd data $M1 192.0.2.24
-	r4=$(rss_kb "$pid")
-	echo "  +$HELD sessions in DATA, 1 MB of body sent: RSS ${r4} KiB, $(per_session "$r3" "$r4" "$HELD") bytes/session"
-	echo "  smtp sessions_active $(app_stat smtp sessions_active), tcp active $(app_stat tcp active)," \
-		"upstream connected $(app_stat tcp connected)"
+	r0=$(rss_kb "$pid") h0=$(heap_kb "$pid")
+	printf '  %-46s RSS %7s KiB  heap %7s KiB\n' "baseline (no session)" "$r0" "$h0"
+	for spec in "$n idle 0 192.0.2.21 idle sessions (after EHLO)" \
+		"$n tls 0 192.0.2.22 idle TLS sessions (STARTTLS, EHLO)" \
+		"$nd data $K10 192.0.2.23 sessions in DATA, 10 KB of body sent" \
+		"$nd data $M1 192.0.2.24 sessions in DATA, 1 MB of body sent"; do
+		set -- $spec
+		hold "$1" "$2" "$3" "$4"
+		shift 4
+		label="+$HELD $*"
+		r=$(rss_kb "$pid") h1=$(heap_kb "$pid")
+		printf '  %-46s RSS %7s KiB  heap %7s KiB   per session: RSS %7s B, heap %7s B\n' "$label" "$r" "$h1" \
+			"$(per_session "$r0" "$r" "$HELD")" "$(per_session "$h0" "$h1" "$HELD")"
+		r0=$r h0=$h1
+	done
+	echo "  smtp sessions_active $(app_stat smtp sessions_active), upstream connections opened $(app_stat tcp connected)"
 	for h in "${HOLD_PIDS[@]}"; do kill "$h" 2>/dev/null || true; done
 	for h in "${HOLD_PIDS[@]}"; do wait "$h" 2>/dev/null || true; done
 	HOLD_PIDS=()
 	kill "$SINK_PID" 2>/dev/null || true
 	wait "$SINK_PID" 2>/dev/null || true
 	sleep 1
-	echo "  after closing them: smtp sessions_active $(app_stat smtp sessions_active), tcp active $(app_stat tcp active)," \
-		"RSS $(rss_kb "$pid") KiB"
+	echo "  after closing them: smtp sessions_active $(app_stat smtp sessions_active)," \
+		"RSS $(rss_kb "$pid") KiB, heap $(heap_kb "$pid") KiB"
 }
 
 # ---------------------------------------------------------------- main
@@ -355,6 +369,10 @@ main() {
 	"$LAB_TOP/tools/gen-test-certs.sh" "$LAB_DIR/certs" >/dev/null
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LAB_DIR/api-token"
 	lab_write_config
+	# Experiments only (the recorded numbers use the lab's config as is):
+	# extra net_af_packet devargs, e.g. BENCH_AFP_OPTS=framecnt=4096.
+	[ -z "${BENCH_AFP_OPTS:-}" ] ||
+		sed -i "s/qdisc_bypass=1\"/qdisc_bypass=1,$BENCH_AFP_OPTS\"/" "$LAB_DIR/smtpdlp.conf"
 	lab_ns_create
 
 	echo "== smtpdlp appliance benchmark: $(date -u +%FT%TZ), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -378,12 +396,23 @@ main() {
 		relay_start
 		run "postfix 10K" source postfix $K10 1 relay
 		run "postfix 1M" source postfix $M1 1 relay
+		skip tls || run "postfix 10K STARTTLS" tls postfix $K10 1 relay
 		relay_stop
 	fi
 	router_off
 
 	blog "smtpdlp on DPDK"
 	lab_smtpdlp_start
+	# Experiment: BENCH_NICE=-10 raises the io lcore thread's priority (a
+	# dedicated core, roughly, on a shared machine). Not used for the record.
+	if [ -n "${BENCH_NICE:-}" ]; then
+		local t
+		for t in /proc/"$(smtpdlp_pid)"/task/*; do
+			[[ $(cat "$t/comm") == *worker* ]] && renice -n "$BENCH_NICE" -p "${t##*/}" >/dev/null
+		done
+		echo "== experiment: io lcore thread reniced to $BENCH_NICE"
+	fi
+	[ -z "${BENCH_AFP_OPTS:-}" ] || echo "== experiment: net_af_packet devargs +$BENCH_AFP_OPTS"
 	if ! skip mem; then
 		echo
 		echo "== memory (smtpdlp fresh; RSS = /proc/PID/smaps_rollup; sessions held by tools/bench/hold_sessions.py)"
@@ -412,12 +441,14 @@ main() {
 	router_off
 
 	echo
+	echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
 	echo "== summary: ratios to direct in this run (direct = mean of the runs before and after smtpdlp)"
 	local d10 d1m
 	d10=$(awk -v a="${RATE[direct 10K]}" -v b="${RATE[direct 10K again]}" 'BEGIN { print (a + b) / 2 }')
 	d1m=$(awk -v a="${RATE[direct 1M]}" -v b="${RATE[direct 1M again]}" 'BEGIN { print (a + b) / 2 }')
 	local k
-	for k in "postfix 10K" "smtpdlp 10K" "smtpdlp 10K STARTTLS" "smtpdlp 10K STARTTLS resumed"; do
+	for k in "postfix 10K" "smtpdlp 10K" "postfix 10K STARTTLS" "smtpdlp 10K STARTTLS" "smtpdlp 10K STARTTLS resumed"; do
 		[ -n "${RATE[$k]:-}" ] && printf '  %-30s %6s msgs/s  %.2f of direct (%s)\n' "$k" "${RATE[$k]}" \
 			"$(awk -v a="${RATE[$k]}" -v b="$d10" 'BEGIN { print a / b }')" "$d10"
 	done
