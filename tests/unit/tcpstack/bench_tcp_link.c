@@ -267,22 +267,22 @@ main(void)
 	       tcp_stack_conn_count(sb));
 	printf("state per connection: %zu bytes (struct tcp_conn)\n",
 	       tcp_conn_state_size());
+	tcp_stack_destroy(sa);
+	tcp_stack_destroy(sb);
 	{
 		/* whole-stack memory per connection slot, hash tables included */
 		struct rte_malloc_socket_stats st0, st1;
 		struct tcp_stack *big;
 
 		rte_malloc_get_socket_stats(0, &st0);
-		big = mk(IP_A, &mac_a, &w_ab, 65536, 65536);
+		big = mk(IP_A, &mac_a, &w_ab, 16384, 65536);
 		rte_malloc_get_socket_stats(0, &st1);
 		if (big)
-			printf("stack with 65536 connection slots: %.1f MiB, %.0f bytes "
+			printf("stack with 16384 connection slots: %.1f MiB, %.0f bytes "
 			       "per slot (pool + 4-tuple and per-source tables)\n",
 			       (st1.heap_allocsz_bytes - st0.heap_allocsz_bytes) / 1048576.0,
-			       (double)(st1.heap_allocsz_bytes - st0.heap_allocsz_bytes) / 65536);
+			       (double)(st1.heap_allocsz_bytes - st0.heap_allocsz_bytes) / 16384);
 		tcp_stack_destroy(big);
 	}
-	tcp_stack_destroy(sa);
-	tcp_stack_destroy(sb);
 	return 0;
 }
