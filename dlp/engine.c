@@ -969,6 +969,20 @@ static void ps_end(struct pstream *s)
 	s->open = false;
 }
 
+/* A part stream left open by an abandoned message: its Hyperscan stream is
+ * reset without reporting, so the next message starts from a clean state
+ * (otherwise it would continue the old stream and could miss its matches). */
+static void ps_discard(struct pstream *s)
+{
+	if (!s->open)
+		return;
+	if (dlp_matcher_discard(s->mw) < 0)
+		s->txn->anomalies |= DLP_ANOM_SCAN_ERROR;
+	s->small_len = 0;
+	s->n_pend = 0;
+	s->open = false;
+}
+
 /* Scan a whole small buffer (header value) as one part, in place. */
 static void scan_value(struct dlp_txn *t, const char *path, int scope, const char *v, size_t len)
 {
@@ -1195,13 +1209,14 @@ struct dlp_txn *dlp_txn_begin(struct dlp_scanner *sc, const struct dlp_envelope 
 	struct dlp_txn *t = &sc->txn;
 	const struct dlp_policy_set *ps = sc->ps;
 
+	ps_discard(&t->body);
+	ps_discard(&t->hdr);
 	if (t->active)
 		txn_clear(t);
 	t->failed = false;
 	t->anomalies = 0;
 	t->raw_bytes = t->decoded = 0;
 	t->part_gen = 0;
-	t->body.open = t->hdr.open = false;
 	memset(sc->ctr, 0, (ps->n_entities ? ps->n_entities : 1) * sizeof(*sc->ctr));
 	memset(sc->near_sat, 0, (ps->n_nears * 2 + 1) * sizeof(*sc->near_sat));
 	if (++sc->gen == 0) { /* wrapped: forget all stamps */
@@ -1245,7 +1260,8 @@ void dlp_txn_abort(struct dlp_txn *t)
 {
 	if (!t)
 		return;
-	t->body.open = t->hdr.open = false;
+	ps_discard(&t->body);
+	ps_discard(&t->hdr);
 	txn_clear(t);
 }
 

@@ -153,6 +153,11 @@ int dlp_matcher_flush(struct dlp_matcher_worker *w, dlp_match_fn cb, void *ctx)
 	return rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED ? 0 : -EIO;
 }
 
+int dlp_matcher_discard(struct dlp_matcher_worker *w)
+{
+	return hs_reset_stream(w->stream, 0, w->scratch, NULL, NULL) == HS_SUCCESS ? 0 : -EIO;
+}
+
 int dlp_matcher_scan_whole(struct dlp_matcher_worker *w, const void *data, size_t len,
 			   dlp_match_fn cb, void *ctx)
 {

@@ -58,6 +58,10 @@ int dlp_matcher_scan(struct dlp_matcher_worker *w, const void *data, size_t len,
  * one. 0 or -EIO. */
 int dlp_matcher_flush(struct dlp_matcher_worker *w, dlp_match_fn cb, void *ctx);
 
+/* Drop the current stream without reporting anything (a message was
+ * abandoned mid-part) and start a fresh one. 0 or -EIO. */
+int dlp_matcher_discard(struct dlp_matcher_worker *w);
+
 /* Block-mode style helper for the benchmark: scan one buffer as a complete
  * stream (scan + flush). */
 int dlp_matcher_scan_whole(struct dlp_matcher_worker *w, const void *data, size_t len,

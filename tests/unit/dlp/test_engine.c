@@ -279,6 +279,42 @@ START_TEST(test_max_matches_and_abort)
 }
 END_TEST
 
+/* A message abandoned mid-part (or a begin while one is open) must not
+ * leave its Hyperscan stream behind: the next message on the scanner is
+ * scanned as on a fresh one (found by fuzz_dlp_engine: it matched nothing). */
+START_TEST(test_abort_mid_part_then_scan)
+{
+	static const char second[] = "Subject: y\r\n\r\nAccount Manager and Customer PRJ-000111\r\n";
+	size_t big_len = 140000;
+	char *big = malloc(big_len + 64);
+	int n = snprintf(big, 64, "Subject: x\r\n\r\n");
+
+	memset(big + n, 'A', big_len);
+	memcpy(big + n + big_len, "\r\n", 2);
+	for (int mode = 0; mode < 3; mode++) {
+		struct dlp_scanner *fresh = dlp_scanner_create(ps);
+		struct dlp_verdict *want = tscan(fresh, NULL, NULL, second, strlen(second), 7);
+		struct dlp_txn *tx = dlp_txn_begin(sc, NULL);
+
+		/* mode 0: abort in the body, 1: abort in the headers, 2: begin again */
+		ck_assert_int_eq(dlp_txn_feed(tx, big, mode == 1 ? 5 : 70000), 0);
+		if (mode < 2)
+			dlp_txn_abort(tx);
+		struct dlp_verdict *got = tscan(sc, NULL, NULL, second, strlen(second), 7);
+		ck_assert_uint_eq(tentity(got, "kw")->count, tentity(want, "kw")->count);
+		ck_assert_uint_eq(tentity(got, "kw")->count, 2);
+		ck_assert_uint_eq(tentity(got, "prj")->count, 1);
+		ck_assert_uint_eq(tentity(got, "prj")->matches[0].offset,
+				  tentity(want, "prj")->matches[0].offset);
+		ck_assert_int_eq(got->action, want->action);
+		dlp_verdict_free(got);
+		dlp_verdict_free(want);
+		dlp_scanner_destroy(fresh);
+	}
+	free(big);
+}
+END_TEST
+
 START_TEST(test_scan_limit_unscannable)
 {
 	struct tcfg t;
@@ -428,6 +464,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	TCase *tb = tcase_create("build");
 	tcase_add_test(tb, test_max_matches_and_abort);
+	tcase_add_test(tc, test_abort_mid_part_then_scan);
 	tcase_add_test(tb, test_scan_limit_unscannable);
 	tcase_add_loop_test(tb, test_build_errors, 0, N(bad_cases));
 	tcase_add_test(tb, test_refcount_and_reuse);
