@@ -652,6 +652,11 @@ data_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 			}
 		} else {
 			ooo_insert(c, seq, m);
+			if (fin && !(c->flags & TCPF_PEER_FIN)) {
+				/* remember the FIN until the hole fills */
+				c->flags |= TCPF_FIN_OOO;
+				c->fin_seq = seq + len;
+			}
 			fin = false;
 			c->flags |= TCPF_ACK_NOW; /* dup ACK with SACK */
 		}
@@ -659,7 +664,13 @@ data_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 	} else if (m) {
 		tcp_mbuf_free(s, m);
 	}
+	if (!fin && (c->flags & TCPF_FIN_OOO) && c->fin_seq == c->rcv_nxt) {
+		fin = true;
+		seq = c->rcv_nxt;
+		len = 0;
+	}
 	if (fin && seq + len == c->rcv_nxt && !(c->flags & TCPF_PEER_FIN)) {
+		c->flags &= ~TCPF_FIN_OOO;
 		c->rcv_nxt++;
 		c->flags |= TCPF_PEER_FIN | TCPF_ACK_NOW;
 		tcp_conn_mark_pending(c);

@@ -81,6 +81,7 @@
 #define TCPF_TLP         (1u << 22) /* rexmit timer is a tail loss probe */
 #define TCPF_TLP_SENT    (1u << 23) /* one probe out until an ACK advances */
 #define TCPF_RTO_UNDO    (1u << 24) /* first RTO of an episode: may be undone */
+#define TCPF_FIN_OOO     (1u << 25) /* peer FIN held beyond a hole, at fin_seq */
 
 struct tcp_ooo {
 	uint32_t seq, len;
@@ -173,6 +174,7 @@ struct tcp_conn {
 	uint64_t rtt_start_us;
 	uint32_t retransmits;
 	uint32_t rto_tsval;           /* our TSval when the RTO fired (Eifel) */
+	uint32_t fin_seq;             /* sequence number of a held peer FIN */
 	uint32_t undo_cwnd, undo_ssthresh;
 
 	/* timers: absolute ms deadlines of the stack clock, 0 = off */

@@ -508,6 +508,31 @@ tune_small_reass(struct tcp_stack_params *p)
 	p->reass_per_conn = 2000;
 }
 
+START_TEST(fin_beyond_a_hole)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[2000];
+	uint32_t b;
+
+	for (int i = 0; i < 2000; i++)
+		d[i] = (uint8_t)(i * 3);
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	b = pp.seq;
+	psend_at(&pp, b + 1000, TH_ACK | TH_FIN, d + 1000, 1000, ++pp.tsval);
+	ck_assert_int_eq(app->peer_fin, 0);
+	tt_drain(node);
+	psend_at(&pp, b, TH_ACK, d, 1000, ++pp.tsval);
+	ck_assert_uint_eq(app->rx_len, 2000);
+	ck_assert_mem_eq(app->rx, d, 2000);
+	ck_assert_int_eq(app->peer_fin, 1);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, b + 2001); /* data and FIN */
+}
+END_TEST
+
 START_TEST(ooo_memory_bound)
 {
 	struct peer pp;
@@ -1536,6 +1561,7 @@ suite(void)
 	tcase_add_test(tc, connect_refused_and_syn_retries);
 	tcase_add_test(tc, delayed_and_coalesced_ack);
 	tcase_add_test(tc, out_of_order_overlap_sack);
+	tcase_add_test(tc, fin_beyond_a_hole);
 	tcase_add_test(tc, ooo_memory_bound);
 	tcase_add_test(tc, send_copy_and_chain);
 	tcase_add_test(tc, rto_backoff_and_timeout);
