@@ -13,10 +13,16 @@
 # 3. Upstream dropping the connection mid-DATA (a small Python server in place
 #    of the upstream Postfix): swaks gets a 4xx for the message, the sender
 #    Postfix defers and keeps it; with the real upstream back it arrives once.
+# 4. The upstream greeting with 421, and 5. the upstream host unreachable (its
+#    link down): swaks gets a 4xx, the sender Postfix defers and keeps the
+#    message; with the upstream back each arrives once.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 t_require
 export LAB_DIR=${LAB_DIR:-$t_top/.lab-noloss}
+# Upstream connect/reply timeout: 5 s instead of the lab's 30 so the
+# unreachable-upstream part (every attempt waits for it) stays short.
+export LAB_UP_TIMEOUT=${LAB_UP_TIMEOUT:-5}
 . "$t_top/tools/lab/appliance.sh"
 set +e
 dropper_pid=
@@ -141,7 +147,8 @@ lab_postfix_wait_queue_empty $NS_SND "$SND" 20
 lab_postfix_stop $NS_UP "$UPD"
 cat >"$LAB_DIR/dropper.py" <<-'PY'
 	# An "upstream" that accepts the envelope, says 354, reads 64 KB of the
-	# message (or all of it) and closes without a final reply.
+	# message (or all of it) and closes without a final reply; with "421" as
+	# the third argument it greets with 421 and closes.
 	import socket, sys, threading
 	log = open(sys.argv[2], "a", buffering=1)
 	srv = socket.socket()
@@ -150,6 +157,11 @@ cat >"$LAB_DIR/dropper.py" <<-'PY'
 	srv.listen(64)
 	def serve(c):
 	    f = c.makefile("rb")
+	    if len(sys.argv) > 3 and sys.argv[3] == "421":
+	        c.sendall(b"421 4.3.2 lab: upstream going away\r\n")
+	        log.write("greeted 421\n")
+	        c.close()
+	        return
 	    c.sendall(b"220 dropper ESMTP\r\n")
 	    try:
 	        while True:
@@ -209,6 +221,79 @@ t_check "upstream back: exactly once" bash -c "[ \$(t_delivered '^Subject: drop-
 t_check "the swaks copy that got 4xx was not delivered" bash -c \
 	"[ \$(t_delivered '^Subject: drop-swaks$') -eq 0 ]"
 echo "  part 3 took $(($(date +%s) - t0)) s"
+
+# --- 4. the upstream greets with 421; 5. the upstream unreachable ------------
+t0=$(date +%s)
+lab_postfix_wait_queue_empty $NS_SND "$SND" 20
+lab_postfix_stop $NS_UP "$UPD"
+: >"$LAB_DIR/dropper.log"
+ip netns exec $NS_UP python3 "$LAB_DIR/dropper.py" $UP_IP "$LAB_DIR/dropper.log" 421 &
+dropper_pid=$!
+wait_for 10 ip netns exec $NS_UP bash -c "exec 3<>/dev/tcp/$UP_IP/25" 2>/dev/null
+out=$(sw --to bob@partner.example --h-Subject "greet421-swaks" --body "421")
+t_check "upstream greets 421: the sender gets a 4xx, not the 421's close" \
+	grep -qE '^<\*\* +4[0-9][0-9] ' <<<"$out"
+t_check "upstream greets 421: the session goes on (QUIT answered)" grep -qE '^<- +221 ' <<<"$out"
+ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.example \
+	--to bob@partner.example --h-Subject "greet421-postfix" --body "421" >/dev/null 2>&1
+t_check "upstream greets 421: sender Postfix deferred with a 4xx and keeps the message" \
+	wait_for 30 bash -c "[ \$(find '$SND/queue/deferred' -type f | wc -l) -eq 1 ]"
+kill "$dropper_pid" 2>/dev/null
+wait "$dropper_pid" 2>/dev/null
+dropper_pid=
+t_check "upstream greets 421: the dropper saw the connections" grep -q 'greeted 421' "$LAB_DIR/dropper.log"
+# The upstream host gone (its link down: SYNs unanswered, no RST; the
+# appliance still has its MAC).
+ip -n $NS_UP link set sdl-up0 down
+out=$(sw --to bob@partner.example --h-Subject "unreach-swaks" --body "unreachable" --timeout 60)
+t_check "upstream unreachable: the sender gets a 4xx" grep -qE '^<\*\* +4[0-9][0-9] ' <<<"$out"
+# KNOWN ISSUE (reported 2026-11-28): once a session's upstream connect timed
+# out, each further command (EHLO after STARTTLS, MAIL, the next MAIL) starts a
+# new upstream connect and waits the whole timeouts.upstream again: with the
+# default 30 s, a Postfix attempt (EHLO, STARTTLS, EHLO, MAIL) takes 90 s to
+# get its 4xx. Expected: MAIL answered at once after the EHLO's failed
+# attempt. Expected to fail until fixed.
+steps=$(ip netns exec $NS_SND python3 - $APP_IN_IP <<-'PY'
+	import socket, sys, time
+	s = socket.create_connection((sys.argv[1], 25), timeout=120)
+	f = s.makefile("rb")
+	def cmd(c):
+	    if c:
+	        s.sendall(c + b"\r\n")
+	    t = time.time()
+	    while True:
+	        l = f.readline()
+	        if l[3:4] != b"-":
+	            return time.time() - t, l.decode().strip()
+	cmd(b"")
+	e = cmd(b"EHLO x")
+	m = cmd(b"MAIL FROM:<alice@corp.example>")
+	cmd(b"QUIT")
+	print("%.1f %.1f %s" % (e[0], m[0], m[1][:3]))
+	PY
+)
+read -r ehlo_s mail_s mail_code <<<"$steps"
+echo "  upstream unreachable, one session: EHLO answered after ${ehlo_s}s, MAIL ($mail_code) after" \
+	"${mail_s}s more (timeouts.upstream = $LAB_UP_TIMEOUT s)"
+t_check "KNOWN ISSUE: upstream unreachable: MAIL's 4xx does not wait for another upstream timeout" \
+	awk -v m="$mail_s" -v t="$LAB_UP_TIMEOUT" 'BEGIN { exit !(m < t / 2) }'
+ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.example \
+	--to bob@partner.example --h-Subject "unreach-postfix" --body "unreachable" >/dev/null 2>&1
+t_check "upstream unreachable: sender Postfix deferred with a 4xx, both messages queued" \
+	wait_for 40 bash -c "[ \$(find '$SND/queue/deferred' -type f | wc -l) -eq 2 ]"
+t_check "4xx deferrals only (421 greeting and unreachable)" bash -c \
+	"! grep 'status=deferred' '$SND/maillog' | grep -vqE 'said: 4[0-9][0-9] '"
+ip -n $NS_UP link set sdl-up0 up
+ip netns exec $NS_UP ethtool -K sdl-up0 tx off rx off >/dev/null 2>&1
+lab_postfix_start $NS_UP "$UPD"
+lab_postfix_flush $NS_SND "$SND"
+t_check "upstream back: both queued messages arrive" \
+	t_wait_delivered '^Subject: (greet421|unreach)-postfix$' 2 60
+t_check "upstream back: each exactly once" bash -c \
+	"[ \$(t_delivered '^Subject: greet421-postfix$') -eq 1 ] && [ \$(t_delivered '^Subject: unreach-postfix$') -eq 1 ]"
+t_check "the swaks copies that got 4xx were not delivered" bash -c \
+	"[ \$(t_delivered '^Subject: (greet421|unreach)-swaks$') -eq 0 ]"
+echo "  parts 4-5 took $(($(date +%s) - t0)) s"
 
 t_check "smtpdlp is still running" kill -0 "$(cat "$LAB_DIR/smtpdlp.pid")"
 t_done
