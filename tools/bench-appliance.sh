@@ -172,6 +172,21 @@ app_ticks() {
 	echo "$tot $lc"
 }
 
+# The lcore threads' scheduler accounting (ns): "ran waited", where waited is
+# time runnable on a run queue but not running (/proc/TID/schedstat). A
+# busy-polling lcore is always runnable: ran + waited = wall time.
+lcore_sched() {
+	local pid=$1 t comm r=0 w=0 a b
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] || { echo "0 0"; return; }
+	for t in /proc/"$pid"/task/*; do
+		comm=$(cat "$t/comm" 2>/dev/null) || continue
+		[[ $comm == lcore-worker* || $comm == rte-worker* ]] || continue
+		read -r a b _ <"$t/schedstat" || continue
+		r=$((r + a)) w=$((w + b))
+	done
+	echo "$r $w"
+}
+
 # ---------------------------------------------------------------- one run
 
 RESULTS=()
@@ -186,7 +201,7 @@ LAST_RATE=0
 run_once() {
 	local name=$1 kind=$2 target=$3 n=$4 size=$5 per=$6 wait=${7:-}
 	[ "$per" -eq 0 ] && per=$(((n + SESSIONS - 1) / SESSIONS))
-	local host=$APP_IN_IP port=25 out rc=0 t0 t1 t2 chk ticks0 ticks1 b0 b1 pid gen_cpu
+	local host=$APP_IN_IP port=25 out rc=0 t0 t1 t2 chk ticks0 ticks1 b0 b1 pid gen_cpu sr0 sw0 sr1 sw1
 	[ "$target" = direct ] && { host=$UP_IP; port=$LAB_UP_PORT; }
 	sink_start "$n"
 	pid=$(smtpdlp_pid)
@@ -194,6 +209,7 @@ run_once() {
 	local s0=
 	[ -n "$pid" ] && s0=$(app_stat smtp messages_relayed)
 	read -r ticks0 lc0 < <(app_ticks "$pid")
+	read -r sr0 sw0 < <(lcore_sched "$pid")
 	read -r b0 a0 < <(proc_busy)
 	t0=$(now)
 	case $kind in
@@ -222,6 +238,7 @@ run_once() {
 		t2=$(now)
 	fi
 	read -r ticks1 lc1 < <(app_ticks "$pid")
+	read -r sr1 sw1 < <(lcore_sched "$pid")
 	read -r b1 a1 < <(proc_busy)
 	chk=$(sink_check)
 	local s1= relayed=
@@ -231,8 +248,9 @@ run_once() {
 	acc=$(awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.0f", n / (b - a) }')
 	rate=$(awk -v s="$secs" -v n="$n" 'BEGIN { printf "%.0f", n / s }')
 	mbs=$(awk -v s="$secs" -v n="$n" -v z="$size" 'BEGIN { printf "%.1f", n * z / s / 1e6 }')
-	local hz
+	local hz lwait
 	hz=$(getconf CLK_TCK)
+	lwait=$(awk -v a="$sw0" -v b="$sw1" -v s="$secs" 'BEGIN { printf "%.0f", (b - a) / 1e9 / s * 100 }')
 	cpu=$(awk -v a="$ticks0" -v b="$ticks1" -v s="$secs" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) / hz / s * 100 }')
 	lcpu=$(awk -v a="$lc0" -v b="$lc1" -v s="$secs" -v hz="$hz" 'BEGIN { printf "%.0f", (b - a) / hz / s * 100 }')
 	busy=$(awk -v b0="$b0" -v a0="$a0" -v b1="$b1" -v a1="$a1" 'BEGIN { printf "%.0f", (b1 - b0) / (a1 - a0) * 200 }')
@@ -249,9 +267,9 @@ run_once() {
 	fi
 	RATE[$name]=$rate
 	local row
-	row=$(printf '%-26s %-8s %7s %5s %7s %7.2f %8s %8s %8s %6s %6s %6s %6s  %s' \
+	row=$(printf '%-28s %-10s %6s %4s %4s %6.2f %7s %7s %6s %5s %5s %5s %5s %5s  %s' \
 		"$name" "$kind" "$n" "$per" "$(awk -v z="$size" 'BEGIN { print (z >= 1048576 ? z / 1048576 "M" : z / 1024 "K") }')" \
-		"$secs" "$rate" "$acc" "$mbs" "${pid:+$cpu%}" "${pid:+$lcpu%}" "$gen_cpu" "$busy%" "$note")
+		"$secs" "$rate" "$acc" "$mbs" "${pid:+$cpu%}" "${pid:+$lcpu%}" "${pid:+$lwait%}" "$gen_cpu" "$busy%" "$note")
 	RESULTS+=("$row")
 	echo "$row"
 	if [ "$bad" -ne 0 ] && [ -n "$pid" ]; then
@@ -273,8 +291,8 @@ run() {
 	run_once "$name" "$kind" "$target" "$n" "$size" "$per" "$wait"
 }
 
-HEADER=$(printf '%-26s %-8s %7s %5s %7s %7s %8s %8s %8s %6s %6s %6s %6s  %s' \
-	case generator msgs m/conn size secs msgs/s accept/s MB/s appCPU lcore genCPU mach notes)
+HEADER=$(printf '%-28s %-10s %6s %4s %4s %6s %7s %7s %6s %5s %5s %5s %5s %5s  %s' \
+	case generator msgs m/cn size secs msgs/s accpt/s MB/s app lcore lwait gen mach notes)
 
 # ---------------------------------------------------------------- memory
 
@@ -379,8 +397,10 @@ main() {
 	echo "== $SESSIONS concurrent sessions; sink: smtp-sink on $UP_IP:$LAB_UP_PORT (namespace $NS_UP)"
 	echo "   secs = until the generator had 250 for every message and (postfix) the relay's queue was empty;"
 	echo "   msgs/s, MB/s (payload) over secs; accept/s = over the generator's time alone;"
-	echo "   appCPU = smtpdlp process CPU (100% = one core), lcore = its lcore-worker threads;"
-	echo "   genCPU = generator CPU seconds; mach = whole machine busy (200% = both cores, other users included)"
+	echo "   app = smtpdlp process CPU (100% = one core); lcore = its io lcore thread's CPU, lwait = the"
+	echo "   share of the run that thread was runnable but waiting for a CPU (schedstat; it busy-polls, so"
+	echo "   lcore + lwait = 100%); gen = generator CPU seconds; mach = machine busy (200% = both cores,"
+	echo "   other users included)"
 	echo
 	echo "$HEADER"
 
