@@ -746,6 +746,16 @@ static inline bool hdr_put(struct mime_parser *P, uint8_t c)
 	return true;
 }
 
+/* n more bytes of the current header line (the block size is separate). */
+static inline void hdr_line_add(struct mime_parser *P, size_t n)
+{
+	P->hline += n;
+	if (P->hline > P->lim.max_line_length && !P->hline_flagged) {
+		P->anomalies |= DLP_ANOM_LINE_LENGTH;
+		P->hline_flagged = true;
+	}
+}
+
 static inline void hdr_line_byte(struct mime_parser *P)
 {
 	if (++P->hline > P->lim.max_line_length && !P->hline_flagged) {
@@ -859,6 +869,9 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p, const ui
 			size_t left = P->lim.max_header_bytes > P->hblock
 					      ? P->lim.max_header_bytes - P->hblock
 					      : 0;
+			/* line length first: whether the value overflows
+			 * here or in a later chunk must not change the flags */
+			hdr_line_add(P, n);
 			if (n > room || n > left) {
 				P->anomalies |= DLP_ANOM_HEADER_SIZE;
 				P->have_hdr = false;
@@ -871,11 +884,6 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p, const ui
 			memcpy(P->hbuf + P->hlen, p, n);
 			P->hlen += n;
 			P->hblock += n;
-			P->hline += n;
-			if (P->hline > P->lim.max_line_length && !P->hline_flagged) {
-				P->anomalies |= DLP_ANOM_LINE_LENGTH;
-				P->hline_flagged = true;
-			}
 			if (nl) {
 				if (P->hlen > P->name_len && P->hbuf[P->hlen - 1] == '\r')
 					P->hlen--;
@@ -888,12 +896,17 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p, const ui
 			break;
 		}
 		case HS_SKIP: {
+			/* skipped lines count for the line length too: the
+			 * same line may be skipped or kept depending on where
+			 * the input was split */
 			const uint8_t *nl = memchr(p, '\n', (size_t)(e - p));
 			if (!nl) {
+				hdr_line_add(P, (size_t)(e - p));
 				P->hblock += (size_t)(e - p);
 				p = e - 1;
 				break;
 			}
+			hdr_line_add(P, (size_t)(nl - p));
 			P->hblock += (size_t)(nl - p) + 1;
 			p = nl;
 			P->hs = HS_SKIP_LINE_START;
@@ -916,7 +929,9 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p, const ui
 				break;
 			}
 			P->hs = HS_SKIP;
-			P->hblock++;
+			P->hline = 0; /* a new (skipped) line */
+			P->hline_flagged = false;
+			hdr_line_byte(P);
 			break;
 		}
 	}

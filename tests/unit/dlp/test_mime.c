@@ -322,6 +322,75 @@ START_TEST(test_long_field_name)
 }
 END_TEST
 
+/* A header line longer than the header block: the anomaly flags must not
+ * depend on where the input was split (found by fuzz_dlp_engine: the
+ * oversize branch skipped the line-length accounting, so HEADER_SIZE came
+ * alone when fed whole and with LINE_LENGTH when fed in chunks). Also a
+ * long skipped continuation line and a long line after the block limit. */
+START_TEST(test_header_oversize_split)
+{
+	struct rec r = {0};
+	struct mime_limits lim = {.max_header_bytes = 16384, .max_line_length = 4096};
+	size_t n = 17000;
+	char *msg = malloc(3 * n + 256);
+
+	for (int kind = 0; kind < 4; kind++) {
+		size_t len = 0;
+		if (kind == 1) { /* a short value, then a long continuation */
+			memcpy(msg, "Subject: x\r\n ", 13);
+			len = 13;
+		} else if (kind == 2) { /* block already over: a long header */
+			for (int i = 0; i < 5; i++) {
+				len += (size_t)sprintf(msg + len, "X-Pad%d: ", i);
+				memset(msg + len, 'p', 3500);
+				len += 3500;
+				memcpy(msg + len, "\r\n", 2);
+				len += 2;
+			}
+			memcpy(msg + len, "Subject: ", 9);
+			len += 9;
+		} else if (kind == 3) { /* LF only, under the block limit */
+			memcpy(msg, "Subject: ", 9);
+			len = 9;
+			n = 5000;
+		} else {
+			memcpy(msg, "Subject: ", 9);
+			len = 9;
+		}
+		memset(msg + len, 'A', n);
+		len += n;
+		const char *rest = kind == 3 ? "\n\nbody\n" : "\r\n\r\nbody\r\n";
+		memcpy(msg + len, rest, strlen(rest));
+		len += strlen(rest);
+		struct mime_parser *p = mime_parser_create(&lim, &rec_sink, &r);
+		ck_assert_ptr_nonnull(p);
+		char *once = parse(p, &r, (const uint8_t *)msg, len, NULL, 0);
+		ck_assert_msg(strstr(once, "line-length") != NULL, "kind %d: %s", kind, once);
+		if (kind != 3)
+			ck_assert_msg(strstr(once, "header-size") != NULL, "kind %d: %s", kind,
+				      once);
+		for (size_t cut = 1; cut < len; cut += cut < 64 || len - cut < 64 ? 1 : 97) {
+			char *s = parse(p, &r, (const uint8_t *)msg, len, &cut, 1);
+			ck_assert_msg(strcmp(s, once) == 0, "kind %d split at %zu:\n%s\n--\n%s",
+				      kind, cut, s, once);
+			free(s);
+		}
+		size_t ncuts = len / 1000, *cuts = malloc((ncuts + 1) * sizeof(*cuts));
+		for (size_t i = 0; i < ncuts; i++)
+			cuts[i] = (i + 1) * 1000;
+		char *s = parse(p, &r, (const uint8_t *)msg, len, cuts, ncuts);
+		ck_assert_msg(strcmp(s, once) == 0, "kind %d in 1000-byte chunks:\n%s", kind, s);
+		free(s);
+		free(cuts);
+		free(once);
+		mime_parser_destroy(p);
+	}
+	free(msg);
+	free(r.buf);
+	free(r.text);
+}
+END_TEST
+
 /* A large base64 attachment through the whole pipeline, in 1460-byte
  * chunks like TCP segments: the decoded bytes must come out exactly. */
 START_TEST(test_large_base64)
@@ -463,6 +532,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_api);
 	tcase_add_test(tc, test_large_base64);
 	tcase_add_test(tc, test_long_field_name);
+	tcase_add_test(tc, test_header_oversize_split);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
