@@ -78,6 +78,15 @@ size_t charset_conv_push(struct charset_conv *c, const uint8_t *in, size_t len, 
  * take a new stream of the same charset. */
 size_t charset_conv_finish(struct charset_conv *c, uint8_t *out);
 
+/* Whether the next push of ASCII bytes other than NUL (0x01..0x7f) would
+ * write exactly those bytes and change no state: UTF-8 backend (labelled
+ * or unlabelled) with no incomplete sequence carried. Lets a caller pass
+ * such text through without converting it. */
+static inline bool charset_conv_ascii_identity(const struct charset_conv *c)
+{
+	return c->kind == CHARSET_UTF8 && c->ncarry == 0;
+}
+
 /* Whether the name denotes UTF-8 or US-ASCII (no conversion needed beyond
  * validation). */
 bool charset_is_utf8(const char *name, size_t name_len);

@@ -41,6 +41,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "dlp/mime_archive.h"
 #include "dlp/charset.h"
@@ -63,6 +66,9 @@
 /* Body bytes per pipeline step, and the text() coalescing buffer. */
 #define MIME_CHUNK 4096
 #define MIME_OUT_MAX 65536
+/* Longest ASCII text run passed through in one step (HTML output of it
+ * must fit the coalescing buffer). */
+#define MIME_TEXT_RUN (MIME_OUT_MAX / 2)
 /* Archive buffer kept from one message to the next. */
 #define MIME_ARCHIVE_KEEP (1u << 20)
 
@@ -230,6 +236,64 @@ static void out_put(struct mime_parser *P, const uint8_t *d, size_t n, bool stri
 	}
 }
 
+/* Whether d[0..n) is ASCII without NUL (0x01..0x7f): such text needs no
+ * charset conversion and no NUL stripping. */
+static bool ascii_clean(const uint8_t *d, size_t n)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	const __m128i z = _mm_setzero_si128();
+	for (; n - i >= 64; i += 64) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(d + i + 16));
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(d + i + 32));
+		__m128i f = _mm_loadu_si128((const __m128i *)(const void *)(d + i + 48));
+		/* the sign bit of each byte: >= 0x80, or == 0 after cmpeq */
+		__m128i x = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, f));
+		__m128i zz = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, z), _mm_cmpeq_epi8(b, z)),
+					  _mm_or_si128(_mm_cmpeq_epi8(c, z), _mm_cmpeq_epi8(f, z)));
+		if (_mm_movemask_epi8(_mm_or_si128(x, zz)))
+			return false;
+	}
+#endif
+	for (; n - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, d + i, 8);
+		/* a byte >= 0x80 sets its top bit; a zero byte borrows */
+		if (((w - 0x0101010101010101ull) | w) & 0x8080808080808080ull)
+			return false;
+	}
+	for (; i < n; i++)
+		if (d[i] == 0 || d[i] >= 0x80)
+			return false;
+	return true;
+}
+
+/* text() for bytes that need no more processing (n <= MIME_OUT_MAX): large
+ * runs go to the sink where they are, after what is buffered; small ones
+ * are gathered so that the sink is not called per line. */
+static void out_direct(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	if (n < MIME_CHUNK) {
+		memcpy(out_room(P, n), d, n);
+		P->outn += n;
+		return;
+	}
+	out_flush(P);
+	if (P->limit_hit)
+		return;
+	if (P->decoded + n > P->lim.max_decoded_bytes) {
+		n = (size_t)(P->lim.max_decoded_bytes - P->decoded);
+		P->anomalies |= DLP_ANOM_SCAN_LIMIT;
+		P->limit_hit = true;
+	}
+	if (n) {
+		P->decoded += n;
+		if (P->sink->text)
+			P->sink->text(P->ctx, d, n);
+	}
+}
+
 /* Converted UTF-8 of a text part: HTML reduced, then out. */
 static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
 {
@@ -252,6 +316,19 @@ static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
 	}
 }
 
+/* Text part bytes known to be ASCII without NUL while the charset stage
+ * passes ASCII through (n <= MIME_TEXT_RUN): the conversion and the NUL
+ * check are skipped (no NUL in, none out of the HTML stage either). */
+static void stage_ascii(struct mime_parser *P, const uint8_t *d, size_t n)
+{
+	if (P->html) {
+		uint8_t *o = out_room(P, HTML_TEXT_MAX_OUT(n));
+		P->outn += html_text_push(&P->ht, d, n, o);
+	} else {
+		out_direct(P, d, n);
+	}
+}
+
 /* Transfer-decoded bytes (n <= T1_SIZE). */
 static void stage_decoded(struct mime_parser *P, const uint8_t *d, size_t n)
 {
@@ -270,6 +347,10 @@ static void stage_decoded(struct mime_parser *P, const uint8_t *d, size_t n)
 			mime_archive_reset(&P->arch);
 		}
 		out_put(P, d, n, false);
+		return;
+	}
+	if (charset_conv_ascii_identity(&P->cs) && ascii_clean(d, n)) {
+		stage_ascii(P, d, n);
 		return;
 	}
 	size_t w = charset_conv_push(&P->cs, d, n, P->t2);
@@ -341,6 +422,16 @@ static void stage_transfer(struct mime_parser *P, const uint8_t *d, size_t n)
 			break;
 		case CTE_IDENTITY:
 		default:
+			/* ASCII text in larger runs: stage_decoded() converts
+			 * at most T1_SIZE bytes, passes through any length */
+			if (P->is_text && charset_conv_ascii_identity(&P->cs)) {
+				size_t big = n < MIME_TEXT_RUN ? n : MIME_TEXT_RUN;
+				if (ascii_clean(d, big)) {
+					stage_ascii(P, d, big);
+					k = big;
+					break;
+				}
+			}
 			stage_decoded(P, d, k);
 			break;
 		}
@@ -1052,6 +1143,100 @@ static inline void col_add(struct mime_parser *P, size_t n)
 	}
 }
 
+/* Whether the line starting at q (a line start, e the end of the input) must
+ * be held: it may be a boundary ("--") or a uuencode "begin " line, or too
+ * little of it is visible to tell. Finer than line_candidate() so that text
+ * lines that start with '-' or 'b' are not held one byte at a time; holding
+ * such a line would give the same output. */
+static inline bool cand_at(const struct mime_parser *P, const uint8_t *q, const uint8_t *e)
+{
+	if (q == e)
+		return true;
+	if (P->nmultipart && q[0] == '-')
+		return q + 1 == e || q[1] == '-';
+	if (P->leaf && P->uu_detect && q[0] == 'b') {
+		size_t n = (size_t)(e - q) < 6 ? (size_t)(e - q) : 6;
+		return memcmp(q, "begin ", n) == 0;
+	}
+	return false;
+}
+
+/* The first LF in [p, e) after which cand_at() holds (an LF at e - 1 always
+ * qualifies), or NULL. Looks for LF + "--" / LF + "be" 16 bytes at a time. */
+static const uint8_t *find_line_candidate(const struct mime_parser *P, const uint8_t *p,
+					  const uint8_t *e)
+{
+	bool dash = P->nmultipart != 0, beg = P->leaf && P->uu_detect;
+	const uint8_t *q = p;
+
+	if (!dash && !beg)
+		return e[-1] == '\n' ? e - 1 : NULL;
+#ifdef __SSE2__
+	const __m128i vnl = _mm_set1_epi8('\n'), vd = _mm_set1_epi8('-');
+	const __m128i vb = _mm_set1_epi8('b'), ve = _mm_set1_epi8('e');
+	while (e - q >= 18) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
+		__m128i x = _mm_setzero_si128();
+		if (dash)
+			x = _mm_and_si128(_mm_cmpeq_epi8(b, vd), _mm_cmpeq_epi8(c, vd));
+		if (beg)
+			x = _mm_or_si128(
+				x, _mm_and_si128(_mm_cmpeq_epi8(b, vb), _mm_cmpeq_epi8(c, ve)));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, vnl), x));
+		while (m) {
+			const uint8_t *nl = q + __builtin_ctz(m);
+			if (cand_at(P, nl + 1, e))
+				return nl;
+			m &= m - 1;
+		}
+		q += 16;
+	}
+#endif
+	while (q < e) {
+		const uint8_t *nl = memchr(q, '\n', (size_t)(e - q));
+		if (!nl)
+			return NULL;
+		if (cand_at(P, nl + 1, e))
+			return nl;
+		q = nl + 1;
+	}
+	return NULL;
+}
+
+/* Line-length accounting for body bytes [p, end) (LF included when end
+ * does not stop at one); with_col: the column at end is needed. A span
+ * that cannot hold an over-long line costs no per-line work. */
+static void body_columns(struct mime_parser *P, const uint8_t *p, const uint8_t *end, bool with_col)
+{
+	size_t n = (size_t)(end - p);
+
+	if (P->col + n <= P->lim.max_line_length) {
+		if (!with_col)
+			return;
+		const uint8_t *last = memrchr(p, '\n', n);
+		if (last) {
+			P->col = (size_t)(end - last - 1);
+			P->col_flagged = false;
+		} else {
+			P->col += n;
+		}
+		return;
+	}
+	for (;;) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl) {
+			col_add(P, (size_t)(end - p));
+			return;
+		}
+		col_add(P, (size_t)(nl - p));
+		P->col = 0;
+		P->col_flagged = false;
+		p = nl + 1;
+	}
+}
+
 /* Body bytes; returns where it stopped (a new header block starts there). */
 static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p, const uint8_t *e)
 {
@@ -1114,23 +1299,12 @@ static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p, const u
 				}
 				content(P, (const uint8_t *)"\r", 1);
 			}
-			const uint8_t *s = p, *nl;
-			for (;;) {
-				nl = memchr(p, '\n', (size_t)(e - p));
-				if (!nl)
-					break;
-				col_add(P, (size_t)(nl - p));
-				P->col = 0;
-				P->col_flagged = false;
-				if (nl + 1 < e && !line_candidate(P, nl[1])) {
-					p = nl + 1;
-					continue;
-				}
-				break;
-			}
+			/* one search for the next line that may be a boundary
+			 * or a "begin" line, not one memchr per line */
+			const uint8_t *s = p, *nl = find_line_candidate(P, p, e);
+			body_columns(P, p, nl ? nl : e, !nl);
 			if (!nl) {
 				size_t n = (size_t)(e - s);
-				col_add(P, (size_t)(e - p));
 				if (e[-1] == '\r') {
 					P->cr = true;
 					n--;

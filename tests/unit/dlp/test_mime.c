@@ -190,6 +190,11 @@ static const struct golden goldens[] = {
 	{"archive", {.max_parts = 4}, true, "archive-limit-parts"},
 	{"archive", {.max_decoded_bytes = 50}, true, "archive-limit-decoded"},
 	{"archive-bad", {0}, false, NULL}, /* a 4 MiB bomb: not at every split */
+	/* lines that start like a boundary or a "begin" line, multibyte and
+	 * NUL inside ASCII runs, CRLF/LF: the run and candidate-line fast
+	 * paths of mime.c (.ref files made by the per-line implementation) */
+	{"fastpath", {0}, true, NULL},
+	{"fastpath", {.max_line_length = 100}, true, "fastpath-limit-line"},
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -391,6 +396,125 @@ START_TEST(test_header_oversize_split)
 }
 END_TEST
 
+/* Random text lines for test_random_split: words, some lines starting
+ * like a boundary or a "begin" line, multibyte UTF-8, rare NUL and bare
+ * CR, line lengths around 100 (the line limit used), CRLF or LF. */
+static size_t gen_lines(char *o, size_t want, uint64_t *seed, bool lf_only, bool latin1)
+{
+	static const char *const starts[] = {"-",  "--",    "--rb",    "--rb-x",  "--rb--x", "b",
+					     "be", "begin", "begin x", "begin 7", "by"};
+	static const char *const words[] = {"Customer",
+					    "Account",
+					    "Manager",
+					    "the",
+					    "data",
+					    "caf\xc3\xa9",
+					    "\xe2\x82\xac"
+					    "5",
+					    "\xf0\x9f\x98\x80",
+					    "a",
+					    "x",
+					    "<b>",
+					    "&amp;",
+					    "=3D"};
+	size_t n = 0;
+
+	while (n < want) {
+		*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t r = *seed >> 16;
+		if (r % 5 == 0)
+			n += (size_t)sprintf(o + n, "%s", starts[(r >> 8) % 11]);
+		size_t len = (r >> 12) % 140;
+		for (size_t col = 0; col < len;) {
+			*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint64_t w = *seed >> 20;
+			if (w % 997 == 0)
+				o[n++] = '\0';
+			else if (w % 991 == 0)
+				o[n++] = '\r';
+			else if (latin1 && w % 89 == 0)
+				o[n++] = (char)0xe9;
+			int k = sprintf(o + n, "%s ", words[(w >> 10) % 13]);
+			n += (size_t)k;
+			col += (size_t)k;
+		}
+		if (!lf_only)
+			o[n++] = '\r';
+		o[n++] = '\n';
+	}
+	return n;
+}
+
+/* Generated messages, fed whole, in 1460-byte segments, in 7-byte pieces
+ * and byte by byte: the same events, text and anomalies (the byte-by-byte
+ * feed takes the per-line paths, the whole feed the run fast paths,
+ * including ASCII runs longer than one pass-through step). */
+START_TEST(test_random_split)
+{
+	static const char *const parts[] = {
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n",
+		"Content-Type: text/plain\r\n\r\n",
+		"Content-Type: text/html; charset=utf-8\r\n\r\n",
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+		"Content-Type: application/octet-stream\r\n\r\n",
+		"Content-Type: text/plain; charset=iso-8859-1\r\n\r\n",
+	};
+	struct rec r = {0};
+	size_t cap = 1u << 20;
+	char *msg = malloc(cap);
+	uint64_t seed = 42;
+
+	for (int round = 0; round < 6; round++) {
+		bool lf = round & 1, single = round >= 4;
+		size_t len = 0;
+		if (single) {
+			len += (size_t)sprintf(msg, "Subject: one part\r\n%s",
+					       round == 4 ? parts[0] : parts[1]);
+			/* one long run: no line in it starts with '-' or 'b' */
+			for (size_t i = 0; i < 70000; i++)
+				msg[len++] = i % 73 == 72 ? '\n' : (char)('c' + i % 20);
+			len += gen_lines(msg + len, 20000, &seed, lf, round == 5);
+		} else {
+			len += (size_t)sprintf(msg, "Content-Type: multipart/mixed; "
+						    "boundary=\"rb\"\r\n\r\n");
+			for (int pi = 0; pi < 6; pi++) {
+				len += (size_t)sprintf(msg + len, "--rb%s%s", lf ? "\n" : "\r\n",
+						       parts[pi]);
+				len += gen_lines(msg + len, 6000 + 3000 * (size_t)pi, &seed, lf,
+						 pi == 1 || pi == 5);
+			}
+			len += (size_t)sprintf(msg + len, "--rb--\r\n");
+		}
+		ck_assert_uint_lt(len, cap);
+		for (int li = 0; li < 2; li++) {
+			struct mime_limits lim = {.max_line_length = li ? 100 : 0};
+			struct mime_parser *p = mime_parser_create(&lim, &rec_sink, &r);
+			ck_assert_ptr_nonnull(p);
+			char *once = parse(p, &r, (const uint8_t *)msg, len, NULL, 0);
+			static const size_t steps[] = {1460, 7, 1};
+			for (size_t si = 0; si < 3; si++) {
+				size_t ncuts = (len - 1) / steps[si];
+				size_t *cuts = malloc((ncuts + 1) * sizeof(*cuts));
+				for (size_t i = 0; i < ncuts; i++)
+					cuts[i] = (i + 1) * steps[si];
+				char *s = parse(p, &r, (const uint8_t *)msg, len, cuts, ncuts);
+				ck_assert_msg(strcmp(s, once) == 0,
+					      "round %d limit %d step %zu differs", round, li,
+					      steps[si]);
+				free(s);
+				free(cuts);
+			}
+			free(once);
+			mime_parser_destroy(p);
+		}
+	}
+	free(msg);
+	free(r.buf);
+	free(r.text);
+}
+END_TEST
+
 /* A large base64 attachment through the whole pipeline, in 1460-byte
  * chunks like TCP segments: the decoded bytes must come out exactly. */
 START_TEST(test_large_base64)
@@ -533,6 +657,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_large_base64);
 	tcase_add_test(tc, test_long_field_name);
 	tcase_add_test(tc, test_header_oversize_split);
+	tcase_add_test(tc, test_random_split);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
