@@ -78,5 +78,9 @@ t_check "sender Postfix saw no deferral or bounce" bash -c \
 	"! grep -qE 'status=(deferred|bounced)' '$LAB_DIR/sender/maillog'"
 t_check "the sender relayed through the appliance" \
 	grep -q "relay=$APP_IN_IP\[$APP_IN_IP\]:25.*status=sent" "$LAB_DIR/sender/maillog"
+# smtp_tls_security_level = may: the sender Postfix uses the appliance's STARTTLS.
+ntls=$(grep -c "TLS connection established to $APP_IN_IP" "$LAB_DIR/sender/maillog")
+echo "  sender Postfix -> appliance: $ntls STARTTLS connections"
+t_check "the sender Postfix relayed over STARTTLS" [ "$ntls" -gt 0 ]
 t_check "smtpdlp is still running" kill -0 "$(cat "$LAB_DIR/smtpdlp.pid")"
 t_done
