@@ -22,12 +22,17 @@
 # Every run is checked: the generator must get 250 for every message and
 # smtp-sink must have received exactly that many (it runs with -M N+1 and one
 # marker message sent afterwards must make it exit).
-# Then memory: the daemon's RSS before/after holding idle, TLS-idle and
-# in-DATA sessions (tools/bench/hold_sessions.py).
+# Then memory: the daemon's RSS and glibc heap in use (gdb -> malloc_stats)
+# before/after holding idle, TLS-idle and in-DATA sessions
+# (tools/bench/hold_sessions.py). Per smtpdlp run it also prints the io
+# lcore's CPU and how long it waited runnable for a CPU (schedstat).
+# Takes 2.5-3.5 minutes. Experiments (not for the record): BENCH_NICE=-10
+# renices the io lcore, BENCH_AFP_OPTS=... adds net_af_packet devargs.
 #
 # Message counts: each case first runs a short calibration (8 messages per
 # session at 10 KB, 1 at 1 MB; also the warm-up), then the recorded run sends
-# its rate x BENCH_SECS messages (default 5 s, at most BENCH_MAX = 60000).
+# its rate x BENCH_SECS messages (default 5 s, at most BENCH_MAX = 60000); a
+# recorded run shorter than BENCH_SECS/2.5 is sized again from its own rate.
 # Environment: BENCH_SESSIONS (50), BENCH_SECS (5), BENCH_MAX (60000),
 # BENCH_SKIP (space-separated: postfix tls mem persistent),
 # LAB_NS/LAB_DIR/LAB_BUILD as for the lab (defaults bench, .lab-bench, build-bench).
