@@ -1171,6 +1171,18 @@ static const uint8_t *find_line_candidate(const struct mime_parser *P, const uin
 
 	if (!dash && !beg)
 		return e[-1] == '\n' ? e - 1 : NULL;
+	if (!beg) {
+		/* boundaries only: '-' is rare in text and base64, so let
+		 * memchr find it and look at the byte before */
+		for (q = p + 1; q < e; q++) {
+			q = memchr(q, '-', (size_t)(e - q));
+			if (!q)
+				break;
+			if (q[-1] == '\n' && cand_at(P, q, e))
+				return q - 1;
+		}
+		return e[-1] == '\n' ? e - 1 : NULL;
+	}
 #ifdef __SSE2__
 	const __m128i vnl = _mm_set1_epi8('\n'), vd = _mm_set1_epi8('-');
 	const __m128i vb = _mm_set1_epi8('b'), ve = _mm_set1_epi8('e');

@@ -5,6 +5,7 @@
  * one-shot, split at every offset and byte by byte.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,11 +87,45 @@ START_TEST(test_cases)
 }
 END_TEST
 
+/* Text runs longer than the 16-byte search step with a tag or an entity at
+ * every offset: the run before it, the markup, the run after. */
+START_TEST(test_long_runs)
+{
+	static const char *const marks[][2] = {
+		{"<b>", ""}, {"&amp;", "&"}, {"< ", "< "}, {"& ", "& "}, {"<p>", "\n"}};
+	char in[160], want[160];
+	uint8_t out[400];
+
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+		for (size_t k = 0; k <= 70; k++) {
+			size_t n = 0, wn = 0;
+			for (size_t i = 0; i < k; i++)
+				in[n++] = want[wn++] = (char)('a' + i % 26);
+			n += (size_t)sprintf(in + n, "%s", marks[m][0]);
+			wn += (size_t)sprintf(want + wn, "%s", marks[m][1]);
+			for (size_t i = 0; i < 40; i++)
+				in[n++] = want[wn++] = (char)('A' + i % 26);
+			in[n] = want[wn] = '\0';
+			struct html_case c = {in, want};
+			size_t w = run_split(&c, NULL, 0, out);
+			ck_assert_msg(w == wn && memcmp(out, want, w) == 0, "mark %zu at %zu: %.*s",
+				      m, k, (int)w, out);
+			for (size_t cut = 0; cut <= n; cut += 5) {
+				w = run_split(&c, &cut, 1, out);
+				ck_assert_msg(w == wn && memcmp(out, want, w) == 0,
+					      "mark %zu at %zu split %zu", m, k, cut);
+			}
+		}
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("html");
 	TCase *tc = tcase_create("text");
 	tcase_add_loop_test(tc, test_cases, 0, sizeof(cases) / sizeof(cases[0]));
+	tcase_add_test(tc, test_long_runs);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
