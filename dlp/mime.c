@@ -1155,14 +1155,26 @@ static inline bool cand_at(const struct mime_parser *P, const uint8_t *q, const 
 	if (P->nmultipart && q[0] == '-')
 		return q + 1 == e || q[1] == '-';
 	if (P->leaf && P->uu_detect && q[0] == 'b') {
+		static const char begin[] = "begin ";
 		size_t n = (size_t)(e - q) < 6 ? (size_t)(e - q) : 6;
-		return memcmp(q, "begin ", n) == 0;
+		for (size_t i = 1; i < n; i++)
+			if (q[i] != (uint8_t)begin[i])
+				return false;
+		return true;
 	}
 	return false;
 }
 
+#ifdef __SSE2__
+/* The byte mask of a comparison, as bits shift..shift + 15. */
+static inline uint64_t sse_mask(__m128i c, int shift)
+{
+	return (uint64_t)(unsigned)_mm_movemask_epi8(c) << shift;
+}
+#endif
+
 /* The first LF in [p, e) after which cand_at() holds (an LF at e - 1 always
- * qualifies), or NULL. Looks for LF + "--" / LF + "be" 16 bytes at a time. */
+ * qualifies), or NULL. */
 static const uint8_t *find_line_candidate(const struct mime_parser *P, const uint8_t *p,
 					  const uint8_t *e)
 {
@@ -1184,26 +1196,33 @@ static const uint8_t *find_line_candidate(const struct mime_parser *P, const uin
 		return e[-1] == '\n' ? e - 1 : NULL;
 	}
 #ifdef __SSE2__
-	const __m128i vnl = _mm_set1_epi8('\n'), vd = _mm_set1_epi8('-');
-	const __m128i vb = _mm_set1_epi8('b'), ve = _mm_set1_epi8('e');
-	while (e - q >= 18) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)q);
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(q + 1));
-		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(q + 2));
-		__m128i x = _mm_setzero_si128();
-		if (dash)
-			x = _mm_and_si128(_mm_cmpeq_epi8(b, vd), _mm_cmpeq_epi8(c, vd));
-		if (beg)
-			x = _mm_or_si128(
-				x, _mm_and_si128(_mm_cmpeq_epi8(b, vb), _mm_cmpeq_epi8(c, ve)));
-		unsigned m = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, vnl), x));
+	/* "begin" lines (and boundaries): 64 bytes at a time, LF positions
+	 * and 'b' / '-' positions; the pairs are confirmed by cand_at() */
+	const __m128i vnl = _mm_set1_epi8('\n'), vb = _mm_set1_epi8('b');
+	const __m128i vd = dash ? _mm_set1_epi8('-') : vb;
+	while (e - q >= 64) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)q);
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(q + 16));
+		__m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(q + 32));
+		__m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(q + 48));
+		uint64_t mnl = sse_mask(_mm_cmpeq_epi8(v0, vnl), 0) |
+			       sse_mask(_mm_cmpeq_epi8(v1, vnl), 16) |
+			       sse_mask(_mm_cmpeq_epi8(v2, vnl), 32) |
+			       sse_mask(_mm_cmpeq_epi8(v3, vnl), 48);
+		uint64_t mc =
+			sse_mask(_mm_or_si128(_mm_cmpeq_epi8(v0, vb), _mm_cmpeq_epi8(v0, vd)), 0) |
+			sse_mask(_mm_or_si128(_mm_cmpeq_epi8(v1, vb), _mm_cmpeq_epi8(v1, vd)), 16) |
+			sse_mask(_mm_or_si128(_mm_cmpeq_epi8(v2, vb), _mm_cmpeq_epi8(v2, vd)), 32) |
+			sse_mask(_mm_or_si128(_mm_cmpeq_epi8(v3, vb), _mm_cmpeq_epi8(v3, vd)), 48);
+		/* an LF in the last byte: its next byte is in the next block */
+		uint64_t m = mnl & ((mc >> 1) | (1ull << 63));
 		while (m) {
-			const uint8_t *nl = q + __builtin_ctz(m);
+			const uint8_t *nl = q + __builtin_ctzll(m);
 			if (cand_at(P, nl + 1, e))
 				return nl;
 			m &= m - 1;
 		}
-		q += 16;
+		q += 64;
 	}
 #endif
 	while (q < e) {
