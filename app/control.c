@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_ethdev.h>
+
 #include "app/api.h"
 #include "app/daemon.h"
 #include "app/forensics.h"
@@ -396,6 +398,25 @@ static void reload(struct daemon *d)
 	cfg_free(ncfg); /* the snapshot copied what it uses */
 }
 
+/* Port counters from the NICs (absolute values; only this block holds
+ * them, so the sum over blocks is the port's count). */
+static void port_stats(struct daemon *d, struct stats_block *blk)
+{
+	for (unsigned i = 0; i < d->n_ports && i < STATS_MAX_PORTS; i++) {
+		struct rte_eth_stats st;
+
+		if (rte_eth_stats_get(d->ports[i].port_id, &st) != 0)
+			continue;
+		__atomic_store_n(&blk->port[i][STATS_PORT_RX_PACKETS], st.ipackets, __ATOMIC_RELAXED);
+		__atomic_store_n(&blk->port[i][STATS_PORT_RX_BYTES], st.ibytes, __ATOMIC_RELAXED);
+		__atomic_store_n(&blk->port[i][STATS_PORT_TX_PACKETS], st.opackets, __ATOMIC_RELAXED);
+		__atomic_store_n(&blk->port[i][STATS_PORT_TX_BYTES], st.obytes, __ATOMIC_RELAXED);
+		__atomic_store_n(&blk->port[i][STATS_PORT_RX_DROPPED], st.imissed + st.rx_nombuf,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&blk->port[i][STATS_PORT_TX_DROPPED], st.oerrors, __ATOMIC_RELAXED);
+	}
+}
+
 static void housekeeping(struct daemon *d, struct control *c)
 {
 	time_t now = time(NULL);
@@ -418,8 +439,14 @@ int control_run(struct daemon *d)
 	struct control *c = d->control;
 	struct stats_block *blk = stats_block(c->stats, c->block_control);
 
+	time_t next_ports = 0;
+
 	c->next_purge = time(NULL) + 60;
 	while (dp_quit == 0) {
+		if (time(NULL) >= next_ports) {
+			next_ports = time(NULL) + 1;
+			port_stats(d, blk);
+		}
 		size_t dropped = 0;
 		int n = 0;
 

@@ -55,6 +55,7 @@
 #define IO_MAX_LISTENERS 16
 #define IO_HOLD_MAX (256u * 1024u)     /* held input per side, > rcvbuf */
 #define IO_SCANNERS_MAX 512            /* messages scanned at once per lcore */
+#define IO_SCANNERS_KEEP 8             /* idle scanners kept for reuse (~2.5 MB each) */
 #define IO_MSGBUF_CHUNKS_MIN 4096      /* 16 KiB chunks: 64 MiB per lcore */
 #define IO_TIMER_PERIOD_MS 50
 #define IO_PUMP_ROUNDS 16
@@ -98,7 +99,7 @@ struct io_session {
 struct io_scanset {
 	struct dlp_policy_set *ps; /* one reference */
 	uint64_t generation;
-	struct dlp_scanner *free[IO_SCANNERS_MAX];
+	struct dlp_scanner *free[IO_SCANNERS_KEEP];
 	unsigned n_free;
 	unsigned in_use;
 	struct io_scanset *next_old; /* retired sets waiting for in_use == 0 */
@@ -192,7 +193,7 @@ static void scan_put(struct io_app *a, struct io_scan_handle *h)
 	struct io_scanset *set = h->set;
 
 	set->in_use--;
-	if (set == a->scan && set->n_free < IO_SCANNERS_MAX)
+	if (set == a->scan && set->n_free < IO_SCANNERS_KEEP)
 		set->free[set->n_free++] = h->sc;
 	else
 		dlp_scanner_destroy(h->sc);
@@ -1118,6 +1119,9 @@ static void sync_tcp_stats(struct io_app *a)
 			  (t->tcp_challenge_acks - l->tcp_challenge_acks));
 	stats_add(a->stats, STATS_TCP_SOURCE_LIMITED,
 		  t->drop_syn_per_source - l->drop_syn_per_source);
+	/* A gauge: this lcore's open connections (the reader sums lcores). */
+	__atomic_store_n(&a->stats->c[STATS_TCP_ACTIVE], (uint64_t)tcp_stack_conn_count(a->stack),
+			 __ATOMIC_RELAXED);
 	*l = *t;
 }
 
@@ -1319,6 +1323,7 @@ int io_app_start_all(struct daemon *d)
 		lp.fault.duplicate = cfg->dataplane.fault.duplicate;
 		lp.fault.reorder = cfg->dataplane.fault.reorder;
 		lp.fault_dir = DP_FAULT_RX;
+		lp.idle_sleep_us = cfg->dataplane.idle_sleep_us;
 		fill_stack_params(cfg, &lp.stack);
 		lp.stack.name = "smtpdlp";
 		lp.app = &io_app_ops;

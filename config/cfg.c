@@ -977,7 +977,7 @@ static int load_port(struct ld *ld, const cs_t *e, size_t idx)
 
 static int load_dataplane(struct ld *ld, const cs_t *root)
 {
-	static const char *const keys[] = {"eal", "lcores", "mbufs", "ports", "fault", NULL};
+	static const char *const keys[] = {"eal", "lcores", "mbufs", "ports", "fault", "idle_sleep_us", NULL};
 	static const char *const lkeys[] = {"io", "dlp", NULL};
 	static const char *const fkeys[] = {"drop", "duplicate", "reorder", NULL};
 	struct cfg_dataplane *dp = &ld->cfg->dataplane;
@@ -998,6 +998,8 @@ static int load_dataplane(struct ld *ld, const cs_t *root)
 	    (rc = check_lcores_in_eal(ld, lc)) < 0)
 		return rc;
 	if ((rc = get_uint(ld, g, "mbufs", 1024, 1u << 24, &dp->mbufs)) < 0)
+		return rc;
+	if ((rc = get_uint(ld, g, "idle_sleep_us", 0, 100000, &dp->idle_sleep_us)) < 0)
 		return rc;
 	if ((rc = get_group_list(ld, g, "ports", true, &ports)) < 0)
 		return rc;

@@ -92,6 +92,7 @@ struct cfg_dataplane {
 	unsigned *dlp_lcores; /* lcore ids running MIME + scanning */
 	size_t n_dlp_lcores;
 	unsigned mbufs;       /* mbufs per pool, default 16384 */
+	unsigned idle_sleep_us; /* io lcore sleep when idle (0 = busy-poll, default) */
 	struct cfg_port *ports;
 	size_t n_ports;
 	struct cfg_fault fault;

@@ -51,6 +51,7 @@ lab_write_config() {
 	          "--log-level=*:notice" ];
 	  lcores: { io = [ 1 ]; dlp = [ 1 ]; };
 	  mbufs = 32768;
+	  idle_sleep_us = ${LAB_IDLE_SLEEP_US:-50};   # the lab shares 2 cores with its peers
 	  ports = (
 	    { name = "inside";  device = "net_af_packet0,iface=dlp-in,qdisc_bypass=1";
 	      ipv4 = "$APP_IN_IP/24"; gateway = "192.0.2.1"; },

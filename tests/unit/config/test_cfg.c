@@ -89,6 +89,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_nonnull(c->hostname);
 	ck_assert_uint_eq(c->dataplane.n_ports, 0);
 	ck_assert_uint_eq(c->dataplane.mbufs, 16384);
+	ck_assert_uint_eq(c->dataplane.idle_sleep_us, 0);
 	ck_assert_uint_eq(c->tcp.max_connections, 65536);
 	ck_assert_int_eq(c->tcp.syn_cookies, CFG_SYN_COOKIES_AUTO);
 	ck_assert_uint_eq(c->tcp.max_per_source, 256);
@@ -315,7 +316,7 @@ START_TEST(test_values)
 {
 	struct cfg *c = load_ok(
 		"appliance: { hostname = \"gw.example\"; };\n"
-		"dataplane: { lcores: { io = [ 0, 1 ]; dlp = [ 2 ]; }; mbufs = 4096;\n"
+		"dataplane: { lcores: { io = [ 0, 1 ]; dlp = [ 2 ]; }; mbufs = 4096; idle_sleep_us = 50;\n"
 		" ports = ( { name = \"in\"; device = \"net_null0\"; ipv4 = \"203.0.113.5/30\"; } "
 		");\n"
 		" fault: { drop = 0; duplicate = 1; reorder = 0.25; }; };\n"
@@ -352,6 +353,7 @@ START_TEST(test_values)
 	ck_assert_uint_eq(c->dataplane.n_io_lcores, 2);
 	ck_assert_uint_eq(c->dataplane.dlp_lcores[0], 2);
 	ck_assert_uint_eq(c->dataplane.mbufs, 4096);
+	ck_assert_uint_eq(c->dataplane.idle_sleep_us, 50);
 	ck_assert_uint_eq(c->dataplane.ports[0].prefix_len, 30);
 	ck_assert_uint_eq(c->dataplane.ports[0].gateway, 0);
 	ck_assert(c->dataplane.fault.duplicate == 1.0);
