@@ -56,9 +56,10 @@ void decode_b64_init(struct decode_b64 *st)
 }
 
 #ifdef B64_AVX2
-/* 32 characters → 24 bytes at o, or false (o untouched) if one of them is
- * not in the alphabet. */
-__attribute__((target("avx2"))) static bool b64_avx2_block(const uint8_t *p, uint8_t *o)
+/* Up to 32 characters → 24 bytes at o (all 24 written: the caller's bound
+ * is that of 32 input characters). Returns the characters consumed: 32, or
+ * the whole quads before the first one outside the alphabet (0 to 28). */
+__attribute__((target("avx2"))) static inline unsigned b64_avx2_block(const uint8_t *p, uint8_t *o)
 {
 	const __m256i lut_lo =
 		_mm256_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13,
@@ -78,8 +79,17 @@ __attribute__((target("avx2"))) static bool b64_avx2_block(const uint8_t *p, uin
 	__m256i hi = _mm256_shuffle_epi8(lut_hi, hi_nib);
 	__m256i lo = _mm256_shuffle_epi8(lut_lo, lo_nib);
 
-	if (!_mm256_testz_si256(lo, hi))
-		return false;
+	unsigned take = 32;
+	if (!_mm256_testz_si256(lo, hi)) {
+		/* the whole quads before the first byte outside the alphabet
+		 * (a line break, usually): decoded all the same, the bytes
+		 * of the quads after it are not counted */
+		unsigned ok = (unsigned)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256()));
+		take = (unsigned)__builtin_ctz(~ok) & ~3u;
+		if (!take)
+			return 0;
+	}
 	__m256i eq_2f = _mm256_cmpeq_epi8(str, mask_2f);
 	__m256i roll = _mm256_shuffle_epi8(lut_roll, _mm256_add_epi8(eq_2f, hi_nib));
 	str = _mm256_add_epi8(str, roll); /* sextets */
@@ -91,7 +101,32 @@ __attribute__((target("avx2"))) static bool b64_avx2_block(const uint8_t *p, uin
 	out = _mm256_permutevar8x32_epi32(out, _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 7, 7));
 	_mm_storeu_si128((__m128i *)(void *)o, _mm256_castsi256_si128(out));
 	_mm_storel_epi64((__m128i *)(void *)(o + 16), _mm256_extracti128_si256(out, 1));
-	return true;
+	return take;
+}
+
+/* Blocks of 32 characters across line breaks: whitespace between whole
+ * quads is skipped here (the table loop would ignore it the same way).
+ * Returns where a block stopped at something else, or fewer than 32 bytes
+ * are left. */
+__attribute__((target("avx2"))) static const uint8_t *b64_avx2_run(const uint8_t *p,
+								   const uint8_t *e, uint8_t **op)
+{
+	uint8_t *o = *op;
+
+	while (e - p >= 32) {
+		unsigned k = b64_avx2_block(p, o);
+		p += k;
+		o += k / 4 * 3;
+		if (k == 32)
+			continue;
+		if (b64_tab[*p] != B64_WS)
+			break;
+		do
+			p++;
+		while (p < e && b64_tab[*p] == B64_WS);
+	}
+	*op = o;
+	return p;
 }
 
 /* Set once at load time, before any worker thread runs: read-only after. */
@@ -118,10 +153,7 @@ static inline const uint8_t *b64_fast(const uint8_t *p, const uint8_t *e, uint8_
 
 #ifdef B64_AVX2
 	if (e - p >= 32 && b64_avx2()) {
-		while (e - p >= 32 && b64_avx2_block(p, o)) {
-			p += 32;
-			o += 24;
-		}
+		p = b64_avx2_run(p, e, &o);
 	}
 #endif
 
