@@ -396,6 +396,30 @@ static void stage_uu(struct mime_parser *P, const uint8_t *d, size_t n)
 	}
 }
 
+/* Base64 / QP decoded straight into the output buffer when nothing else is
+ * to be done with the bytes: a part that is not text and not collected as
+ * an archive, or text with the charset stage idle that turns out to be ASCII
+ * without NUL (otherwise the bytes take the usual path from t1). Returns
+ * false if the part needs the usual path from the start. */
+static bool decode_to_out(struct mime_parser *P, const uint8_t *d, size_t k)
+{
+	bool text = P->is_text && !P->html && charset_conv_ascii_identity(&P->cs);
+
+	if (!text && (P->is_text || P->arch_on))
+		return false;
+	size_t room = P->cte == CTE_BASE64 ? DECODE_B64_MAX_OUT(k) : DECODE_QP_MAX_OUT(k);
+	uint8_t *o = out_room(P, room);
+	size_t w = P->cte == CTE_BASE64 ? decode_b64_push(&P->b64, d, k, o)
+					: decode_qp_push(&P->qp, d, k, o);
+	if (!text || ascii_clean(o, w)) {
+		P->outn += w;
+		return true;
+	}
+	memcpy(P->t1, o, w);
+	stage_decoded(P, P->t1, w);
+	return true;
+}
+
 static void stage_transfer(struct mime_parser *P, const uint8_t *d, size_t n)
 {
 	while (n) {
@@ -407,11 +431,11 @@ static void stage_transfer(struct mime_parser *P, const uint8_t *d, size_t n)
 		}
 		switch (P->cte) {
 		case CTE_BASE64:
-			w = decode_b64_push(&P->b64, d, k, P->t1);
-			stage_decoded(P, P->t1, w);
-			break;
 		case CTE_QP:
-			w = decode_qp_push(&P->qp, d, k, P->t1);
+			if (decode_to_out(P, d, k))
+				break;
+			w = P->cte == CTE_BASE64 ? decode_b64_push(&P->b64, d, k, P->t1)
+						 : decode_qp_push(&P->qp, d, k, P->t1);
 			stage_decoded(P, P->t1, w);
 			break;
 		case CTE_UU:
