@@ -817,10 +817,28 @@ static bool name_is(const char *line, size_t n, const char *name)
 	return i < n && line[i] == ':';
 }
 
-/* Find the header lines (with continuations) named n1 or n2 in the header
- * section; fills t->skip. Returns 0 or -E2BIG. */
-static int find_headers(struct txn *t, const char *n1, const char *n2)
+/* Header names the appliance owns: the inspected header, the header being
+ * added, and every policy's header. A sender's copy of any of them is
+ * removed, so the downstream gateway can trust them (a sender must not be
+ * able to forge a hold header, or one a policy would have added). */
+static bool owned_header(const struct smtp_proxy *p, const char *line, size_t n, const char *ih,
+			 const char *ph)
 {
+	if (name_is(line, n, ih) || (ph != NULL && name_is(line, n, ph)))
+		return true;
+	for (size_t i = 0; i < p->cfg->n_policies; i++) {
+		const char *h = p->cfg->policies[i].header_name;
+		if (h != NULL && h[0] != '\0' && name_is(line, n, h))
+			return true;
+	}
+	return false;
+}
+
+/* Find the header lines (with continuations) the appliance owns in the
+ * header section; fills t->skip. Returns 0 or -E2BIG. */
+static int find_headers(struct smtp_proxy *p, const char *ih, const char *ph)
+{
+	struct txn *t = &p->t;
 	struct mcur m = { t->msg.head, 0, 0 };
 	char lb[HDR_NAME_MAX + 4];
 	bool skipping = false;
@@ -853,7 +871,7 @@ static int find_headers(struct txn *t, const char *n1, const char *n2)
 			k++;
 		if (k == 0 || k >= ll || (lb[k] != ':' && lb[k] != ' ' && lb[k] != '\t'))
 			return 0; /* not a header: the body starts here */
-		skipping = (n1 && name_is(lb, ll, n1)) || (n2 && name_is(lb, ll, n2));
+		skipping = owned_header(p, lb, ll, ih, ph);
 		if (skipping) {
 			if (t->n_skip == SKIP_MAX)
 				return -E2BIG;
@@ -905,7 +923,7 @@ static int relay_start(struct smtp_proxy *p)
 		if (append_header(&t->prefix, &t->prefix_len, ph, v->header_value) < 0)
 			return -ENOMEM;
 	}
-	int rc = find_headers(t, ih, ph);
+	int rc = find_headers(p, ih, ph);
 	if (rc < 0)
 		return rc;
 	rc = smtp_client_data(p->client, true, p->now);
