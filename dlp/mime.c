@@ -294,6 +294,20 @@ static void out_direct(struct mime_parser *P, const uint8_t *d, size_t n)
 	}
 }
 
+/* Text written at o (w bytes) loses its NUL bytes (flagged). Returns the
+ * length left. */
+static size_t drop_nul(struct mime_parser *P, uint8_t *o, size_t w)
+{
+	if (!memchr(o, 0, w))
+		return w;
+	size_t k = 0;
+	for (size_t i = 0; i < w; i++)
+		if (o[i])
+			o[k++] = o[i];
+	P->anomalies |= DLP_ANOM_NUL;
+	return k;
+}
+
 /* Converted UTF-8 of a text part: HTML reduced, then out. */
 static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
 {
@@ -302,15 +316,7 @@ static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
 	if (P->html) {
 		uint8_t *o = out_room(P, HTML_TEXT_MAX_OUT(n));
 		size_t w = html_text_push(&P->ht, d, n, o);
-		if (memchr(o, 0, w)) {
-			size_t k = 0;
-			for (size_t i = 0; i < w; i++)
-				if (o[i])
-					o[k++] = o[i];
-			w = k;
-			P->anomalies |= DLP_ANOM_NUL;
-		}
-		P->outn += w;
+		P->outn += drop_nul(P, o, w);
 	} else {
 		out_put(P, d, n, true);
 	}
@@ -351,6 +357,13 @@ static void stage_decoded(struct mime_parser *P, const uint8_t *d, size_t n)
 	}
 	if (charset_conv_ascii_identity(&P->cs) && ascii_clean(d, n)) {
 		stage_ascii(P, d, n);
+		return;
+	}
+	if (!P->html) {
+		/* converted straight into the output buffer */
+		uint8_t *o = out_room(P, CHARSET_MAX_OUT(n));
+		size_t w = charset_conv_push(&P->cs, d, n, o);
+		P->outn += drop_nul(P, o, w);
 		return;
 	}
 	size_t w = charset_conv_push(&P->cs, d, n, P->t2);
