@@ -31,6 +31,7 @@
 #include "app/forensics.h"
 #include "app/incident.h"
 #include "app/stats.h"
+#include "dlp/utf8.h"
 
 #define API_DIGEST 32
 #define API_MAX_PARAMS 32
@@ -224,25 +225,6 @@ static void api_jp_ws(struct api_jp *j)
 		j->s++;
 }
 
-static void api_utf8_put(char *d, size_t *k, uint32_t cp)
-{
-	if (cp < 0x80) {
-		d[(*k)++] = (char)cp;
-	} else if (cp < 0x800) {
-		d[(*k)++] = (char)(0xc0 | (cp >> 6));
-		d[(*k)++] = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		d[(*k)++] = (char)(0xe0 | (cp >> 12));
-		d[(*k)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		d[(*k)++] = (char)(0x80 | (cp & 0x3f));
-	} else {
-		d[(*k)++] = (char)(0xf0 | (cp >> 18));
-		d[(*k)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		d[(*k)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		d[(*k)++] = (char)(0x80 | (cp & 0x3f));
-	}
-}
-
 static int api_jp_hex4(struct api_jp *j, uint32_t *v)
 {
 	if (j->end - j->s < 4)
@@ -328,7 +310,7 @@ static char *api_jp_string(struct api_jp *j)
 				j->err = "NUL in string";
 				goto bad;
 			}
-			api_utf8_put(d, &k, cp);
+			k += utf8_put(cp, (uint8_t *)d + k);
 			break;
 		default:
 			j->err = "bad escape in string";

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dlp/utf8.h"
+
 static bool api_buf_grow(struct api_buf *b, size_t n)
 {
 	if (b->oom)
@@ -90,41 +92,6 @@ void api_buf_free(struct api_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629), or 0 if invalid. */
-static size_t api_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	uint32_t cp, min;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 void api_json_str(struct api_buf *b, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -154,7 +121,7 @@ void api_json_str(struct api_buf *b, const char *s, size_t len)
 				api_buf_printf(b, "\\u%04x", c);
 			i++;
 		} else {
-			size_t l = api_utf8_len(p + i, len - i);
+			size_t l = utf8_seq_len(p + i, len - i);
 			if (l == 0) {
 				api_buf_puts(b, "\\ufffd");
 				i++;

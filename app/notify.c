@@ -19,6 +19,7 @@
 
 #include "app/api_json.h"
 #include "app/incident.h"
+#include "dlp/utf8.h"
 
 static const char notify_default_body[] =
 	"Hello,\n"
@@ -31,41 +32,6 @@ static const char notify_default_body[] =
 	"\n"
 	"-- \n"
 	"{hostname}\n";
-
-/* Length of the valid UTF-8 sequence at s, 0 if invalid (RFC 3629). */
-static size_t notify_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp, min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
 
 /* Append s as valid UTF-8; in header mode control bytes become spaces. */
 static void notify_put_clean(struct api_buf *b, const char *s, bool header)
@@ -84,7 +50,7 @@ static void notify_put_clean(struct api_buf *b, const char *s, bool header)
 			i++;
 			continue;
 		}
-		size_t l = notify_utf8_len(p + i, n - i);
+		size_t l = utf8_seq_len(p + i, n - i);
 		if (l == 0) {
 			api_buf_puts(b, "\xef\xbf\xbd");
 			i++;
@@ -210,8 +176,7 @@ static void notify_subject(struct api_buf *b, const char *s, size_t n)
 	while (i < n) {
 		size_t take = 0;
 		while (i + take < n) {
-			size_t l =
-				notify_utf8_len((const unsigned char *)s + i + take, n - i - take);
+			size_t l = utf8_seq_len((const uint8_t *)s + i + take, n - i - take);
 			if (l == 0)
 				l = 1; /* cannot happen: input was cleaned */
 			if (take + l > 42)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "dlp/dlp.h"
+#include "dlp/utf8.h"
 
 #define UTF8_REPL_LEN 3
 static const uint8_t utf8_repl[UTF8_REPL_LEN] = {0xef, 0xbf, 0xbd};
@@ -27,34 +28,10 @@ static const uint16_t cp1252_c1[32] = {
 	0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
 };
 
+/* Kept under its charset_ name for html_text.c and the tests. */
 size_t charset_put_utf8(uint32_t cp, uint8_t *out)
 {
-	if (cp < 0x80) {
-		out[0] = (uint8_t)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (uint8_t)(0xc0 | cp >> 6);
-		out[1] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp >= 0xd800 && cp <= 0xdfff)
-		cp = 0xfffd;
-	if (cp < 0x10000) {
-		out[0] = (uint8_t)(0xe0 | cp >> 12);
-		out[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (uint8_t)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	if (cp > 0x10ffff) {
-		memcpy(out, utf8_repl, UTF8_REPL_LEN);
-		return UTF8_REPL_LEN;
-	}
-	out[0] = (uint8_t)(0xf0 | cp >> 18);
-	out[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (uint8_t)(0x80 | (cp & 0x3f));
-	return 4;
+	return utf8_put(cp, out);
 }
 
 /* Lower-cased name without quotes, blanks and an RFC 2231 "*lang". */

@@ -10,42 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t l;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		l = 2;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		l = 3;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		l = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < l)
-		return 0;
-	for (size_t i = 1; i < l; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((l == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (l == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return l;
-}
+#include "dlp/utf8.h"
 
 /* JSON string of s[0..n): escapes quotes, backslashes and controls;
- * invalid UTF-8 bytes become U+FFFD, so the output is always valid. */
+ * invalid UTF-8 bytes become U+FFFD, so the output is always valid.
+ * Not shared with app/api_json.c's api_json_str(), which writes to another
+ * sink and, unlike this one, uses \b and \f and passes DEL through: one
+ * escaper would change the bytes of one of the two outputs. */
 static void json_strn(FILE *f, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -74,7 +45,7 @@ static void json_strn(FILE *f, const char *s, size_t n)
 			}
 			i++;
 		} else {
-			size_t l = utf8_len(p + i, n - i);
+			size_t l = utf8_seq_len(p + i, n - i);
 			if (l == 0) {
 				fputs("\\ufffd", f);
 				i++;
