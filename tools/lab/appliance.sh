@@ -192,11 +192,11 @@ lab_up() {
 	[ -z "${LAB_DICT_FROM:-}" ] || cp "$LAB_DICT_FROM" "$LAB_DICT"
 	"$LAB_TOP/tools/gen-test-certs.sh" "$LAB_DIR/certs" >/dev/null
 	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$LAB_DIR/api-token"
-	lab_write_config
-	lab_ns_create
-	lab_postfix_upstream $NS_UP "$LAB_DIR/upstream" $UP_IP
-	lab_smtpdlp_start
-	lab_postfix_sender $NS_SND "$LAB_DIR/sender" $SND_IP "[$APP_IN_IP]:25"
+	lab_write_config || return 1
+	lab_ns_create || return 1
+	lab_postfix_upstream $NS_UP "$LAB_DIR/upstream" $UP_IP || return 1
+	lab_smtpdlp_start || return 1
+	lab_postfix_sender $NS_SND "$LAB_DIR/sender" $SND_IP "[$APP_IN_IP]:25" || return 1
 }
 
 lab_down() {
