@@ -36,10 +36,14 @@ struct iobuf {
 	size_t cap;
 };
 
-/* Unread bytes (NULL when nothing was ever allocated; off is 0 then). */
+/* Unread bytes. Never NULL: an unallocated buffer yields a static empty
+ * array, so `iobuf_head(b) + iobuf_used(b)` and mem*() calls with a zero
+ * length stay defined (no arithmetic on NULL). */
 static inline const uint8_t *iobuf_head(const struct iobuf *b)
 {
-	return b->off ? b->data + b->off : b->data;
+	static const uint8_t iobuf_none[1];
+
+	return b->data ? b->data + b->off : iobuf_none;
 }
 static inline size_t iobuf_used(const struct iobuf *b) { return b->len - b->off; }
 static inline bool iobuf_empty(const struct iobuf *b) { return b->len == b->off; }

@@ -50,6 +50,7 @@ struct smtp_client {
 	bool bol;        /* DATA: at the start of a line (dot-stuffing) */
 	bool last_cr;    /* DATA: last body byte was CR */
 	bool bdat_err;   /* a BDAT chunk was refused */
+	bool data_wait;  /* DATA sent, its 354 (or refusal) not yet received */
 	uint8_t fq[SMTP_CLIENT_INFLIGHT_MAX];
 	uint8_t fq_head, fq_n;
 	uint64_t deadline;
@@ -66,6 +67,7 @@ static void fail(struct smtp_client *c, int err, const struct smtp_reply *r)
 	c->state = CL_FAILED;
 	c->deadline = UINT64_MAX;
 	c->body_open = false;
+	c->data_wait = false;
 	c->ops->failed(c->ctx, err, r);
 }
 
@@ -226,6 +228,7 @@ static void txn_reply(struct smtp_client *c, const struct smtp_reply *r, uint64_
 		c->ops->reply(c->ctx, (enum smtp_cmd)k, r);
 		break;
 	case K_DATA:
+		c->data_wait = false;
 		if (r->code == 354) {
 			c->body_open = true;
 			c->bol = true;
@@ -520,6 +523,7 @@ int smtp_client_data(struct smtp_client *c, bool allow_bdat, uint64_t now)
 	if (rc < 0)
 		return rc;
 	fq_push(c, K_DATA);
+	c->data_wait = true;
 	return 0;
 }
 
@@ -600,9 +604,18 @@ int smtp_client_body_end(struct smtp_client *c, uint64_t now)
 	return 0;
 }
 
+/* Between DATA and its 354, or while message bytes are being written, a
+ * command line would be read by the upstream as message text (or, with
+ * BDAT, the chunk sequence would be cut): RSET and QUIT are refused then;
+ * the owner ends the message or drops the connection. */
+static bool in_message(const struct smtp_client *c)
+{
+	return c->body_open || c->data_wait;
+}
+
 int smtp_client_rset(struct smtp_client *c, uint64_t now)
 {
-	if (c->state != CL_READY || c->body_open)
+	if (c->state != CL_READY || in_message(c))
 		return -EINVAL;
 	if (!c->caps.pipelining && c->fq_n > 0)
 		return -EAGAIN;
@@ -623,6 +636,8 @@ int smtp_client_quit(struct smtp_client *c, uint64_t now)
 		c->state = CL_DONE;
 		return 0;
 	}
+	if (in_message(c))
+		return -EINVAL;
 	int rc = cmd(c, now, "QUIT");
 	if (rc < 0)
 		return rc;

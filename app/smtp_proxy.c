@@ -1129,8 +1129,20 @@ static void up_housekeeping(struct smtp_proxy *p)
 	if (smtp_server_closing(p->srv) && !p->up_quit && !p->t.eod) {
 		if (smtp_client_ready(p->client) || smtp_client_failed(p->client) ||
 		    p->up_status != UP_READY) {
-			if (smtp_client_ready(p->client))
-				smtp_client_quit(p->client, p->now);
+			if (smtp_client_ready(p->client) &&
+			    smtp_client_quit(p->client, p->now) == -EINVAL) {
+				/* A message is open upstream (the sender's side
+				 * ended mid-relay, e.g. its TLS failed): QUIT
+				 * would be message text, and ending the message
+				 * would deliver it half-told. Drop the
+				 * connection: nothing is delivered. */
+				if (p->up_tcp)
+					p->events |= SMTP_PROXY_EV_UP_CLOSE;
+				p->up_tcp = false;
+				p->up_status = UP_NONE;
+				up_destroy(p);
+				return;
+			}
 			p->up_quit = true;
 		}
 	}

@@ -8,6 +8,11 @@
  * header-looking and HTTP verbs refused outright with a goodbye, an error
  * counter that ends abusive sessions. The DATA parser follows nginx's
  * state-in-struct push style: it can stop at any byte.
+ *
+ * While deferred MAIL/RCPT replies are owed, every line but a well-formed
+ * MAIL/RCPT is held before anything answers it, refusals and goodbyes
+ * included, so replies keep command order. Between the first BDAT and BDAT
+ * LAST the envelope is closed: MAIL, RCPT and DATA get 503 (RFC 3030).
  */
 #include "app/smtp_server.h"
 
@@ -276,10 +281,11 @@ static bool value_is(const char *v, size_t vl, const char *name)
 	return strlen(name) == vl && strncasecmp(v, name, vl) == 0;
 }
 
-/* xtext (RFC 3461 4): printable ASCII except '=' and '+', or "+HH". */
-static bool xtext_ok(const char *v, size_t n)
+/* xtext (RFC 3461 4): printable ASCII except '=' and '+', or "+HH"; at
+ * most `max` bytes (ENVID 100, the whole ORCPT value 500). */
+static bool xtext_ok(const char *v, size_t n, size_t max)
 {
-	if (n == 0 || n > 100)
+	if (n == 0 || n > max)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)v[i];
@@ -291,6 +297,23 @@ static bool xtext_ok(const char *v, size_t n)
 			continue;
 		}
 		if (c < 0x21 || c > 0x7e || c == '=')
+			return false;
+	}
+	return true;
+}
+
+/* atom (RFC 5321 4.1.2 / RFC 5322 3.2.3): one or more atext characters.
+ * ORCPT's addr-type must be one (RFC 3461 4.2); anything else would be
+ * relayed upstream verbatim, control bytes included. */
+static bool atom_ok(const char *v, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+		if (c == 0 || c >= 0x80)
+			return false;
+		if (!isalnum(c) && strchr("!#$%&'*+-/=?^_`{|}~", c) == NULL)
 			return false;
 	}
 	return true;
@@ -364,7 +387,7 @@ static int check_params(struct smtp_server *s, bool mail, struct smtp_path_cmd *
 			pc->has_dsn = true;
 		} else if (s->dsn && mail && keyword_is(k, kl, "ENVID")) {
 			bit = 16;
-			if (!v || !xtext_ok(v, vl))
+			if (!v || !xtext_ok(v, vl, 100))
 				goto syntax;
 			pc->has_dsn = true;
 		} else if (s->dsn && !mail && keyword_is(k, kl, "NOTIFY")) {
@@ -393,8 +416,10 @@ static int check_params(struct smtp_server *s, bool mail, struct smtp_path_cmd *
 			pc->has_dsn = true;
 		} else if (s->dsn && !mail && keyword_is(k, kl, "ORCPT")) {
 			bit = 64;
+			/* addr-type ";" xtext, at most 500 characters in all */
 			const char *semi = v ? memchr(v, ';', vl) : NULL;
-			if (!semi || semi == v || !xtext_ok(semi + 1, vl - (size_t)(semi + 1 - v)))
+			if (!semi || vl > 500 || !atom_ok(v, (size_t)(semi - v)) ||
+			    !xtext_ok(semi + 1, vl - (size_t)(semi + 1 - v), 500))
 				goto syntax;
 			pc->has_dsn = true;
 		} else {
@@ -475,7 +500,14 @@ static void cmd_path(struct smtp_server *s, bool mail, const char *arg, size_t n
 	size_t kl = mail ? 5 : 3;
 
 	memset(&pc, 0, sizeof(pc));
-	/* Sequence errors first. */
+	/* Sequence errors first. Between BDAT chunks only BDAT, or commands
+	 * that end the transaction, make sense (RFC 3030 2, 4.2): the
+	 * envelope is closed once the message has begun. */
+	if (s->bdat_used) {
+		rsp = (struct smtp_rsp){ 503, "5.5.1",
+			mail ? "Error: MAIL after BDAT" : "Error: RCPT after BDAT" };
+		goto err;
+	}
 	if (mail) {
 		if (!s->helo_done) {
 			rsp = (struct smtp_rsp){ 503, "5.5.1", "Error: send HELO/EHLO first" };
@@ -639,6 +671,9 @@ static void cmd_data(struct smtp_server *s, uint64_t now)
 	emit(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
+/* "BDAT 0": the chunk completes at once; never a NULL data pointer. */
+static const uint8_t bdat_empty[1];
+
 static void cmd_bdat(struct smtp_server *s, const char *arg, size_t n, uint64_t now)
 {
 	struct smtp_rsp rsp;
@@ -702,7 +737,7 @@ static void cmd_bdat(struct smtp_server *s, const char *arg, size_t n, uint64_t 
 	s->state = ST_BDAT;
 	s->deadline = now + s->t_data;
 	if (size == 0)
-		bdat_input(s, NULL, 0, now);
+		bdat_input(s, bdat_empty, 0, now);
 	return;
 discard:
 	/* RFC 3030 3: the chunk is read and thrown away, then answered. */
@@ -711,7 +746,7 @@ discard:
 	s->state = ST_BDAT;
 	s->deadline = now + s->t_data;
 	if (size == 0)
-		bdat_input(s, NULL, 0, now);
+		bdat_input(s, bdat_empty, 0, now);
 }
 
 static void cmd_starttls(struct smtp_server *s)
@@ -751,6 +786,31 @@ static void process_line(struct smtp_server *s, uint64_t now)
 	size_t n = s->line_len;
 
 	s->line_ready = false;
+	size_t vl = 0;
+	while (vl < n && l[vl] != ' ')
+		vl++;
+	const struct cmd_def *d = NULL;
+	for (size_t i = 0; i < sizeof(cmd_table) / sizeof(cmd_table[0]); i++) {
+		if (cmd_table[i].len == vl && strncasecmp(l, cmd_table[i].name, vl) == 0) {
+			d = &cmd_table[i];
+			break;
+		}
+	}
+	const char *arg = l + vl;
+	size_t al = n - vl;
+	while (al > 0 && arg[0] == ' ') {
+		arg++;
+		al--;
+	}
+	/* While replies are owed only a well-formed MAIL/RCPT goes on (it is
+	 * forwarded and its reply queues up behind them); everything else,
+	 * errors and goodbyes included, waits so that replies leave in
+	 * command order and rset() never runs with a reply owed. */
+	if (must_hold(s) && (s->line_overflow || memchr(l, '\0', n) != NULL || d == NULL ||
+			     !(d->flags & F_PIPE) || al == 0)) {
+		s->line_ready = true;
+		return;
+	}
 	if (s->line_overflow) {
 		s->line_overflow = false;
 		s->st.long_lines++;
@@ -762,27 +822,13 @@ static void process_line(struct smtp_server *s, uint64_t now)
 		error_reply(s, 500, "5.5.2", "Error: NUL character in command");
 		return;
 	}
-	size_t vl = 0;
-	while (vl < n && l[vl] != ' ')
-		vl++;
 	/* Header-looking ("Subject: x", "From:") or not even a word. */
 	if (memchr(l, ':', vl) != NULL ||
 	    (vl > 0 && !((l[0] >= 'A' && l[0] <= 'Z') || (l[0] >= 'a' && l[0] <= 'z')))) {
 		goodbye_rule_breaker(s);
 		return;
 	}
-	const struct cmd_def *d = NULL;
-	for (size_t i = 0; i < sizeof(cmd_table) / sizeof(cmd_table[0]); i++) {
-		if (cmd_table[i].len == vl && strncasecmp(l, cmd_table[i].name, vl) == 0) {
-			d = &cmd_table[i];
-			break;
-		}
-	}
 	if (d == NULL) {
-		if (must_hold(s)) {
-			s->line_ready = true;
-			return;
-		}
 		s->st.unknown_cmds++;
 		error_reply(s, 500, "5.5.2", "Error: command not recognized");
 		return;
@@ -791,20 +837,10 @@ static void process_line(struct smtp_server *s, uint64_t now)
 		goodbye_rule_breaker(s);
 		return;
 	}
-	if (!(d->flags & F_PIPE) && must_hold(s)) {
-		s->line_ready = true;
-		return;
-	}
 	if (d->flags & F_NOTIMPL) {
 		s->st.unknown_cmds++;
 		error_reply(s, 502, "5.5.1", "Error: command not implemented");
 		return;
-	}
-	const char *arg = l + vl;
-	size_t al = n - vl;
-	while (al > 0 && arg[0] == ' ') {
-		arg++;
-		al--;
 	}
 	if ((d->flags & F_NOARG) && al > 0) {
 		char t[64];
@@ -893,6 +929,7 @@ static size_t take_line(struct smtp_server *s, const uint8_t *p, size_t n, uint6
 
 /* ------------------------------------------------------------- DATA */
 
+/* Message bytes to the owner; n may be 0 (nothing happens), p never NULL. */
 static void deliver(struct smtp_server *s, const uint8_t *p, size_t n)
 {
 	if (n == 0)
@@ -1072,7 +1109,8 @@ static void bdat_deliver(struct smtp_server *s, const uint8_t *p, size_t n)
 			bdat_bare(s);
 		}
 		if (c == '\r' || c == '\n') {
-			deliver(s, p + st, i - st);
+			if (i > st)
+				deliver(s, p + st, i - st);
 			st = i + 1;
 			if (c == '\r')
 				s->bdat_cr = true;
@@ -1080,7 +1118,8 @@ static void bdat_deliver(struct smtp_server *s, const uint8_t *p, size_t n)
 				bdat_bare(s);
 		}
 	}
-	deliver(s, p + st, n - st);
+	if (n > st)
+		deliver(s, p + st, n - st);
 }
 
 static size_t bdat_input(struct smtp_server *s, const uint8_t *p, size_t n, uint64_t now)
@@ -1205,10 +1244,12 @@ size_t smtp_server_feed(struct smtp_server *s, const uint8_t *data, size_t len, 
 	return i;
 }
 
+/* True when nothing is held any more, as smtp_server_held() sees it: a
+ * resumed "BDAT 0 LAST" may leave the server waiting for its final reply. */
 bool smtp_server_resume(struct smtp_server *s, uint64_t now)
 {
 	if (!s->line_ready)
-		return true;
+		return !smtp_server_held(s);
 	if (s->state != ST_CMD)
 		return false;
 	process_line(s, now);
@@ -1216,9 +1257,8 @@ bool smtp_server_resume(struct smtp_server *s, uint64_t now)
 		s->line_len = 0;
 		if (s->state == ST_CMD)
 			arm_cmd_timer(s, now);
-		return true;
 	}
-	return false;
+	return !smtp_server_held(s);
 }
 
 bool smtp_server_held(const struct smtp_server *s)

@@ -4,7 +4,7 @@
  * replies: set-up sequence (EHLO, HELO fallback, STARTTLS per mode),
  * capability parsing, pipelined MAIL/RCPT paired with their replies, DATA
  * dot-stuffing at every split point, BDAT chunks, failures (malformed
- * reply, 421, timeout, closed connection).
+ * reply, 421, timeout, closed connection), no RSET/QUIT inside a message.
  */
 #include <check.h>
 #include <errno.h>
@@ -299,6 +299,63 @@ START_TEST(test_failures)
 }
 END_TEST
 
+/*
+ * RSET and QUIT are command lines: while DATA waits for its 354, or a
+ * message body is open (DATA or BDAT), the upstream would take them as
+ * message text or cut the chunk sequence; the client refuses them then.
+ */
+struct mcase {
+	bool bdat;      /* upstream offers CHUNKING */
+	int stage;      /* 0 DATA sent, no 354; 1 body open; 2 body ended; 3 DATA refused */
+	int want;       /* rset() and quit() result */
+};
+
+static const struct mcase mcases[] = {
+	{ false, 0, -EINVAL },
+	{ false, 1, -EINVAL },
+	{ false, 2, 0 },
+	{ false, 3, 0 },
+	{ true, 1, -EINVAL },
+	{ true, 2, 0 },
+};
+
+START_TEST(test_no_rset_quit_inside_message)
+{
+	const struct mcase *m = &mcases[_i];
+	for (int which = 0; which < 2; which++) {
+		struct cl v;
+		cl_init(&v, CFG_UP_TLS_NONE, false);
+		up(&v, m->bdat ? "220 mx\r\n" EHLO_FULL : "220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
+		ck_assert_int_eq(smtp_client_mail(v.c, "a@b", 3, NULL, 0, 0), 0);
+		ck_assert_int_eq(smtp_client_rcpt(v.c, "c@d", 3, NULL, 0, 0), 0);
+		ck_assert_int_eq(smtp_client_data(v.c, true, 0), 0);
+		up(&v, "250 ok\r\n250 ok\r\n");
+		if (m->stage >= 1 && !m->bdat)
+			up(&v, m->stage == 3 ? "554 5.5.1 no valid recipients\r\n" : "354 go\r\n");
+		if (m->stage == 2) {
+			ck_assert_int_eq(smtp_client_body(v.c, (const uint8_t *)"x\r\n", 3, 0), 0);
+			ck_assert_int_eq(smtp_client_body_end(v.c, 0), 0);
+		}
+		take(&v);
+		int rc = which ? smtp_client_quit(v.c, 0) : smtp_client_rset(v.c, 0);
+		ck_assert_msg(rc == m->want, "case %d %s: %d", _i, which ? "quit" : "rset", rc);
+		if (rc < 0) {
+			ck_assert_uint_eq(iobuf_used(&v.out), 0); /* nothing written */
+			ck_assert(!smtp_client_done(v.c));
+			/* the message can still be finished normally */
+			if (m->stage == 0)
+				up(&v, "354 go\r\n");
+			ck_assert(smtp_client_body_open(v.c));
+			ck_assert_int_eq(smtp_client_body_end(v.c, 0), 0);
+			ck_assert_int_eq(which ? smtp_client_quit(v.c, 0) : smtp_client_rset(v.c, 0), 0);
+		} else {
+			ck_assert(sent(&v, which ? "QUIT\r\n" : "RSET\r\n"));
+		}
+		cl_free(&v);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("smtp_client");
@@ -311,6 +368,8 @@ int main(void)
 	tcase_add_test(tc, test_data_stuffing_every_split);
 	tcase_add_test(tc, test_bdat_chunks);
 	tcase_add_test(tc, test_failures);
+	tcase_add_loop_test(tc, test_no_rset_quit_inside_message, 0,
+			    (int)(sizeof(mcases) / sizeof(mcases[0])));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

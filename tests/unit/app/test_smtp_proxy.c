@@ -694,6 +694,68 @@ START_TEST(test_sender_gone_mid_relay)
 }
 END_TEST
 
+/* The sender's side ends while DATA waits for the upstream's 354 (what a
+ * failed or closed downstream TLS does: the server shuts down and resets
+ * the transaction). A QUIT now would be read as message text once the 354
+ * comes: the upstream connection is dropped instead, nothing delivered. */
+START_TEST(test_sender_side_shut_mid_relay)
+{
+	struct world w;
+	world_init(&w);
+	w.up.fail_step = F_DATA;
+	w.up.fail_mode = FM_SILENT;
+	world_start(&w);
+	says(&w, EHLO);
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	ck_codes(&w, "220 250 250 250 354");
+	ck_assert(up_saw(&w, "DATA\r\n"));
+	ck_assert(w.up_conn);
+	/* as down_tls_check() does on a TLS failure (the server is the proxy's) */
+	smtp_server_shutdown((struct smtp_server *)smtp_proxy_server(w.p), "4.7.0",
+			     "Error: TLS failed");
+	smtp_proxy_timer(w.p, w.now);
+	pump(&w);
+	ck_assert(!up_saw(&w, "QUIT"));
+	ck_assert(!up_saw(&w, "RSET"));
+	ck_assert(!w.up_conn); /* dropped mid-message */
+	ck_assert_int_eq(w.up.n_msgs, 0);
+	ck_assert(smtp_proxy_done(w.p));
+	world_free(&w);
+}
+END_TEST
+
+/* A header-looking line pipelined behind MAIL: the goodbye waits for the
+ * MAIL reply (replies in command order). */
+START_TEST(test_goodbye_after_owed_reply)
+{
+	struct world w;
+	world_init(&w);
+	world_start(&w);
+	says(&w, EHLO MAIL_CORP "X-Foo: bar\r\n");
+	ck_codes(&w, "220 250 250 221");
+	ck_assert(w.down_close);
+	world_free(&w);
+}
+END_TEST
+
+/* ORCPT relayed upstream only when its addr-type is an atom and its
+ * address xtext (no bare CR inside the relayed RCPT line). */
+START_TEST(test_orcpt_addr_type_checked)
+{
+	struct world w;
+	world_init(&w);
+	w.up.dsn = true;
+	world_start(&w);
+	says(&w, EHLO MAIL_CORP);
+	says(&w, "RCPT TO:<bob@external.example> ORCPT=x\ry;bob@external.example\r\n");
+	says(&w, "RCPT TO:<bob@external.example> ORCPT=rfc822;bob@external.example\r\n");
+	ck_codes(&w, "220 250 250 501 250");
+	ck_assert_int_eq(w.up.n_rcpt, 1);
+	ck_assert(!up_saw(&w, "x\ry"));
+	world_free(&w);
+}
+END_TEST
+
 /* ----------------------------------------------------------- actions */
 
 START_TEST(test_action_block)
@@ -1317,6 +1379,9 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_many_pipelined_recipients);
 	tcase_add_test(tc, test_reconnect_after_broken_connection);
 	tcase_add_test(tc, test_sender_gone_mid_relay);
+	tcase_add_test(tc, test_sender_side_shut_mid_relay);
+	tcase_add_test(tc, test_goodbye_after_owed_reply);
+	tcase_add_test(tc, test_orcpt_addr_type_checked);
 	tcase_add_test(tc, test_action_block);
 	tcase_add_test(tc, test_action_block_custom_text);
 	tcase_add_test(tc, test_action_add_header);

@@ -4,7 +4,9 @@
  * double: DATA framing and dot-unstuffing fed at every split point (table of
  * inputs -> exact message bytes and the bytes left after the terminator),
  * the hold/resume pipelining contract, deferred replies in order, BDAT
- * chunk accounting, STARTTLS discard, timers.
+ * chunk accounting, STARTTLS discard, timers; lines refused at once still
+ * wait for owed pipelined replies, ORCPT syntax, the envelope closed
+ * between BDAT chunks, empty chunks (each table fed at every split point).
  */
 #include <check.h>
 #include <errno.h>
@@ -21,6 +23,8 @@ struct rec {
 	int data_end_status;
 	int n_data_end, n_rset, n_close, n_starttls, n_mail, n_rcpt;
 	enum smtp_act mail_act, rcpt_act, helo_act;
+	enum smtp_act data_begin_act; /* OK unless a test says otherwise */
+	bool data_end_defer;          /* data_end() defers the final reply */
 };
 
 static enum smtp_act r_helo(void *ctx, bool ehlo, const char *n, size_t l, struct smtp_rsp *rsp)
@@ -43,7 +47,7 @@ static enum smtp_act r_rcpt(void *ctx, const struct smtp_path_cmd *m, struct smt
 }
 static enum smtp_act r_data_begin(void *ctx, bool bdat, struct smtp_rsp *rsp)
 {
-	return SMTP_ACT_OK;
+	return ((struct rec *)ctx)->data_begin_act;
 }
 static int r_data(void *ctx, const uint8_t *p, size_t n)
 {
@@ -54,6 +58,8 @@ static enum smtp_act r_data_end(void *ctx, int status, struct smtp_rsp *rsp)
 	struct rec *r = ctx;
 	r->n_data_end++;
 	r->data_end_status = status;
+	if (r->data_end_defer && status == 0)
+		return SMTP_ACT_DEFER;
 	*rsp = (struct smtp_rsp){ 250, "2.0.0", "Ok: test" };
 	return SMTP_ACT_REPLY;
 }
@@ -283,6 +289,275 @@ START_TEST(test_timers)
 }
 END_TEST
 
+/* Feed `in` split at byte k (both parts; a held line is taken whole). */
+static size_t feed_split(struct srv *v, const char *in, size_t len, size_t k)
+{
+	size_t a = feed(v, in, k);
+	return a == k ? a + feed(v, in + k, len - k) : a;
+}
+
+static bool out_has(struct srv *v, size_t from, const char *needle)
+{
+	return memmem(iobuf_head(&v->out) + from, iobuf_used(&v->out) - from, needle,
+		      strlen(needle)) != NULL;
+}
+
+/*
+ * Lines the server refuses at once must still wait for the replies owed to
+ * earlier pipelined MAIL/RCPT (RFC 2920: replies in command order), and the
+ * goodbye must not reset the transaction (ops->rset) while one is owed.
+ */
+struct hcase {
+	const char *line; /* NULL: "NOOP " + 600 x (over-long) */
+	size_t len;       /* 0: strlen */
+	const char *reply; /* what answers it once the MAIL reply left */
+	bool closes;
+};
+
+static const struct hcase hcases[] = {
+	{ "NOOP\0\r\n", 7, "500 5.5.2 Error: NUL", false },
+	{ "X-Foo: bar\r\n", 0, "221 2.7.0", true },
+	{ NULL, 0, "500 5.5.2 Error: line too long", false },
+	{ "GET / HTTP/1.1\r\n", 0, "221 2.7.0", true },
+	{ "POST /x HTTP/1.0\r\n", 0, "221 2.7.0", true },
+	{ "123 abc\r\n", 0, "221 2.7.0", true },
+	{ "FOOBAR\r\n", 0, "500 5.5.2 Error: command not recognized", false },
+	{ "AUTH PLAIN x\r\n", 0, "502 5.5.1", false },
+	{ "RCPT\r\n", 0, "501 5.5.4 Syntax: RCPT requires", false },
+	{ "MAIL\r\n", 0, "501 5.5.4 Syntax: MAIL requires", false },
+	{ "RCPT TO:<x@y> BOGUS=1\r\n", 0, "555 5.5.4", false },
+	{ "MAIL FROM:<x@y>\r\n", 0, "503 5.5.1 Error: nested MAIL", false },
+	{ "BDAT x\r\n", 0, "501 5.5.4 Syntax: BDAT", true },
+	{ "QUIT\r\n", 0, "221 2.0.0 Bye", true },
+	{ "RSET\r\n", 0, "250 2.0.0 Ok", false },
+};
+
+START_TEST(test_refusals_wait_for_owed_replies)
+{
+	const struct hcase *c = &hcases[_i];
+	const char *pre = "EHLO x\r\nMAIL FROM:<a@b>\r\n";
+	char longl[620];
+	const char *in = c->line;
+	size_t len = c->len ? c->len : (in ? strlen(in) : 0);
+
+	if (in == NULL) {
+		memset(longl, 'x', sizeof(longl));
+		memcpy(longl, "NOOP ", 5);
+		memcpy(longl + sizeof(longl) - 2, "\r\n", 2);
+		in = longl;
+		len = sizeof(longl);
+	}
+	for (size_t k = 0; k <= len; k++) {
+		struct srv v;
+		srv_init(&v, false);
+		ck_assert_uint_eq(feed(&v, pre, strlen(pre)), strlen(pre));
+		ck_assert_uint_eq(smtp_server_deferred_count(v.s), 1);
+		size_t mark = iobuf_used(&v.out);
+		ck_assert_uint_eq(feed_split(&v, in, len, k), len);
+		/* held: nothing answered ahead of the MAIL reply, no reset */
+		ck_assert_msg(iobuf_used(&v.out) == mark, "case %d split %zu: reply overtook", _i, k);
+		ck_assert(smtp_server_held(v.s));
+		ck_assert_int_eq(v.r.n_rset, 0);
+		ck_assert_int_eq(v.r.n_close, 0);
+		complete(&v, 250);
+		ck_assert(smtp_server_resume(v.s, 0) || smtp_server_closing(v.s));
+		ck_assert(out_has(&v, mark, "250 x\r\n"));
+		const uint8_t *o = iobuf_head(&v.out) + mark;
+		ck_assert_msg(memcmp(o, "250 x\r\n", 7) == 0, "case %d: MAIL reply not first", _i);
+		ck_assert_msg(out_has(&v, mark + 7, c->reply), "case %d split %zu", _i, k);
+		ck_assert_int_eq(v.r.n_close, c->closes ? 1 : 0);
+		if (!c->closes) {
+			/* still in sync */
+			size_t m2 = iobuf_used(&v.out);
+			ck_assert_uint_eq(feed(&v, "NOOP\r\n", 6), 6);
+			ck_assert(out_has(&v, m2, "250 2.0.0 Ok\r\n"));
+		}
+		srv_free(&v);
+	}
+}
+END_TEST
+
+/* ORCPT (RFC 3461 4.2): addr-type is an atom, the address xtext. */
+struct ocase {
+	const char *params;
+	bool dsn;
+	const char *reply; /* NULL: accepted (forwarded) */
+};
+
+static const struct ocase ocases[] = {
+	{ "ORCPT=rfc822;c@d", true, NULL },
+	{ "ORCPT=rfc822;c+40d", true, NULL },
+	{ "ORCPT=utf-8;c@d NOTIFY=NEVER", true, NULL },
+	{ "ORCPT=rfc822;ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+	  "cccccccccccccccccccccccccccccccccccccccccccccccccccc@d", true, NULL }, /* > 100 */
+	{ "ORCPT=x\ry;c@d", true, "501 5.5.4" },
+	{ "ORCPT=x\x01y;c@d", true, "501 5.5.4" },
+	{ "ORCPT=x\x7fy;c@d", true, "501 5.5.4" },
+	{ "ORCPT=\xc3\xa9;c@d", true, "501 5.5.4" },
+	{ "ORCPT=r.f;c@d", true, "501 5.5.4" },
+	{ "ORCPT=;c@d", true, "501 5.5.4" },
+	{ "ORCPT=rfc822;", true, "501 5.5.4" },
+	{ "ORCPT=rfc822", true, "501 5.5.4" },
+	{ "ORCPT=rfc822;c\rd", true, "501 5.5.4" },
+	{ "ORCPT=rfc822;c+4", true, "501 5.5.4" },
+	{ "ORCPT=rfc822;c=d", true, "501 5.5.4" },
+	{ "ORCPT=rfc822;c@d ORCPT=rfc822;c@d", true, "501 5.5.4" },
+	{ "ORCPT=rfc822;c@d", false, "555 5.5.4" },
+};
+
+START_TEST(test_orcpt_syntax)
+{
+	const struct ocase *c = &ocases[_i];
+	const char *pre = "EHLO x\r\nMAIL FROM:<a@b>\r\n";
+	char in[600];
+	int len = snprintf(in, sizeof(in), "RCPT TO:<c@d> %s\r\n", c->params);
+
+	ck_assert(len > 0 && (size_t)len < sizeof(in));
+	for (size_t k = 0; k <= (size_t)len; k++) {
+		struct srv v;
+		srv_init(&v, false);
+		smtp_server_set_dsn(v.s, c->dsn);
+		feed(&v, pre, strlen(pre));
+		complete(&v, 250);
+		size_t mark = iobuf_used(&v.out);
+		ck_assert_uint_eq(feed_split(&v, in, (size_t)len, k), (size_t)len);
+		if (c->reply == NULL) {
+			ck_assert_msg(v.r.n_rcpt == 1, "case %d split %zu refused", _i, k);
+			ck_assert_uint_eq(iobuf_used(&v.out), mark);
+		} else {
+			ck_assert_msg(v.r.n_rcpt == 0, "case %d split %zu accepted", _i, k);
+			ck_assert_msg(out_has(&v, mark, c->reply), "case %d split %zu", _i, k);
+		}
+		srv_free(&v);
+	}
+}
+END_TEST
+
+/* Between BDAT chunks the envelope is closed (RFC 3030): MAIL, RCPT and
+ * DATA get 503; BDAT, NOOP go on; RSET ends the transaction. */
+struct bcase {
+	const char *mid;   /* after "BDAT 3\r\nabc" */
+	const char *reply; /* answer to `mid` */
+	const char *msg;   /* message delivered after "BDAT 2 LAST\r\nde", NULL: none */
+	int n_rcpt;
+};
+
+static const struct bcase bcases[] = {
+	{ "RCPT TO:<e@f>\r\n", "503 5.5.1 Error: RCPT after BDAT", "abcde", 1 },
+	{ "MAIL FROM:<x@y>\r\n", "503 5.5.1 Error: MAIL after BDAT", "abcde", 1 },
+	{ "DATA\r\n", "503 5.5.1 Error: DATA after BDAT", "abcde", 1 },
+	{ "NOOP\r\n", "250 2.0.0 Ok", "abcde", 1 },
+	{ "BDAT 0\r\n", "250 2.0.0 Ok: 3 octets", "abcde", 1 },
+	{ "RSET\r\n", "250 2.0.0 Ok", NULL, 1 },
+};
+
+START_TEST(test_bdat_closes_envelope)
+{
+	const struct bcase *c = &bcases[_i];
+	const char *pre = "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n";
+	char in[200];
+	int len = snprintf(in, sizeof(in), "BDAT 3\r\nabc%sBDAT 2 LAST\r\nde", c->mid);
+
+	for (size_t k = 0; k <= (size_t)len; k++) {
+		struct srv v;
+		srv_init(&v, false);
+		feed(&v, pre, strlen(pre));
+		complete(&v, 250);
+		complete(&v, 250);
+		size_t mark = iobuf_used(&v.out);
+		ck_assert_uint_eq(feed_split(&v, in, (size_t)len, k), (size_t)len);
+		ck_assert_msg(out_has(&v, mark, c->reply), "case %d split %zu", _i, k);
+		ck_assert_int_eq(v.r.n_rcpt, c->n_rcpt);
+		if (c->msg) {
+			ck_assert_int_eq(v.r.n_data_end, 1);
+			ck_assert_int_eq(v.r.data_end_status, 0);
+			ck_assert_uint_eq(iobuf_used(&v.r.msg), strlen(c->msg));
+			ck_assert(memcmp(iobuf_head(&v.r.msg), c->msg, strlen(c->msg)) == 0);
+		} else {
+			ck_assert_int_eq(v.r.n_data_end, 0);
+			ck_assert(out_has(&v, mark, "503 5.5.1 Error: need MAIL"));
+		}
+		srv_free(&v);
+	}
+}
+END_TEST
+
+/* "BDAT 0" / "BDAT 0 LAST" (empty chunks) and empty buffers: no pointer
+ * arithmetic on NULL (run under UBSan). */
+START_TEST(test_bdat_empty_chunks)
+{
+	const char *pre = "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n";
+	const char *in = "BDAT 0\r\nBDAT 0\r\nBDAT 2\r\nhiBDAT 0 LAST\r\nNOOP\r\n";
+	size_t len = strlen(in);
+	struct iobuf e = { 0 };
+
+	ck_assert_ptr_nonnull(iobuf_head(&e));
+	ck_assert(iobuf_head(&e) + iobuf_used(&e) == iobuf_head(&e));
+	for (size_t k = 0; k <= len; k++) {
+		struct srv v;
+		srv_init(&v, false);
+		feed(&v, pre, strlen(pre));
+		complete(&v, 250);
+		complete(&v, 250);
+		ck_assert_uint_eq(feed_split(&v, in, len, k), len);
+		ck_assert_int_eq(v.r.n_data_end, 1);
+		ck_assert_int_eq(v.r.data_end_status, 0);
+		ck_assert_uint_eq(iobuf_used(&v.r.msg), 2);
+		ck_assert(out_has(&v, 0, "250 2.0.0 Ok: 0 octets"));
+		ck_assert(out_has(&v, 0, "250 2.0.0 Ok: test\r\n250 2.0.0 Ok\r\n"));
+		srv_free(&v);
+	}
+	/* an empty message by BDAT 0 LAST alone */
+	struct srv v;
+	srv_init(&v, false);
+	feed(&v, pre, strlen(pre));
+	complete(&v, 250);
+	complete(&v, 250);
+	ck_assert_uint_eq(feed(&v, "BDAT 0 LAST\r\n", 13), 13);
+	ck_assert_int_eq(v.r.n_data_end, 1);
+	ck_assert_int_eq(v.r.data_end_status, 0);
+	ck_assert_uint_eq(iobuf_used(&v.r.msg), 0);
+	srv_free(&v);
+}
+END_TEST
+
+/* "BDAT 0 LAST" held by the owner, then resumed: the message ends at once
+ * and its final reply is deferred, so resume() must not report "nothing
+ * held" while the server waits for it. */
+START_TEST(test_resume_into_final_reply)
+{
+	const char *pre = "EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n";
+	const char *in = "BDAT 0 LAST\r\nNOOP\r\n";
+	size_t len = strlen(in);
+
+	for (size_t k = 0; k <= len; k++) {
+		struct srv v;
+		srv_init(&v, false);
+		v.r.data_end_defer = true;
+		feed(&v, pre, strlen(pre));
+		complete(&v, 250);
+		complete(&v, 250);
+		v.r.data_begin_act = SMTP_ACT_HOLD;
+		size_t used = feed_split(&v, in, len, k);
+		ck_assert_uint_eq(used, 13); /* NOOP waits behind the held BDAT */
+		ck_assert(smtp_server_held(v.s));
+		v.r.data_begin_act = SMTP_ACT_OK;
+		ck_assert(!smtp_server_resume(v.s, 0));
+		ck_assert(smtp_server_held(v.s));
+		ck_assert_int_eq(v.r.n_data_end, 1);
+		ck_assert_int_eq(smtp_server_deferred_head(v.s), SMTP_CMD_EOD);
+		ck_assert_uint_eq(feed(&v, in + used, len - used), 0);
+		complete(&v, 250);
+		ck_assert(smtp_server_resume(v.s, 0));
+		ck_assert(!smtp_server_held(v.s));
+		size_t m = iobuf_used(&v.out);
+		ck_assert_uint_eq(feed(&v, in + used, len - used), len - used);
+		ck_assert(out_has(&v, m, "250 2.0.0 Ok\r\n"));
+		srv_free(&v);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("smtp_server");
@@ -293,6 +568,13 @@ int main(void)
 	tcase_add_test(tc, test_starttls_discards);
 	tcase_add_test(tc, test_bdat_accounting);
 	tcase_add_test(tc, test_timers);
+	tcase_add_loop_test(tc, test_refusals_wait_for_owed_replies, 0,
+			    (int)(sizeof(hcases) / sizeof(hcases[0])));
+	tcase_add_loop_test(tc, test_orcpt_syntax, 0, (int)(sizeof(ocases) / sizeof(ocases[0])));
+	tcase_add_loop_test(tc, test_bdat_closes_envelope, 0,
+			    (int)(sizeof(bcases) / sizeof(bcases[0])));
+	tcase_add_test(tc, test_bdat_empty_chunks);
+	tcase_add_test(tc, test_resume_into_final_reply);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
