@@ -6,6 +6,7 @@
  * converted one-shot, split at every offset and byte by byte.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -156,6 +157,54 @@ START_TEST(test_cases)
 }
 END_TEST
 
+/* UTF-8 in ASCII runs longer than the 16-byte fast path: a multibyte
+ * sequence (valid, ill-formed, or cut by a split) at every offset of the
+ * run, labelled (repaired) and unlabelled (Windows-1252 from the first
+ * invalid byte). */
+START_TEST(test_long_runs)
+{
+	static const struct {
+		const char *seq, *out_lab, *out_unl;
+		uint32_t anom;
+	} seqs[] = {
+		{"\xc3\xa9", "\xc3\xa9", "\xc3\xa9", 0},
+		{"\xe2\x82\xac", "\xe2\x82\xac", "\xe2\x82\xac", 0},
+		{"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80", 0},
+		{"\xe9", "\xef\xbf\xbd", "\xc3\xa9", DLP_ANOM_BAD_UTF8},
+		{"\xe2\x82", "\xef\xbf\xbd", "\xc3\xa2\xe2\x80\x9a", DLP_ANOM_BAD_UTF8},
+	};
+	char in[128], want[256];
+	uint8_t out[1024];
+	uint32_t anom;
+	enum charset_kind kind;
+
+	for (size_t si = 0; si < sizeof(seqs) / sizeof(seqs[0]); si++) {
+		for (int lab = 0; lab < 2; lab++) {
+			for (size_t k = 0; k <= 40; k++) {
+				size_t n = 0, wn = 0;
+				for (size_t i = 0; i < k; i++)
+					in[n++] = want[wn++] = (char)('a' + i % 26);
+				n += (size_t)sprintf(in + n, "%s", seqs[si].seq);
+				wn += (size_t)sprintf(want + wn, "%s",
+						      lab ? seqs[si].out_lab : seqs[si].out_unl);
+				for (size_t i = 0; i < 37; i++)
+					in[n++] = want[wn++] = (char)('A' + i % 26);
+				want[wn] = '\0';
+				struct cs_case c = {lab ? "utf-8" : NULL, in,	       n, want,
+						    seqs[si].anom,	  CHARSET_UTF8};
+				for (size_t cut = 0; cut <= n; cut++) {
+					size_t w = run_split(&c, &cut, 1, out, &anom, &kind);
+					ck_assert_msg(w == wn && memcmp(out, want, w) == 0 &&
+							      anom == seqs[si].anom,
+						      "seq %zu label %d at %zu split %zu", si, lab,
+						      k, cut);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	ck_assert(charset_is_utf8("UTF-8", 5));
@@ -186,6 +235,7 @@ int main(void)
 	TCase *tc = tcase_create("convert");
 	tcase_add_loop_test(tc, test_cases, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_long_runs);
 	tcase_add_test(tc, test_put_utf8);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
