@@ -152,6 +152,9 @@ dp_lcore_create(const struct dp_lcore_params *p)
 	sp.tx_ctx = lc;
 	sp.port_ok = port_ok;
 	sp.port_ok_ctx = lc;
+	/* ARP reaches every io lcore (DP_STEER_ALL): only index 0 answers
+	 * requests and announces the address, the others just learn. */
+	sp.arp_quiet = p->stack.arp_quiet || p->index != 0;
 
 	for (unsigned i = 0; i < p->n_ports; i++) {
 		struct dp_lport *lp = &lc->port[i];
@@ -194,7 +197,8 @@ dp_lcore_create(const struct dp_lcore_params *p)
 		sp.ifaces[i].offloads = (pi->tx_ipv4_cksum ? TCP_OFFLOAD_TX_IPV4_CKSUM : 0) |
 					(pi->tx_tcp_cksum ? TCP_OFFLOAD_TX_TCP_CKSUM : 0) |
 					(pi->rx_cksum ? TCP_OFFLOAD_RX_IPV4_CKSUM |
-							TCP_OFFLOAD_RX_TCP_CKSUM : 0);
+							TCP_OFFLOAD_RX_TCP_CKSUM : 0) |
+					(pi->tx_multi_segs ? TCP_OFFLOAD_TX_MULTI_SEGS : 0);
 		if (sp.ifaces[i].mtu == 0)
 			sp.ifaces[i].mtu = pi->mtu;
 	}
@@ -484,6 +488,8 @@ dp_lcore_stats_json(const struct dp_lcore *lc, FILE *out)
 		",\"dup_acks_rx\":%" PRIu64 ",\"drop_out_of_window\":%" PRIu64
 		",\"drop_paws\":%" PRIu64 ",\"drop_old_ack\":%" PRIu64
 		",\"zero_window_probes\":%" PRIu64 ",\"sack_retransmits\":%" PRIu64
+		",\"tlp_probes\":%" PRIu64 ",\"spurious_rto\":%" PRIu64
+		",\"delayed_acks\":%" PRIu64
 		",\"tcp_rx\":%" PRIu64 ",\"tcp_tx\":%" PRIu64 ",\"conns\":%u}}",
 		lc->lcore_id, lc->index, s.iterations, s.idle_iterations, s.rx_frames,
 		s.tx_frames, s.tx_dropped, s.timer_events, s.msgs, s.steer.steered_out,
@@ -494,7 +500,8 @@ dp_lcore_stats_json(const struct dp_lcore *lc, FILE *out)
 		c->tcp_rto_timeouts, c->tcp_ooo_segments, c->drop_tcp_cksum, c->drop_no_mbuf,
 		c->tcp_challenge_acks, c->tcp_dup_acks_rx, c->drop_tcp_out_of_window,
 		c->drop_tcp_paws, c->drop_tcp_old_ack, c->tcp_zero_window_probes,
-		c->tcp_sack_retransmits, c->tcp_rx, c->tcp_tx, tcp_stack_conn_count(lc->stack));
+		c->tcp_sack_retransmits, c->tcp_tlp_probes, c->tcp_spurious_rto,
+		c->tcp_delayed_acks, c->tcp_rx, c->tcp_tx, tcp_stack_conn_count(lc->stack));
 }
 
 /* -------------------------------------------------------------- signals */

@@ -77,8 +77,14 @@ dp_port_start(const struct dp_port_params *p, struct dp_port_info *info)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 		info->rx_cksum = true;
 	}
-	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
+	if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		info->tx_multi_segs = true;
+	} else if (di.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) {
+		/* Not with chains: the stack's data segments are indirect mbufs
+		 * (refcnt > 1 on the send queue), which fast free cannot return. */
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
+	}
 
 	ret = rte_eth_dev_configure(p->port_id, p->n_queues, p->n_queues, &conf);
 	if (ret != 0)

@@ -37,6 +37,7 @@ struct dp_port_info {
 	bool tx_ipv4_cksum;    /* NIC fills IPv4 header checksums */
 	bool tx_tcp_cksum;     /* NIC fills TCP checksums (pseudo-header needed) */
 	bool rx_cksum;         /* RX sets RTE_MBUF_F_RX_*_CKSUM_GOOD/BAD */
+	bool tx_multi_segs;    /* TX takes mbuf chains (the stack sends zero copy) */
 	uint16_t mtu;
 	struct rte_ether_addr mac;
 	char driver[32];

@@ -135,9 +135,12 @@ dp_steer_classify(const struct dp_steer *st, const struct rte_mbuf *m)
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, l3);
 	if (ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP)
 		return DP_STEER_LOCAL;
-	/* Later fragments carry no ports. */
-	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK))
-		return DP_STEER_LOCAL;
+	/* Fragments: only the first carries ports, so every fragment of a
+	 * datagram (the first included) goes by the address pair to one
+	 * lcore, which reassembles it (as tcp_frame_flow_hash() returns 1). */
+	if (ip->fragment_offset & RTE_BE16(RTE_IPV4_HDR_OFFSET_MASK | RTE_IPV4_HDR_MF_FLAG))
+		return dp_steer_owner(st, rte_be_to_cpu_32(ip->src_addr),
+				      rte_be_to_cpu_32(ip->dst_addr), 0, 0);
 	uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
 	if (ihl < sizeof(*ip) || rte_pktmbuf_data_len(m) < l3 + ihl + 4)
 		return DP_STEER_LOCAL;

@@ -15,9 +15,10 @@
  * Frames that arrive on an lcore that does not own them are moved to the
  * owner's steering ring (MPSC, bare mbufs). ARP frames are copied to every
  * io lcore, as each stack instance keeps its own ARP cache; other non-IPv4
- * frames and IPv4 without ports (ICMP, fragments after the first) stay on
- * the receiving lcore — ICMP echo needs no state, and the stack reassembles
- * fragments of a flow on whichever lcore gets them.
+ * frames and IPv4 without ports (ICMP) stay on the receiving lcore — ICMP
+ * echo needs no state. Every fragment of a datagram, the first included, is
+ * steered by the address pair alone (dp_steer_owner(src, dst, 0, 0), the
+ * tcp_frame_flow_hash() rule), so one stack sees them all and reassembles.
  *
  * Active opens: dp_steer_pick_sport() returns an ephemeral source port whose
  * tuple maps back to the opening lcore, so replies never need steering.

@@ -320,6 +320,44 @@ END_TEST
 
 /* -------------------------------------------------------------- messages */
 
+/* Every fragment of a datagram, the first (MF, ports visible) included,
+ * goes to the lcore of the address pair, whatever the ports say. */
+START_TEST(steer_fragments_by_address_pair)
+{
+	struct dp_steer_params sp = { .name = "stfr", .n_io = 4, .socket_id = SOCKET_ID_ANY };
+	struct dp_steer *st = dp_steer_create(&sp);
+	unsigned differ = 0;
+
+	ck_assert_ptr_nonnull(st);
+	for (unsigned i = 0; i < 64; i++) {
+		uint32_t a = 0xc0000201 + i, b = 0xc6336402;
+		uint16_t sport = (uint16_t)(40000 + i * 13);
+		unsigned want = dp_steer_owner(st, a, b, 0, 0);
+		struct rte_mbuf *first = tcp_frame(a, b, sport, 25);
+		struct rte_mbuf *later = tcp_frame(a, b, 0, 0);
+		struct rte_mbuf *whole = tcp_frame(a, b, sport, 25);
+		struct rte_ipv4_hdr *ip;
+
+		ip = rte_pktmbuf_mtod_offset(first, struct rte_ipv4_hdr *,
+					     sizeof(struct rte_ether_hdr));
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+		ip = rte_pktmbuf_mtod_offset(later, struct rte_ipv4_hdr *,
+					     sizeof(struct rte_ether_hdr));
+		ip->fragment_offset = rte_cpu_to_be_16(185); /* 1480 bytes in */
+		ck_assert_uint_eq(dp_steer_classify(st, first), want);
+		ck_assert_uint_eq(dp_steer_classify(st, later), want);
+		/* the reverse direction's fragments meet at the same lcore */
+		ck_assert_uint_eq(dp_steer_owner(st, b, a, 0, 0), want);
+		differ += dp_steer_classify(st, whole) != want;
+		rte_pktmbuf_free(first);
+		rte_pktmbuf_free(later);
+		rte_pktmbuf_free(whole);
+	}
+	ck_assert_uint_gt(differ, 0); /* unfragmented frames still go by ports */
+	dp_steer_destroy(st);
+}
+END_TEST
+
 START_TEST(msg_fabric_roundtrip_and_full)
 {
 	struct dp_fabric_params p = { .n_io = 2, .n_dlp = 1, .ring_size = 8, .n_msgs = 64,
@@ -446,6 +484,7 @@ dataplane_suite(void)
 	tcase_add_test(tc, steer_owner_symmetric_and_balanced);
 	tcase_add_test(tc, steer_pick_sport_maps_back);
 	tcase_add_test(tc, steer_burst_moves_frames_to_owner);
+	tcase_add_test(tc, steer_fragments_by_address_pair);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("msg");
 	tcase_add_test(tc, msg_fabric_roundtrip_and_full);
