@@ -81,7 +81,7 @@ if [ "${SKIP_FUZZ:-0}" != 1 ]; then
 	if CC=clang configure build-fuzz -Dfuzz=true -Ddpdk=disabled -Dtests=disabled &&
 		ninja -C build-fuzz -j"$JOBS"; then
 		for t in build-fuzz/tests/fuzz/fuzz_*; do
-			[ -x "$t" ] || continue
+			[ -f "$t" ] && [ -x "$t" ] || continue # not meson's *.p object folders
 			name=$(basename "$t")
 			if tools/fuzz.sh "$name" "$FUZZ_SECONDS" >"build-fuzz/$name.log" 2>&1; then
 				echo "fuzz $name: ok ($(grep -Eo 'Done [0-9]+ runs' "build-fuzz/$name.log" | tail -1))"
