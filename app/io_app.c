@@ -90,6 +90,7 @@ struct io_session {
 	bool inj_closed;           /* injected sender's end reported to the proxy */
 	bool down_close, up_close; /* proxy asked: close once output is drained */
 	bool in_pump;              /* re-entrancy guard for callbacks from sends */
+	bool implicit;             /* accepted on an implicit-TLS listener */
 	char client_addr[16];      /* sender MTA's IPv4, dotted quad */
 	bool dead;                 /* destroy at the end of the current pump */
 	uint32_t rcpts;
@@ -523,6 +524,13 @@ static void sess_destroy(struct io_session *s)
 		stats_add(a->stats, STATS_SMTP_MESSAGES_RELAYED, ps->relayed);
 		stats_add(a->stats, STATS_SMTP_BYTES, ps->bytes_in);
 		stats_add(a->stats, STATS_SMTP_UPSTREAM_FAILURES, ps->upstream_failures);
+		stats_add(a->stats, STATS_TLS_HANDSHAKES, ps->tls_in);
+		stats_add(a->stats, STATS_TLS_RESUMED, ps->tls_in_resumed);
+		stats_add(a->stats, STATS_TLS_HANDSHAKE_FAILURES, ps->tls_in_failed);
+		stats_add(a->stats, STATS_TLS_UPSTREAM_HANDSHAKES, ps->tls_out);
+		stats_add(a->stats, STATS_TLS_UPSTREAM_FAILURES, ps->tls_out_failed);
+		if (!s->implicit && ps->tls_in > 0)
+			stats_add(a->stats, STATS_TLS_STARTTLS, ps->tls_in);
 		smtp_proxy_destroy(s->proxy);
 	}
 	if (s->inj != NULL) {
@@ -835,8 +843,10 @@ static int down_accepted(struct tcp_conn *c, void *listen_ctx)
 	if (tcp_conn_info(c, &ci) == 0)
 		snprintf(s->client_addr, sizeof(s->client_addr), "%u.%u.%u.%u", ci.rip >> 24,
 			 (ci.rip >> 16) & 255, (ci.rip >> 8) & 255, ci.rip & 255);
-	if (l->tls == CFG_LISTEN_IMPLICIT)
+	if (l->tls == CFG_LISTEN_IMPLICIT) {
 		stats_inc(a->stats, STATS_TLS_IMPLICIT);
+		s->implicit = true;
+	}
 	tcp_conn_set_ctx(c, s);
 	tcp_conn_set_callbacks(c, &down_cb);
 	smtp_proxy_start(s->proxy, app_now_ms(a));

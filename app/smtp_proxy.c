@@ -1312,11 +1312,18 @@ static void down_tls_check(struct smtp_proxy *p)
 	enum tls_state s = tls_conn_state(p->down_tls);
 	if (p->down_handshaking && s == TLS_STATE_ESTABLISHED) {
 		p->down_handshaking = false;
+		p->st.tls_in++;
+		if (tls_conn_resumed(p->down_tls))
+			p->st.tls_in_resumed++;
 		if (p->implicit_tls)
 			smtp_server_greet(p->srv, p->now);
 		else
 			smtp_server_tls_started(p->srv, p->now);
 	} else if (s == TLS_STATE_FAILED || s == TLS_STATE_CLOSED) {
+		if (p->down_handshaking && s == TLS_STATE_FAILED) {
+			p->down_handshaking = false;
+			p->st.tls_in_failed++;
+		}
 		if (!smtp_server_closing(p->srv)) {
 			/* nothing can be said in the clear any more */
 			smtp_server_shutdown(p->srv, "4.7.0", "Error: TLS failed");
@@ -1479,8 +1486,11 @@ static void up_tls_check(struct smtp_proxy *p)
 	enum tls_state s = tls_conn_state(p->up_tls);
 	if (p->up_handshaking && s == TLS_STATE_ESTABLISHED) {
 		p->up_handshaking = false;
+		p->st.tls_out++;
 		smtp_client_tls_ready(p->client, p->now);
 	} else if (s == TLS_STATE_FAILED || s == TLS_STATE_CLOSED) {
+		if (p->up_handshaking)
+			p->st.tls_out_failed++;
 		if (p->up_handshaking)
 			smtp_client_tls_failed(p->client, p->now);
 		else

@@ -169,6 +169,11 @@ struct smtp_proxy_stats {
 	uint32_t incidents;
 	uint64_t bytes_in;       /* message bytes received */
 	uint64_t bytes_out;      /* message bytes relayed incl. headers */
+	uint32_t tls_in;         /* sender-side handshakes completed (STARTTLS or implicit) */
+	uint32_t tls_in_resumed; /* ... of which resumed a session */
+	uint32_t tls_in_failed;  /* sender-side handshakes that failed */
+	uint32_t tls_out;        /* upstream handshakes completed */
+	uint32_t tls_out_failed; /* upstream handshakes that failed */
 };
 const struct smtp_proxy_stats *smtp_proxy_stats(const struct smtp_proxy *p);
 

@@ -130,6 +130,11 @@ out=$(lab_api "/api/v2/events/data/alert" -H "Netskope-Api-Token: $token")
 t_check "API v2: block incident listed" grep -q 'Block card numbers' <<<"$out"
 out=$(lab_api "/metrics?token=$token")
 t_check "metrics: messages counted" grep -qE '^smtpdlp_smtp_messages_total [1-9]' <<<"$out"
+t_check "metrics: TLS handshakes counted" grep -qE '^smtpdlp_tls_handshakes_total [1-9]' <<<"$out"
+t_check "metrics: STARTTLS and implicit TLS counted" bash -c \
+	"grep -qE '^smtpdlp_tls_starttls_total [1-9]' <<<'$out' && grep -qE '^smtpdlp_tls_implicit_total [1-9]' <<<'$out'"
+t_check "metrics: port counters from the NIC" \
+	grep -qE '^smtpdlp_port_rx_packets_total\{port="inside"\} [1-9]' <<<"$out"
 
 t_check "smtpdlp is still running" kill -0 "$(cat "$LAB_DIR/smtpdlp.pid")"
 t_done
