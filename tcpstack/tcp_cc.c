@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * tcp_cc.c — congestion controllers behind struct tcp_cc_ops: NewReno
- * (RFC 5681 with RFC 3465 byte counting, L = 2 SMSS; recovery itself lives
+ * (RFC 5681 with RFC 3465 byte counting, L = TCP_ABC_SEGS; recovery itself lives
  * in tcp_input.c/tcp_output.c per RFC 6582/6675) and CUBIC (RFC 8312:
  * cubic window growth with the Reno-friendly region, beta 0.7, fast
  * convergence). Windows are in bytes; time comes from the stack clock.
@@ -9,6 +9,13 @@
 #include <math.h>
 
 #include "tcpstack/tcp_priv.h"
+
+/* Slow start credits up to this many segments per ACK. RFC 3465's L = 2
+ * SMSS assumes an ACK every other segment; receivers that coalesce a whole
+ * input burst into one ACK (this stack, GRO/LRO on Linux) send stretch ACKs
+ * of up to a burst, and L = 2 would then grow cwnd by 2 segments per burst
+ * instead of doubling it per round trip (Linux credits every acked segment). */
+#define TCP_ABC_SEGS 32
 
 static uint32_t
 cc_smss(const struct tcp_conn *c)
@@ -49,7 +56,7 @@ reno_on_ack(struct tcp_conn *c, uint32_t acked)
 	uint32_t mss = cc_smss(c);
 
 	if (c->cwnd < c->ssthresh) {
-		c->cwnd += u32_min(acked, 2 * mss);
+		c->cwnd += u32_min(acked, TCP_ABC_SEGS * mss);
 		return;
 	}
 	c->cc.reno.acked_bytes += acked;
@@ -96,7 +103,7 @@ cubic_on_ack(struct tcp_conn *c, uint32_t acked)
 	double t, w_cubic, target, w_est;
 
 	if (c->cwnd < c->ssthresh) {
-		c->cwnd += u32_min(acked, 2 * mss);
+		c->cwnd += u32_min(acked, TCP_ABC_SEGS * mss);
 		return;
 	}
 	if (c->cc.cubic.epoch_ms == 0) {

@@ -167,6 +167,7 @@ conn_established(struct tcp_conn *c)
 
 	c->state = TCP_ESTABLISHED;
 	c->flags |= TCPF_SYN_ACKED;
+	c->quickack = TCP_QUICKACKS;
 	c->retries = 0;
 	c->backoff = 0;
 	s->cc->init(c);
@@ -194,9 +195,12 @@ rtt_sample(struct tcp_conn *c, uint32_t r_us)
 		c->rttvar_us = (3 * c->rttvar_us + d) / 4;
 		c->srtt_us = (7 * c->srtt_us + r_us) / 8;
 	}
-	rto = c->srtt_us + u32_max(1000u, 4 * c->rttvar_us);
-	if (rto < s->p.rto_min_ms * 1000ull)
-		rto = s->p.rto_min_ms * 1000ull;
+	/* RTO = SRTT + max(4 x RTTVAR, rto_min), as Linux does, rather than
+	 * max(SRTT + 4 x RTTVAR, rto_min) (RFC 6298 (2.4)): with a sub-
+	 * millisecond path RTTVAR decays to nothing, and when queueing (a
+	 * memif ring, a busy peer) or scheduling delay then adds a few hundred
+	 * milliseconds in one round, the RFC form fires spuriously. */
+	rto = c->srtt_us + u32_max(s->p.rto_min_ms * 1000u, 4 * c->rttvar_us);
 	if (rto > s->p.rto_max_ms * 1000ull)
 		rto = s->p.rto_max_ms * 1000ull;
 	c->rto_us = (uint32_t)rto;
@@ -493,6 +497,11 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 				c->cwnd = c->undo_cwnd;
 				c->ssthresh = c->undo_ssthresh;
 				c->snd_nxt = c->snd_max;
+				/* RFC 4015 §4: the timer was too tight (queueing
+				 * or scheduling delay grew faster than RTTVAR):
+				 * restart the estimator from this ACK's sample,
+				 * the original's round trip, so RTO = 3 x RTT */
+				c->srtt_us = 0;
 			}
 		}
 		rtt_from_ack(c, sg);
@@ -592,6 +601,45 @@ ack_input(struct tcp_conn *c, const struct seg *sg)
 
 /* ----------------------------------------------------------- data part */
 
+/*
+ * ACK policy for in-order data of len bytes just delivered (RFC 9293
+ * §3.8.6.3, RFC 5681 §4.2). An ACK is due — sent at the end of the input
+ * burst, so several reasons in one burst cost one ACK — when
+ *   - two segments are unacknowledged (every second full-sized segment, and
+ *     never the last of a burst held back when two or more are owed);
+ *   - the segment closes a hole or holes remain (the caller checks those);
+ *   - it carries PSH: the sender has nothing more queued right now and may
+ *     be waiting for this ACK to send again (or to close);
+ *   - quick-ACK mode: a full-sized segment while the peer's congestion
+ *     window is still growing (start of the connection, after a hole);
+ *   - the peer can no longer send two full segments into what we advertised
+ *     although the application has freed room: a window update is due.
+ * Otherwise the ACK waits for the delayed-ACK timer (one lone segment).
+ */
+static bool
+ack_due(struct tcp_conn *c, const struct seg *sg, uint32_t len)
+{
+	uint32_t full = c->rcv_mss - ((c->flags & TCPF_TS_OK) ? 12 : 0);
+	uint32_t left, right;
+
+	c->segs_unacked++;
+	if (c->n_ooo || c->segs_unacked >= 2 || (sg->flags & TH_PSH))
+		return true;
+	if (len >= full && c->quickack) {
+		c->quickack--;
+		return true;
+	}
+	/* the update must open min(MSS, buffer / 2) (RFC 9293 §3.8.6.2.2) */
+	left = SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	if (left < 2u * c->rcv_mss) {
+		right = c->rcv_nxt + tcp_rcv_window(c);
+		if (SEQ_GEQ(right, c->rcv_adv + u32_min(c->rcv_mss,
+							 c->stack->p.rcvbuf / 2)))
+			return true;
+	}
+	return false;
+}
+
 static void
 data_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 {
@@ -613,6 +661,18 @@ data_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 		m = NULL;
 		len = 0;
 		fin = false;
+	}
+	if (len && (s->pool_dry || (s->pool_tight && seq != c->rcv_nxt))) {
+		/* mbuf budget: hold no out-of-order data while the pool is
+		 * low, and nothing at all in its last reserve; the peer
+		 * retransmits, the ACK says what we have */
+		s->cnt.drop_tcp_pool_reserve++;
+		tcp_mbuf_free(s, m);
+		m = NULL;
+		len = 0;
+		fin = false;
+		c->flags |= TCPF_ACK_NOW;
+		tcp_conn_mark_pending(c);
 	}
 	if (len && SEQ_LT(seq, c->rcv_nxt)) {
 		uint32_t cut = c->rcv_nxt - seq;
@@ -641,9 +701,9 @@ data_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 				return;
 			if (had_ooo && !ooo_pull(c))
 				return;
-			c->segs_unacked++;
-			if (had_ooo || c->n_ooo || c->segs_unacked >= 2 ||
-			    (sg->flags & TH_PSH && c->segs_unacked >= 2)) {
+			if (had_ooo)
+				c->quickack = TCP_QUICKACKS;
+			if (ack_due(c, sg, len)) {
 				c->flags |= TCPF_ACK_NOW;
 			} else {
 				c->flags |= TCPF_DELACK;

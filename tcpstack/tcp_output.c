@@ -14,6 +14,8 @@
 #include "tcpstack/tcp_priv.h"
 
 #define TCP_SEGS_PER_FRAME 16 /* mbufs per transmitted frame */
+#define TCP_TLP_DELACK_MS  50 /* peer's delayed-ACK allowance in the PTO */
+#define TCP_TLP_MIN_MS     20 /* PTO floor */
 
 uint32_t
 tcp_ts_now(const struct tcp_conn *c)
@@ -129,6 +131,8 @@ tcp_rcv_window(const struct tcp_conn *c)
 
 	if (space < rcvbuf / 4 && space < c->rcv_mss)
 		space = 0; /* receiver SWS avoidance */
+	if (c->stack->pool_tight)
+		space = 0; /* mbuf budget: keep what was offered, offer no more */
 	right = c->rcv_nxt + space;
 	if (SEQ_LT(right, c->rcv_adv))
 		right = c->rcv_adv; /* never shrink the window */
@@ -558,11 +562,16 @@ tlp_timeout(const struct tcp_conn *c)
 	    (c->flags & (TCPF_IN_RECOVERY | TCPF_TLP_SENT)) ||
 	    c->srtt_us == 0 || c->backoff)
 		return 0;
-	pto = 2ull * c->srtt_us / 1000;
-	if (c->snd_max - c->snd_una <= smss(c))
-		pto += 50; /* the peer may delay its ACK of a lone segment */
-	if (pto < 10)
-		pto = 10;
+	/* RFC 8985 adds the worst-case delayed ACK only for a flight of one
+	 * segment, assuming an ACK for every second one. Receivers that ACK
+	 * once per input burst (this stack, GRO/LRO) may hold the ACK of a
+	 * trailing lone segment of any flight, so the allowance is always
+	 * added; and 2 x SRTT from millisecond timestamps is 0-2 ms, shorter
+	 * than one scheduling slice of a busy-polling process on a shared CPU,
+	 * hence the larger floor. Both made most probes spurious. */
+	pto = 2ull * c->srtt_us / 1000 + TCP_TLP_DELACK_MS;
+	if (pto < TCP_TLP_MIN_MS)
+		pto = TCP_TLP_MIN_MS;
 	return pto < rto ? pto : 0;
 }
 

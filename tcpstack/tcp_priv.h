@@ -43,6 +43,16 @@
 #define TCP_ARP_QMAX     16   /* cap of arp_queue_max */
 #define TCP_TIMER_BUDGET 512  /* connections handled per tcp_stack_timers() */
 #define TCP_DEFAULT_MSS  536
+/* Quick ACKs (each full-sized segment ACKed at the end of its burst) at the
+ * start of a connection and after a hole filled, while the peer's window
+ * is growing from slow start or recovery (Linux: TCP_MAX_QUICKACKS). */
+#define TCP_QUICKACKS    16
+/* Receive-buffer budget against the mempool: with fewer than 1/4 of the
+ * mbufs free no connection is offered new window; with fewer than 1/16
+ * free, arriving data is freed at once (and ACKed for what is held) so
+ * that ACKs, headers and the NIC's refills still find mbufs. */
+#define TCP_POOL_LOW_DIV     4
+#define TCP_POOL_RESERVE_DIV 16
 /* ol_flags that describe the buffer, not the packet: never clear them
  * (an indirect or external mbuf with them cleared is freed wrongly). */
 #define TCP_MBUF_F_KEEP  (RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL)
@@ -163,7 +173,7 @@ struct tcp_conn {
 	uint8_t segs_unacked;
 	uint8_t retries;
 	uint8_t keep_probes;
-	uint8_t pad_;
+	uint8_t quickack;             /* full segments still ACKed one by one */
 	struct tcp_ooo ooo[TCP_OOO_MAX];
 
 	/* timestamps, RTT */
@@ -255,6 +265,12 @@ struct tcp_stack {
 	struct rte_ip_frag_tbl *frag_tbl;
 	struct rte_ip_frag_death_row frag_dr;
 
+	/* mbuf budget: the pool's free count, read once per input burst and
+	 * timer run (rte_mempool_avail_count walks the per-lcore caches) */
+	uint32_t pool_low;            /* below: no receive window is opened */
+	uint32_t pool_reserve;        /* below: arriving data is not held */
+	bool pool_tight, pool_dry;
+
 	/* batched frees */
 	uint16_t n_free;
 	struct rte_mbuf *free_buf[TCP_FREE_BURST];
@@ -276,6 +292,7 @@ void tcp_batch_end(struct tcp_stack *s);
 int tcp_iface_by_ip(const struct tcp_stack *s, uint32_t ip);
 int tcp_route(const struct tcp_stack *s, uint32_t dst, uint32_t *nh);
 void tcp_timer_update(struct tcp_conn *c);
+void tcp_pool_check(struct tcp_stack *s);
 bool tcp_rate_ok(struct tcp_stack *s, uint64_t *sec, uint32_t *count,
 		 uint32_t limit);
 /* Remove n bytes from the front of a chain; may return a new head or NULL. */

@@ -273,9 +273,21 @@ eth_input(struct tcp_stack *s, struct rte_mbuf *m)
 }
 
 void
+tcp_pool_check(struct tcp_stack *s)
+{
+	unsigned avail = rte_mempool_avail_count(s->p.pool);
+
+	s->pool_tight = avail < s->pool_low;
+	s->pool_dry = avail < s->pool_reserve;
+	if (s->pool_tight)
+		s->cnt.pool_tight++;
+}
+
+void
 tcp_stack_input(struct tcp_stack *s, struct rte_mbuf **pkts, uint16_t n)
 {
 	clock_update(s);
+	tcp_pool_check(s);
 	tcp_batch_begin(s);
 	for (uint16_t i = 0; i < n && i < 4; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
@@ -368,6 +380,7 @@ tcp_stack_timers(struct tcp_stack *s, uint64_t now_us)
 		s->now_us = now_us;
 		s->now_ms = now_us / 1000;
 	}
+	tcp_pool_check(s);
 	tcp_batch_begin(s);
 	if (!s->started) {
 		s->started = true;
@@ -464,6 +477,8 @@ tcp_stack_create(const struct tcp_stack_params *p)
 	s->p.syn_backlog = DEF(p->syn_backlog, 1024);
 	s->p.sndbuf = DEF(p->sndbuf, 65536);
 	s->p.rcvbuf = DEF(p->rcvbuf, 65536);
+	s->pool_low = p->pool->size / TCP_POOL_LOW_DIV;
+	s->pool_reserve = p->pool->size / TCP_POOL_RESERVE_DIV;
 	if (s->p.rcvbuf > (1u << 30))
 		s->p.rcvbuf = 1u << 30;
 	s->p.reass_per_conn = DEF(p->reass_per_conn, s->p.rcvbuf);

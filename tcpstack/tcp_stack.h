@@ -212,6 +212,9 @@ struct tcp_stack_counters {
 	uint64_t drop_no_mbuf;      /**< mbuf allocation failures */
 	uint64_t drop_tx_no_route;  /**< no interface/next hop for a destination */
 	uint64_t timers_budget_hit; /**< tcp_stack_timers() stopped on its budget */
+	uint64_t pool_tight;        /**< bursts/timer runs with < 1/4 of the pool free:
+				     *   receive windows not opened, no out-of-order kept */
+	uint64_t drop_tcp_pool_reserve; /**< data segments freed: < 1/16 of the pool free */
 };
 
 /* ------------------------------------------------------------ callbacks */

@@ -426,7 +426,7 @@ START_TEST(delayed_and_coalesced_ack)
 	node_up(NULL);
 	peer_init(&pp, true, true);
 	accept_one(&pp, 7);
-	psend(&pp, TH_ACK | TH_PSH, d, 100);
+	psend(&pp, TH_ACK, d, 100);
 	ck_assert_uint_eq(app->rx_len, 100);
 	ck_assert_uint_eq(tt_pending(node), 0);
 	tt_advance(node, 39);
@@ -446,6 +446,169 @@ START_TEST(delayed_and_coalesced_ack)
 	ck_assert_uint_eq(p.ack, pp.seq);
 	ck_assert_uint_eq(app->rx_len, 2800);
 	ck_assert_mem_eq(app->rx, d, 2800);
+}
+END_TEST
+
+/* The receiver's ACK policy (RFC 9293 §3.8.6.3, RFC 5681 §4.2): quick ACKs
+ * for full segments at the start, then every second segment, a lone small
+ * segment delayed, PSH, holes and gap fills at once, one ACK per burst. */
+START_TEST(ack_policy_rules)
+{
+	static char d[16 * 1448];
+	struct peer pp;
+	struct tt_pkt p;
+	struct rte_mbuf *ms[5];
+	uint32_t hole;
+
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	/* quick-ACK mode: each lone full-sized segment is ACKed */
+	for (int i = 0; i < 16; i++) {
+		psend(&pp, TH_ACK, d, 1448);
+		ck_assert_uint_eq(tt_pending(node), 1);
+		ck_assert(ptake(&pp, &p));
+		ck_assert_uint_eq(p.ack, pp.seq);
+	}
+	/* then: the first of two waits, the second is ACKed at once */
+	psend(&pp, TH_ACK, d, 1448);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	psend(&pp, TH_ACK, d, 1448);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	/* a lone small segment waits for the timer */
+	psend(&pp, TH_ACK, d, 100);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	tt_advance(node, 41);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	/* PSH: at once */
+	psend(&pp, TH_ACK | TH_PSH, d, 10);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	/* a burst of five: one ACK at its end, none later */
+	for (int i = 0; i < 5; i++) {
+		ms[i] = pseg(&pp, pp.seq, TH_ACK, d, 1448, NULL, 0);
+		pp.seq += 1448;
+	}
+	tcp_stack_input(node->s, ms, 5);
+	ck_assert_uint_eq(tt_pending(node), 1);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	tt_advance(node, 100);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	/* out of order: a duplicate ACK with SACK at once */
+	hole = pp.seq;
+	psend_at(&pp, hole + 1448, TH_ACK, d, 1448, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, hole);
+	ck_assert_int_eq(p.n_sack, 1);
+	/* the gap filler: ACKed at once, covering both */
+	psend_at(&pp, hole, TH_ACK, d, 1448, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, hole + 2 * 1448);
+	ck_assert_uint_eq(app->rx_len, 16 * 1448 + 2 * 1448 + 110 + 7 * 1448);
+}
+END_TEST
+
+static void
+tune_tiny_rcv(struct tcp_stack_params *p)
+{
+	p->rcvbuf = 2000;
+}
+
+/* A lone small segment that leaves the peer less than two segments of
+ * window is ACKed at once when the application freed the room (a window
+ * update is due), and waits when the application still holds the bytes. */
+START_TEST(ack_policy_window_update)
+{
+	static char d[1000];
+	struct peer pp;
+	struct tt_pkt p;
+
+	node_up(tune_tiny_rcv);
+	peer_init(&pp, true, true);
+	accept_one(&pp, 7);
+	psend(&pp, TH_ACK, d, 1000);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	app->hold = true;
+	psend(&pp, TH_ACK, d, 1000);
+	ck_assert_uint_eq(tt_pending(node), 0);
+	tt_advance(node, 41);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+}
+END_TEST
+
+/* Receive-buffer budget against a small mempool: with less than a quarter
+ * free no new window is offered and out-of-order data is not kept; in the
+ * last sixteenth data is not held at all (but ACKed); once mbufs come back
+ * the window opens again. */
+START_TEST(mbuf_budget_small_pool)
+{
+	static char d[1448];
+	struct rte_mempool *small;
+	struct rte_mbuf *hog[512];
+	unsigned n_hog = 0;
+	struct tcp_stack_params sp;
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t edge, rx;
+
+	small = rte_pktmbuf_pool_create("tt_small", 512, 0, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	ck_assert_ptr_nonnull(small);
+	tt_params(&sp, NULL);
+	sp.pool = small;
+	sp.max_conns = 8;
+	node = tt_node_new(&sp);
+	ck_assert_ptr_nonnull(node);
+	K = tcp_stack_counters(node->s);
+	tt_learn_peers(node);
+	ck_assert_int_eq(tcp_listen(node->s, TT_IP_US, LPORT, &app_cb, app), 0);
+	peer_init(&pp, true, true);
+	accept_one(&pp, -1); /* no window scaling: p.win is in bytes */
+	app->hold = true;
+	psend(&pp, TH_ACK | TH_PSH, d, 1000);
+	ck_assert(ptake(&pp, &p));
+	edge = p.ack + p.win;
+	/* leave less than a quarter of the pool free */
+	while (rte_mempool_avail_count(small) >= 512 / 4 - 4)
+		hog[n_hog++] = rte_pktmbuf_alloc(small);
+	app->hold = false;
+	tcp_recv_done(app->conn, 1000);
+	psend(&pp, TH_ACK | TH_PSH, d, 1000);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_eq(p.ack + p.win, edge); /* not opened, not shrunk */
+	ck_assert_uint_gt(K->pool_tight, 0);
+	/* out of order: not kept */
+	psend_at(&pp, pp.seq + 1000, TH_ACK, d, 1000, ++pp.tsval);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_int_eq(p.n_sack, 0);
+	ck_assert_uint_eq(K->drop_tcp_pool_reserve, 1);
+	/* the last reserve: in-order data is freed too, the ACK goes out */
+	while (rte_mempool_avail_count(small) >= 512 / 16 - 2)
+		hog[n_hog++] = rte_pktmbuf_alloc(small);
+	rx = app->rx_len;
+	psend_at(&pp, pp.seq, TH_ACK, d, 1000, ++pp.tsval);
+	ck_assert_uint_eq(app->rx_len, rx);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_eq(K->drop_tcp_pool_reserve, 2);
+	/* mbufs back: the same segment is taken and the window opens */
+	rte_pktmbuf_free_bulk(hog, n_hog);
+	psend(&pp, TH_ACK | TH_PSH, d, 1000);
+	ck_assert_uint_eq(app->rx_len, rx + 1000);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.ack, pp.seq);
+	ck_assert_uint_gt(p.ack + p.win, edge);
+	tt_node_free(node);
+	node = NULL;
+	ck_assert_uint_eq(rte_mempool_avail_count(small), 512);
+	rte_mempool_free(small);
 }
 END_TEST
 
@@ -786,6 +949,10 @@ START_TEST(spurious_rto_undone)
 	ck_assert_uint_eq(K->tcp_spurious_rto, 1);
 	tcp_conn_info(app->conn, &after);
 	ck_assert_uint_ge(after.cwnd, before.cwnd); /* restored, then grown */
+	/* RFC 4015 §4: the estimator restarts from the late ACK's sample
+	 * (~250 ms), so the next RTO is about three of them, not 200 ms */
+	ck_assert_uint_ge(after.srtt_us, 200000);
+	ck_assert_uint_ge(after.rto_ms, 600);
 	ck_assert_uint_eq(after.snd_nxt, base + 10 * mss);
 	/* no go-back-N: nothing below snd_max is sent again */
 	while (ptake(&pp, &p))
@@ -1398,7 +1565,7 @@ START_TEST(timer_budget_bounded)
 		ck_assert(tt_take_tcp(node, &p));
 		tt_input(node, tt_tcp(&(struct tt_seg){ .sport = port,
 			.dport = LPORT, .seq = 11, .ack = p.seq + 1,
-			.flags = TH_ACK | TH_PSH, .win = 65535, .data = "x",
+			.flags = TH_ACK, .win = 65535, .data = "x",
 			.len = 1 }));
 	}
 	ck_assert_uint_eq(tcp_stack_conn_count(node->s), n);
@@ -1560,6 +1727,9 @@ suite(void)
 	tcase_add_test(tc, simultaneous_open);
 	tcase_add_test(tc, connect_refused_and_syn_retries);
 	tcase_add_test(tc, delayed_and_coalesced_ack);
+	tcase_add_test(tc, ack_policy_rules);
+	tcase_add_test(tc, ack_policy_window_update);
+	tcase_add_test(tc, mbuf_budget_small_pool);
 	tcase_add_test(tc, out_of_order_overlap_sack);
 	tcase_add_test(tc, fin_beyond_a_hole);
 	tcase_add_test(tc, ooo_memory_bound);
