@@ -480,7 +480,10 @@ static void stage_transfer(struct mime_parser *P, const uint8_t *d, size_t n)
 /* Raw body bytes of the current entity. */
 static void leaf_content(struct mime_parser *P, const uint8_t *d, size_t n)
 {
-	if (!P->leaf_open || P->skip || P->limit_hit || !n)
+	/* past max_decoded_bytes the text is still decoded, only not handed
+	 * on: where the limit is noticed depends on buffering, and the
+	 * anomaly bits of the rest must not depend on how input was split */
+	if (!P->leaf_open || P->skip || !n)
 		return;
 	stage_transfer(P, d, n);
 }
@@ -648,7 +651,7 @@ static void leaf_end(struct mime_parser *P)
 
 	if (!P->leaf_open)
 		return;
-	if (!P->skip && !P->limit_hit) {
+	if (!P->skip) {
 		if (P->in_uu || P->cte == CTE_UU) {
 			w = decode_uu_finish(&P->uu, P->t1);
 			out_put(P, P->t1, w, false);

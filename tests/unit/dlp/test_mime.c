@@ -515,6 +515,46 @@ START_TEST(test_random_split)
 }
 END_TEST
 
+/* Anomalies of text past max_decoded_bytes do not depend on where the
+ * limit was noticed (found by fuzz_mime: a NUL after the limit was flagged
+ * or not depending on the feed split, since a large run is handed on at
+ * once and a small one buffered). */
+START_TEST(test_limit_split)
+{
+	struct rec r = {0};
+	struct mime_limits lim = {.max_decoded_bytes = 40};
+	size_t len = 0;
+	char *msg = malloc(20000);
+
+	len += (size_t)sprintf(msg, "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+				    "Content-Type: text/plain\r\n\r\n");
+	for (size_t i = 0; i < 6000; i++)
+		msg[len++] = i % 70 == 69 ? '\n' : 'a';
+	memcpy(msg + len,
+	       "x\0y\xff\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n!!\r\n--b--\r\n", 59);
+	len += 59;
+	struct mime_parser *p = mime_parser_create(&lim, &rec_sink, &r);
+	ck_assert_ptr_nonnull(p);
+	char *once = parse(p, &r, (const uint8_t *)msg, len, NULL, 0);
+	ck_assert_msg(strstr(once, "X scan-limit bad-base64 bad-utf8 nul\n") != NULL, "%s", once);
+	static const size_t steps[] = {1, 7, 1000, 4096};
+	for (size_t si = 0; si < 4; si++) {
+		size_t ncuts = (len - 1) / steps[si], *cuts = malloc((ncuts + 1) * sizeof(*cuts));
+		for (size_t i = 0; i < ncuts; i++)
+			cuts[i] = (i + 1) * steps[si];
+		char *s = parse(p, &r, (const uint8_t *)msg, len, cuts, ncuts);
+		ck_assert_msg(strcmp(s, once) == 0, "step %zu:\n%s", steps[si], s);
+		free(s);
+		free(cuts);
+	}
+	free(once);
+	mime_parser_destroy(p);
+	free(msg);
+	free(r.buf);
+	free(r.text);
+}
+END_TEST
+
 /* A large base64 attachment through the whole pipeline, in 1460-byte
  * chunks like TCP segments: the decoded bytes must come out exactly. */
 START_TEST(test_large_base64)
@@ -658,6 +698,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_long_field_name);
 	tcase_add_test(tc, test_header_oversize_split);
 	tcase_add_test(tc, test_random_split);
+	tcase_add_test(tc, test_limit_split);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
