@@ -7,11 +7,13 @@
  * stack (a multipart frame holds its boundary; a message frame marks a
  * nested message); the entity being read is either in its header block or
  * in its body. Header blocks are collected header by header (bounded by
- * max_header_bytes); bodies are never buffered: a body line is scanned with
- * memchr and handed on at once, except the first bytes of a line that may
- * be a boundary ("--") or a uuencode "begin " line, which are held (bounded)
- * until they decide. The line break before a boundary belongs to the
- * boundary (RFC 2046 §5.1.1), so the last line break seen is held back too.
+ * max_header_bytes); bodies are never buffered: body bytes are handed on
+ * in runs up to the next line that may be a boundary ("--") or a uuencode
+ * "begin " line (found with one search per run, not per line), and the first
+ * bytes of such a line are held (bounded) until they decide. The line break
+ * before a boundary belongs to the boundary (RFC 2046 §5.1.1), so the last
+ * line break seen is held back too. ASCII text with the charset stage idle
+ * skips conversion and goes to text() in place when the run is large.
  *
  * Leaf body pipeline: transfer decoding (base64, QP, uuencode, identity) →
  * for text/ *: charset → UTF-8, NUL bytes dropped (flagged: readers do not
