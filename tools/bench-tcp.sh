@@ -4,7 +4,10 @@
 # to the Linux kernel, measured in one run on the same machine:
 #
 #   memif     smtpdlp-tcpecho client -> smtpdlp-tcpecho server over net_memif
-#             (two DPDK processes, one lcore each, no kernel in the path)
+#             (two DPDK processes, one lcore each, no kernel in the path; the
+#             server polls on CPU 0, the client on CPU $BENCH_MEMIF_CLIENT_CPU
+#             [1]: two busy-polling processes on one CPU take turns by
+#             scheduler slices, and every exchange then waits for a slice)
 #   afpacket  Linux client (smtpdlp-tcpkern, ns lnx) -> stack server on
 #             net_af_packet (ns dp) over a veth pair
 #   kernel    the same Linux client -> smtpdlp-tcpkern server in ns dp, over
@@ -29,6 +32,7 @@ SHORT=${BENCH_SHORT:-20000}
 OUT=${BENCH_OUT:-/tmp/bench-tcp.json}
 TCPLAB_IDLE_US=${BENCH_IDLE_US:-0}
 TICK=$(getconf CLK_TCK)
+MEMIF_CLIENT_CPU=${BENCH_MEMIF_CLIENT_CPU:-1}
 : >"$OUT"
 
 tcplab_setup btcp
@@ -75,7 +79,7 @@ spid=$!
 LAB_PIDS+=("$spid")
 lab_wait_log "$slog" ready 30
 # shellcheck disable=SC2046
-run_client memif_bulk "" "$spid" timeout 120 "$TCPECHO" $(tcplab_eal bmc "$cdev") -- \
+run_client memif_bulk "" "$spid" timeout 120 "$TCPECHO" $(TCPLAB_LCORES=$MEMIF_CLIENT_CPU tcplab_eal bmc "$cdev") -- \
 	--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:9 --service sink \
 	--conns "$CONNS" --bytes "$BYTES" --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US"
 kill -INT "$spid"; wait "$spid" || true
@@ -87,7 +91,7 @@ spid=$!
 LAB_PIDS+=("$spid")
 lab_wait_log "$slog" ready 30
 # shellcheck disable=SC2046
-run_client memif_short "" "$spid" timeout 120 "$TCPECHO" $(tcplab_eal bmc2 "$cdev") -- \
+run_client memif_short "" "$spid" timeout 120 "$TCPECHO" $(TCPLAB_LCORES=$MEMIF_CLIENT_CPU tcplab_eal bmc2 "$cdev") -- \
 	--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:7 --service echo \
 	--conns 16 --total "$SHORT" --bytes 64 --msl-ms 200 --max-conns 65536 \
 	--idle-sleep-us "$TCPLAB_IDLE_US"
