@@ -33,6 +33,17 @@ t_done() {
 	[ "$t_fail" -eq 0 ]
 }
 
+# Wait until COMMAND succeeds, at most SECONDS (polled every 0.25 s).
+wait_for() { # seconds command...
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 4; i++)); do
+		"$@" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+
 # Count delivered messages in the upstream maildir whose headers match a regex.
 t_delivered() { # regex
 	grep -lE "$1" "$LAB_DIR"/upstream/mail/sink/new/* 2>/dev/null | wc -l
@@ -40,12 +51,9 @@ t_delivered() { # regex
 export -f t_delivered
 
 # Wait until at least N messages match (Postfix delivers asynchronously).
+t_delivered_at_least() { [ "$(t_delivered "$1")" -ge "$2" ]; }
 t_wait_delivered() { # regex n seconds
-	local i
-	for ((i = 0; i < $3 * 4; i++)); do
-		[ "$(t_delivered "$1")" -ge "$2" ] && return 0
-		sleep 0.25
-	done
+	wait_for "$3" t_delivered_at_least "$1" "$2" && return 0
 	echo "  only $(t_delivered "$1") of $2 messages matching '$1' arrived" >&2
 	return 1
 }

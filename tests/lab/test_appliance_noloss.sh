@@ -41,16 +41,6 @@ UPD=$LAB_DIR/upstream
 SND=$LAB_DIR/sender
 N=${LAB_NOLOSS_COUNT:-50}
 
-# Wait until COMMAND succeeds, at most SECONDS.
-wait_for() { # seconds command...
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 4; i++)); do
-		"$@" && return 0
-		sleep 0.25
-	done
-	return 1
-}
 # Number of distinct sender queue ids deferred with a 4xx from the appliance.
 deferred_4xx() { # [regex on the reply]
 	grep -E "relay=$APP_IN_IP\[$APP_IN_IP\]:25.*status=deferred \(host $APP_IN_IP\[$APP_IN_IP\] said: 4[0-9][0-9] ${1:-}" \

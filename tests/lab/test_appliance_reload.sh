@@ -45,15 +45,6 @@ conf=$LAB_DIR/smtpdlp.conf
 cp "$conf" "$LAB_DIR/smtpdlp.conf.good"
 LOADN=${LAB_RELOAD_MESSAGES:-2000}
 
-wait_for() { # seconds command...
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 4; i++)); do
-		"$@" && return 0
-		sleep 0.25
-	done
-	return 1
-}
 log_has() { grep -qE "$1" "$log"; }
 # A message with the new term and one old term to an external recipient.
 zebra() { # subject
