@@ -841,6 +841,62 @@ static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p
 	accept_match(s, p, &h);
 }
 
+/* Byte classes for the callback's early rejects (one load, no branches
+ * per class): WA = word byte after a term (dlp_word_byte_after), WB = ASCII
+ * word byte (a boundary before a term never holds after one), SEP = \s or
+ * 0xA0 (the end of an NBSP: may separate a phrase's words). */
+#define BC_WA 0x1u
+#define BC_WB 0x2u
+#define BC_SEP 0x4u
+static const uint8_t byte_class[256] = {
+	['0'... '9'] = BC_WA | BC_WB,
+	['A'... 'Z'] = BC_WA | BC_WB,
+	['a'... 'z'] = BC_WA | BC_WB,
+	['_'] = BC_WA | BC_WB,
+	[0x80 ... 0x9F] = BC_WA,
+	[0xA0] = BC_WA | BC_SEP,
+	[0xA1 ... 0xC1] = BC_WA,
+	[0xC3 ... 0xFF] = BC_WA,
+	[' '] = BC_SEP,
+	['\t'] = BC_SEP,
+	['\n'] = BC_SEP,
+	['\r'] = BC_SEP,
+	['\v'] = BC_SEP,
+	['\f'] = BC_SEP,
+};
+
+/* Early reject of a dictionary hit from the bytes around it in the chunk
+ * being scanned (rel = end offset in cur): a term glued to the next word
+ * ("customers" for "customer"), a word inside a longer one ("date" in
+ * "update"), a phrase's last word not preceded by whitespace and the
+ * phrase's previous word ("manager" for "Account Manager" after "the").
+ * Only decides "no"; everything it lets through is confirmed in full. */
+static inline bool early_reject(const struct dlp_pat *p, const uint8_t *cur, size_t cur_len,
+				uint64_t rel)
+{
+	unsigned f = p->flags;
+
+	if (rel < cur_len && (f & DLP_PF_WORD_END) && (byte_class[cur[rel]] & BC_WA))
+		return true;
+	if (rel <= p->wlen || rel > cur_len)
+		return false;
+	unsigned b1 = cur[rel - p->wlen - 1];
+	if (f & DLP_PF_WORD_START)
+		return byte_class[b1] & BC_WB;
+	if (!(f & DLP_PF_PHRASE_SEP))
+		return false;
+	if (!(byte_class[b1] & BC_SEP))
+		return true;
+	if (!(f & DLP_PF_PHRASE_PREV) || b1 == 0xA0 || rel <= (uint64_t)p->wlen + 1)
+		return false; /* an NBSP (C2 A0) or the chunk's start: confirm */
+	unsigned b2 = cur[rel - p->wlen - 2];
+	if (byte_class[b2] & BC_SEP)
+		return false; /* a longer whitespace run: confirm walks it */
+	if ((f & DLP_PF_CASELESS) && b2 >= 'A' && b2 <= 'Z')
+		b2 += 32;
+	return b2 != p->prev;
+}
+
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
 		    void *ctx)
 {
@@ -848,10 +904,9 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	const struct dlp_pat *p = &s->pats[id];
 	(void)flags;
 
-	/* Fast reject: a term glued to the next word ("customers" for
-	 * "customer") is the most common false hit of a dictionary. */
-	if ((p->flags & DLP_PF_WORD_END) && to >= s->w.cur_base &&
-	    to - s->w.cur_base < s->w.cur_len && dlp_word_byte_after(s->w.cur[to - s->w.cur_base]))
+	/* to < cur_base (end-of-data matches after the last chunk) wraps to
+	 * a huge rel: no early decision. */
+	if (early_reject(p, s->w.cur, s->w.cur_len, to - s->w.cur_base))
 		return 0;
 
 	if (!s->w.eof && to + p->lookahead > dlp_window_end(&s->w)) {

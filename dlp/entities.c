@@ -588,7 +588,20 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 				    .kind = phrase ? DLP_PK_PHRASE : DLP_PK_WORD,
 				    .len = (uint8_t)n,
 				    .lookahead = 1,
-				    .flags = t->word_end ? DLP_PF_WORD_END : 0};
+				    .flags = t->word_end ? DLP_PF_WORD_END : 0,
+				    .wlen = (uint8_t)(n - lw)};
+		if (!phrase && t->word_start)
+			m.flags |= DLP_PF_WORD_START;
+		if (phrase) {
+			m.flags |= DLP_PF_PHRASE_SEP;
+			/* an ASCII byte before the space is compared byte for
+			 * byte (folded) by confirm_term: checkable early */
+			int c = lw >= 2 ? (unsigned char)nt[lw - 2] : 0x80;
+			if (c < 0x80 && !is_space(c) && c != ' ') {
+				m.flags |= DLP_PF_PHRASE_PREV | (ci ? DLP_PF_CASELESS : 0);
+				m.prev = (uint8_t)(ci ? lower(c) : c);
+			}
+		}
 		/* The searched word is a caseless literal; with case-folded
 		 * 2-byte letters (ü, Ω, Ж) it is searched in three case variants
 		 * (lower, UPPER, Capitalised): still pure literals, where UCP

@@ -51,8 +51,20 @@ struct dlp_term {
 	bool word_end;
 };
 
-#define DLP_PF_WORD_END 0x1u /* the term ends with a word byte */
+#define DLP_PF_WORD_END 0x1u	/* the term ends with a word byte */
+#define DLP_PF_WORD_START 0x2u	/* DLP_PK_WORD starting with a word byte */
+#define DLP_PF_PHRASE_SEP 0x4u	/* DLP_PK_PHRASE: \s or NBSP before wlen */
+#define DLP_PF_PHRASE_PREV 0x8u /* ... and `prev` before that whitespace */
+#define DLP_PF_CASELESS 0x10u	/* `prev` is lower-case, compare folded */
 
+/*
+ * One per Hyperscan id, 12 bytes: the match callback rejects most raw hits
+ * (a dictionary word inside a longer word, a phrase's last word after the
+ * wrong word) from these fields and the bytes around the match in the
+ * chunk, without loading the term; what passes is confirmed by
+ * dlp_entity_confirm(), which decides on its own (the early checks are a
+ * subset of its checks).
+ */
 struct dlp_pat {
 	uint32_t entity;
 	uint32_t term; /* DLP_PK_WORD/PHRASE: index in terms;
@@ -60,8 +72,9 @@ struct dlp_pat {
 	uint8_t kind;
 	uint8_t len;	   /* fixed length (WORD, SSN) */
 	uint8_t lookahead; /* bytes after the end needed to confirm */
-	uint8_t flags;	   /* DLP_PF_* (copied from the term: the callback
-			      rejects most false hits without loading it) */
+	uint8_t flags;	   /* DLP_PF_* */
+	uint8_t wlen;	   /* WORD/PHRASE: bytes of the searched literal */
+	uint8_t prev;	   /* PHRASE: ASCII byte before the last space */
 };
 
 struct dlp_entity_patterns {
