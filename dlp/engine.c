@@ -841,60 +841,68 @@ static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p
 	accept_match(s, p, &h);
 }
 
-/* Byte classes for the callback's early rejects (one load, no branches
- * per class): WA = word byte after a term (dlp_word_byte_after), WB = ASCII
- * word byte (a boundary before a term never holds after one), SEP = \s or
- * 0xA0 (the end of an NBSP: may separate a phrase's words). */
-#define BC_WA 0x1u
-#define BC_WB 0x2u
-#define BC_SEP 0x4u
+/* Byte classes for the callback's early rejects, one bit per question,
+ * each at the position of the DLP_PF_* flag that asks it (so a pattern's
+ * flags are the mask of the classes that reject it): WA = word byte after a
+ * term (dlp_word_byte_after), WB = ASCII word byte (no boundary before a
+ * term after one), NS = not \s and not 0xA0 (the end of an NBSP; both may
+ * separate a phrase's words), SPC = ASCII \s, UP = ASCII upper case. */
+#define BC_WA DLP_PF_WORD_END
+#define BC_WB DLP_PF_WORD_START
+#define BC_NS DLP_PF_PHRASE_SEP
+#define BC_SPC DLP_PF_PHRASE_PREV
+#define BC_UP DLP_PF_CASELESS
 static const uint8_t byte_class[256] = {
-	['0'... '9'] = BC_WA | BC_WB,
-	['A'... 'Z'] = BC_WA | BC_WB,
-	['a'... 'z'] = BC_WA | BC_WB,
-	['_'] = BC_WA | BC_WB,
-	[0x80 ... 0x9F] = BC_WA,
-	[0xA0] = BC_WA | BC_SEP,
-	[0xA1 ... 0xC1] = BC_WA,
-	[0xC3 ... 0xFF] = BC_WA,
-	[' '] = BC_SEP,
-	['\t'] = BC_SEP,
-	['\n'] = BC_SEP,
-	['\r'] = BC_SEP,
-	['\v'] = BC_SEP,
-	['\f'] = BC_SEP,
+	[0x00 ... 0x08] = BC_NS,
+	[0x09 ... 0x0D] = BC_SPC, /* \t \n \v \f \r */
+	[0x0E ... 0x1F] = BC_NS,
+	[' '] = BC_SPC,
+	[0x21 ... 0x2F] = BC_NS,
+	['0' ... '9'] = BC_WA | BC_WB | BC_NS,
+	[0x3A ... 0x40] = BC_NS,
+	['A' ... 'Z'] = BC_WA | BC_WB | BC_NS | BC_UP,
+	[0x5B ... 0x5E] = BC_NS,
+	['_'] = BC_WA | BC_WB | BC_NS,
+	['`'] = BC_NS,
+	['a' ... 'z'] = BC_WA | BC_WB | BC_NS,
+	[0x7B ... 0x7F] = BC_NS,
+	[0x80 ... 0x9F] = BC_WA | BC_NS,
+	[0xA0] = BC_WA,
+	[0xA1 ... 0xC1] = BC_WA | BC_NS,
+	[0xC2] = BC_NS,
+	[0xC3 ... 0xFF] = BC_WA | BC_NS,
 };
 
 /* Early reject of a dictionary hit from the bytes around it in the chunk
  * being scanned (rel = end offset in cur): a term glued to the next word
  * ("customers" for "customer"), a word inside a longer one ("date" in
- * "update"), a phrase's last word not preceded by whitespace and the
- * phrase's previous word ("manager" for "Account Manager" after "the").
- * Only decides "no"; everything it lets through is confirmed in full. */
+ * "update"), a phrase's last word not preceded by whitespace, or preceded
+ * by one space after the wrong byte ("manager" after "the " for "Account
+ * Manager"). Only decides "no"; what it lets through is confirmed in full.
+ * Inside the chunk (nearly every hit) it is branch-free: which test applies
+ * is in the pattern's flags, which are the class masks; other patterns
+ * (identifiers, regexes) have no flags and load harmless bytes. */
 static inline bool early_reject(const struct dlp_pat *p, const uint8_t *cur, size_t cur_len,
 				uint64_t rel)
 {
-	unsigned f = p->flags;
+	unsigned f = p->flags, wl = p->wlen;
 
+	if (__builtin_expect(rel >= wl + 2u && rel < cur_len, 1)) {
+		unsigned ca = byte_class[cur[rel]];
+		unsigned c1 = byte_class[cur[rel - wl - 1]];
+		unsigned b2 = cur[rel - wl - 2];
+		unsigned c2 = byte_class[b2];
+		unsigned fold = b2 + ((c2 & f & BC_UP) << 1); /* BC_UP << 1 == 0x20 */
+		unsigned prev = ((c1 & f & BC_SPC) != 0) & ((c2 & BC_NS) != 0) & (fold != p->prev);
+		return ((ca & f & BC_WA) | (c1 & f & (BC_WB | BC_NS)) | prev) != 0;
+	}
+	/* the chunk's first or last bytes: the same tests where bytes exist */
 	if (rel < cur_len && (f & DLP_PF_WORD_END) && (byte_class[cur[rel]] & BC_WA))
 		return true;
-	if (rel <= p->wlen || rel > cur_len)
+	if (rel <= wl || rel > cur_len)
 		return false;
-	unsigned b1 = cur[rel - p->wlen - 1];
-	if (f & DLP_PF_WORD_START)
-		return byte_class[b1] & BC_WB;
-	if (!(f & DLP_PF_PHRASE_SEP))
-		return false;
-	if (!(byte_class[b1] & BC_SEP))
-		return true;
-	if (!(f & DLP_PF_PHRASE_PREV) || b1 == 0xA0 || rel <= (uint64_t)p->wlen + 1)
-		return false; /* an NBSP (C2 A0) or the chunk's start: confirm */
-	unsigned b2 = cur[rel - p->wlen - 2];
-	if (byte_class[b2] & BC_SEP)
-		return false; /* a longer whitespace run: confirm walks it */
-	if ((f & DLP_PF_CASELESS) && b2 >= 'A' && b2 <= 'Z')
-		b2 += 32;
-	return b2 != p->prev;
+	unsigned b1 = cur[rel - wl - 1];
+	return byte_class[b1] & f & (BC_WB | BC_NS);
 }
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,

@@ -51,6 +51,9 @@ struct dlp_term {
 	bool word_end;
 };
 
+/* The values are also byte-class bits in engine.c (each flag selects the
+ * class that rejects a hit early): keep them distinct single bits below
+ * 0x20. */
 #define DLP_PF_WORD_END 0x1u	/* the term ends with a word byte */
 #define DLP_PF_WORD_START 0x2u	/* DLP_PK_WORD starting with a word byte */
 #define DLP_PF_PHRASE_SEP 0x4u	/* DLP_PK_PHRASE: \s or NBSP before wlen */
