@@ -1121,10 +1121,22 @@ conn_input(struct tcp_conn *c, const struct seg *sg, struct rte_mbuf *m)
 		/* An old duplicate still carries a current ACK (as 4.4BSD
 		 * keeps processing it): without this, a peer that went back
 		 * to snd_una after an RTO could never learn what we hold. */
+		/* RFC 9293 §3.10.7.4: with a zero window "special allowance
+		 * should be made to accept valid ACKs": a pure ACK is
+		 * processed then (the ACK value still passes ack_input()'s
+		 * RFC 5961 range checks), and otherwise one up to the right
+		 * edge we advertised. */
+		struct seg a = *sg;
+
+		/* its sequence number must not enter snd_wl1 (the window
+		 * update check) from beyond what we received */
+		if (SEQ_GT(a.seq, c->rcv_nxt))
+			a.seq = c->rcv_nxt;
 		if ((sg->flags & (TH_ACK | TH_SYN)) == TH_ACK &&
 		    c->state != TCP_SYN_RCVD &&
-		    SEQ_LEQ(sg->seq + slen, c->rcv_nxt) &&
-		    ack_input(c, sg) && !(c->flags & TCPF_DEAD))
+		    (SEQ_LEQ(sg->seq + slen, c->rcv_nxt) ||
+		     (slen == 0 && (wnd == 0 || SEQ_LEQ(sg->seq, c->rcv_adv)))) &&
+		    ack_input(c, &a) && !(c->flags & TCPF_DEAD))
 			tcp_timer_update(c);
 		return;
 	}

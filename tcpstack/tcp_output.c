@@ -291,11 +291,17 @@ xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 
 /* Pure ACKs carry snd_max: after an RTO snd_nxt went back to snd_una,
  * and a sequence number below the peer's rcv_nxt would make the peer
- * discard the ACK as an old duplicate. */
+ * discard the ACK as an old duplicate. But never beyond the right edge of
+ * the peer's window (Linux tcp_acceptable_seq()): bytes sent there were
+ * dropped, and a peer with a zero window accepts only seq == rcv_nxt — its
+ * data would never be acknowledged while it waits for our ACK to drain its
+ * send buffer and open its window (an echo deadlock seen with faults). */
 void
 tcp_send_ack(struct tcp_conn *c)
 {
-	xmit(c, c->snd_max, 0, TH_ACK);
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	xmit(c, SEQ_GT(c->snd_max, edge) ? edge : c->snd_max, 0, TH_ACK);
 }
 
 void

@@ -270,6 +270,7 @@ struct tcp_stack {
 	uint32_t pool_low;            /* below: no receive window is opened */
 	uint32_t pool_reserve;        /* below: arriving data is not held */
 	bool pool_tight, pool_dry;
+	uint64_t pool_check_us;       /* last reading */
 
 	/* batched frees */
 	uint16_t n_free;

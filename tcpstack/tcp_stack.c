@@ -275,7 +275,13 @@ eth_input(struct tcp_stack *s, struct rte_mbuf *m)
 void
 tcp_pool_check(struct tcp_stack *s)
 {
-	unsigned avail = rte_mempool_avail_count(s->p.pool);
+	unsigned avail;
+
+	/* at most every 100 us: the count walks every lcore's cache */
+	if (s->pool_check_us && s->now_us - s->pool_check_us < 100)
+		return;
+	s->pool_check_us = s->now_us;
+	avail = rte_mempool_avail_count(s->p.pool);
 
 	s->pool_tight = avail < s->pool_low;
 	s->pool_dry = avail < s->pool_reserve;

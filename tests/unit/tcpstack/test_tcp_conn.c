@@ -577,6 +577,7 @@ START_TEST(mbuf_budget_small_pool)
 	/* leave less than a quarter of the pool free */
 	while (rte_mempool_avail_count(small) >= 512 / 4 - 4)
 		hog[n_hog++] = rte_pktmbuf_alloc(small);
+	tt_advance(node, 1); /* the stack reads the pool at most every 100 us */
 	app->hold = false;
 	tcp_recv_done(app->conn, 1000);
 	psend(&pp, TH_ACK | TH_PSH, d, 1000);
@@ -592,6 +593,7 @@ START_TEST(mbuf_budget_small_pool)
 	/* the last reserve: in-order data is freed too, the ACK goes out */
 	while (rte_mempool_avail_count(small) >= 512 / 16 - 2)
 		hog[n_hog++] = rte_pktmbuf_alloc(small);
+	tt_advance(node, 1);
 	rx = app->rx_len;
 	psend_at(&pp, pp.seq, TH_ACK, d, 1000, ++pp.tsval);
 	ck_assert_uint_eq(app->rx_len, rx);
@@ -600,6 +602,7 @@ START_TEST(mbuf_budget_small_pool)
 	ck_assert_uint_eq(K->drop_tcp_pool_reserve, 2);
 	/* mbufs back: the same segment is taken and the window opens */
 	rte_pktmbuf_free_bulk(hog, n_hog);
+	tt_advance(node, 1);
 	psend(&pp, TH_ACK | TH_PSH, d, 1000);
 	ck_assert_uint_eq(app->rx_len, rx + 1000);
 	ck_assert(ptake(&pp, &p));
@@ -609,6 +612,57 @@ START_TEST(mbuf_budget_small_pool)
 	node = NULL;
 	ck_assert_uint_eq(rte_mempool_avail_count(small), 512);
 	rte_mempool_free(small);
+}
+END_TEST
+
+/* With our window closed, a pure ACK whose sequence number lies beyond
+ * rcv_nxt (the peer sent bytes we dropped) still acknowledges our data
+ * (RFC 9293: accept valid ACKs with a zero window); and our own pure ACKs
+ * never carry a sequence number beyond the peer's window. */
+static void
+tune_rcv_4k(struct tcp_stack_params *p)
+{
+	p->rcvbuf = 4096;
+}
+
+START_TEST(zero_window_still_takes_acks)
+{
+	static uint8_t d[8000];
+	struct peer pp;
+	struct tt_pkt p;
+	uint32_t iss;
+	struct tcp_conn_info ci;
+
+	node_up(tune_rcv_4k);
+	peer_init(&pp, true, true);
+	app->hold = true;
+	iss = accept_one(&pp, 7);
+	psend(&pp, TH_ACK, d, 1400);
+	psend(&pp, TH_ACK, d, 1400);
+	psend(&pp, TH_ACK | TH_PSH, d, 1296);
+	while (ptake(&pp, &p))
+		;
+	ck_assert_uint_eq(p.win, 0);
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 1000), 1000);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.len, 1000);
+	/* the peer ACKs it with seq beyond our (zero) window */
+	pp.ack = iss + 1 + 1000;
+	psend_at(&pp, pp.seq + 500, TH_ACK, NULL, 0, ++pp.tsval);
+	tcp_conn_info(app->conn, &ci);
+	ck_assert_uint_eq(ci.snd_una, iss + 1 + 1000);
+	tt_drain(node);
+	/* our side: window 0 from the peer, bytes beyond it not in our ACKs */
+	pp.win = 0;
+	psend_at(&pp, pp.seq, TH_ACK, NULL, 0, ++pp.tsval);
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 100), 100);
+	tt_drain(node);
+	app->hold = false;
+	tcp_recv_done(app->conn, 4096);
+	ck_assert(ptake(&pp, &p));
+	ck_assert_uint_eq(p.flags & TH_ACK, TH_ACK);
+	ck_assert_uint_eq(p.len, 0);
+	ck_assert_uint_eq(p.seq, iss + 1 + 1000);
 }
 END_TEST
 
@@ -1730,6 +1784,7 @@ suite(void)
 	tcase_add_test(tc, ack_policy_rules);
 	tcase_add_test(tc, ack_policy_window_update);
 	tcase_add_test(tc, mbuf_budget_small_pool);
+	tcase_add_test(tc, zero_window_still_takes_acks);
 	tcase_add_test(tc, out_of_order_overlap_sack);
 	tcase_add_test(tc, fin_beyond_a_hole);
 	tcase_add_test(tc, ooo_memory_bound);
