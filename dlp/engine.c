@@ -911,6 +911,20 @@ static inline bool early_reject(const struct dlp_pat *p, const uint8_t *cur, siz
 static __attribute__((noinline)) int on_match_slow(struct pstream *s, const struct dlp_pat *p,
 						   unsigned id, uint64_t from, uint64_t to)
 {
+	uint64_t rel = to - s->w.cur_base;
+
+	/* A single word with both neighbours in the chunk that passed
+	 * early_reject() with an ASCII byte before it stands: those are all
+	 * of confirm_term()'s checks for a DLP_PK_WORD (boundary after it by
+	 * the same byte class, boundary before it: not an ASCII word byte). */
+	if (p->kind == DLP_PK_WORD && p->entity != UINT32_MAX && rel >= p->wlen + 2u &&
+	    rel < s->w.cur_len && s->w.cur[rel - p->wlen - 1] < 0x80) {
+		struct dlp_hit h;
+		h.start = to - p->wlen;
+		h.has_value = false;
+		accept_match(s, p, &h);
+		return 0;
+	}
 	if (!s->w.eof && to + p->lookahead > dlp_window_end(&s->w)) {
 		if (s->n_pend == s->cap_pend) {
 			size_t nc = s->cap_pend ? s->cap_pend * 2 : 16;
