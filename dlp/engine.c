@@ -877,8 +877,8 @@ static const uint8_t byte_class[256] = {
  * being scanned (rel = end offset in cur): a term glued to the next word
  * ("customers" for "customer"), a word inside a longer one ("date" in
  * "update"), a phrase's last word not preceded by whitespace, or preceded
- * by one space after the wrong byte ("manager" after "the " for "Account
- * Manager"). Only decides "no"; what it lets through is confirmed in full.
+ * by one space after the wrong bytes ("manager" after "the " or "budget "
+ * for "Account Manager": the two bytes before the space are compared). Only decides "no"; what it lets through is confirmed in full.
  * Inside the chunk (nearly every hit) it is branch-free: which test applies
  * is in the pattern's flags, which are the class masks; other patterns
  * (identifiers, regexes) have no flags and load harmless bytes. */
@@ -887,13 +887,17 @@ static inline bool early_reject(const struct dlp_pat *p, const uint8_t *cur, siz
 {
 	unsigned f = p->flags, wl = p->wlen;
 
-	if (__builtin_expect(rel >= wl + 2u && rel < cur_len, 1)) {
+	if (__builtin_expect(rel >= wl + 3u && rel < cur_len, 1)) {
 		unsigned ca = byte_class[cur[rel]];
 		unsigned c1 = byte_class[cur[rel - wl - 1]];
-		unsigned b2 = cur[rel - wl - 2];
-		unsigned c2 = byte_class[b2];
-		unsigned fold = b2 + ((c2 & f & BC_UP) << 1); /* BC_UP << 1 == 0x20 */
-		unsigned prev = ((c1 & f & BC_SPC) != 0) & ((c2 & BC_NS) != 0) & (fold != p->prev);
+		unsigned b2 = cur[rel - wl - 2], b3 = cur[rel - wl - 3];
+		unsigned c2 = byte_class[b2], c3 = byte_class[b3];
+		/* BC_UP << 1 == 0x20: ASCII lower case where caseless */
+		unsigned fold2 = b2 + ((c2 & f & BC_UP) << 1);
+		unsigned fold3 = b3 + ((c3 & f & BC_UP) << 1);
+		unsigned differ = (fold2 != p->prev) |
+				  (((f & DLP_PF_PHRASE_PREV2) != 0) & (fold3 != p->prev2));
+		unsigned prev = ((c1 & f & BC_SPC) != 0) & ((c2 & BC_NS) != 0) & differ;
 		return ((ca & f & BC_WA) | (c1 & f & (BC_WB | BC_NS)) | prev) != 0;
 	}
 	/* the chunk's first or last bytes: the same tests where bytes exist */

@@ -600,6 +600,11 @@ static int build_dictionary(struct builder *b, const struct cfg_entity *en, uint
 			if (c < 0x80 && !is_space(c) && c != ' ') {
 				m.flags |= DLP_PF_PHRASE_PREV | (ci ? DLP_PF_CASELESS : 0);
 				m.prev = (uint8_t)(ci ? lower(c) : c);
+				int c2 = lw >= 3 ? (unsigned char)nt[lw - 3] : 0x80;
+				if (c2 < 0x80 && !is_space(c2)) {
+					m.flags |= DLP_PF_PHRASE_PREV2;
+					m.prev2 = (uint8_t)(ci ? lower(c2) : c2);
+				}
 			}
 		}
 		/* The searched word is a caseless literal; with case-folded

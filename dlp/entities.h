@@ -53,15 +53,16 @@ struct dlp_term {
 
 /* The values are also byte-class bits in engine.c (each flag selects the
  * class that rejects a hit early): keep them distinct single bits below
- * 0x20. */
+ * 0x20 (DLP_PF_PHRASE_PREV2 is not a class). */
 #define DLP_PF_WORD_END 0x1u	/* the term ends with a word byte */
 #define DLP_PF_WORD_START 0x2u	/* DLP_PK_WORD starting with a word byte */
 #define DLP_PF_PHRASE_SEP 0x4u	/* DLP_PK_PHRASE: \s or NBSP before wlen */
 #define DLP_PF_PHRASE_PREV 0x8u /* ... and `prev` before that whitespace */
 #define DLP_PF_CASELESS 0x10u	/* `prev` is lower-case, compare folded */
+#define DLP_PF_PHRASE_PREV2 0x20u /* ... and `prev2` before `prev` */
 
 /*
- * One per Hyperscan id, 12 bytes: the match callback rejects most raw hits
+ * One per Hyperscan id, 16 bytes: the match callback rejects most raw hits
  * (a dictionary word inside a longer word, a phrase's last word after the
  * wrong word) from these fields and the bytes around the match in the
  * chunk, without loading the term; what passes is confirmed by
@@ -78,6 +79,7 @@ struct dlp_pat {
 	uint8_t flags;	   /* DLP_PF_* */
 	uint8_t wlen;	   /* WORD/PHRASE: bytes of the searched literal */
 	uint8_t prev;	   /* PHRASE: ASCII byte before the last space */
+	uint8_t prev2;	   /* PHRASE: ASCII byte before prev */
 };
 
 struct dlp_entity_patterns {
