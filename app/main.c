@@ -94,8 +94,9 @@ static int check_lcores(const struct cfg *cfg)
 		for (size_t j = 0; j < dp->n_io_lcores; j++)
 			shared |= dp->dlp_lcores[i] == dp->io_lcores[j];
 		if (!shared) {
-			/* Dedicated dlp lcores are not implemented by this daemon: the
-			 * scan runs inline on the io lcore that owns the session. */
+			/* The scan runs inline on the io lcore that owns the
+			 * session (docs/ARCHITECTURE.md says why); an lcore listed
+			 * only under dlp is left idle. */
 			log_msg(LOG_LVL_WARN,
 				"%s: dataplane.lcores.dlp: lcore %u is not an io lcore; scanning "
 				"runs on the io lcores",
