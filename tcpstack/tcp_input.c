@@ -1241,7 +1241,7 @@ tcp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m)
 	if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD)
 		TCP_DROP(drop_tcp_cksum);
 	if (ck != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-	    rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, off) != 0)
+	    tcp_cksum_l4_verify(m, ip, off) != 0)
 		TCP_DROP(drop_tcp_cksum);
 
 	memset(&sg, 0, sizeof(sg));

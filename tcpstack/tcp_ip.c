@@ -41,6 +41,64 @@ is_bcast_or_mcast(const struct tcp_stack *s, uint32_t ip)
 	return false;
 }
 
+int
+tcp_cksum_raw_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum)
+{
+	const struct rte_mbuf *seg = m;
+	uint32_t sum = 0, done = 0;
+
+	while (seg != NULL && off >= seg->data_len) {
+		off -= seg->data_len;
+		seg = seg->next;
+	}
+	while (done < len) {
+		uint32_t n, t;
+
+		if (seg == NULL)
+			return -1;
+		n = seg->data_len - off;
+		if (n > len - done)
+			n = len - done;
+		t = __rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const char *, off), n, 0);
+		t = (t & 0xffff) + (t >> 16); /* fold before any byte swap */
+		t = (t & 0xffff) + (t >> 16);
+		if (done & 1) /* this segment's bytes sit at odd positions */
+			t = rte_bswap16((uint16_t)t);
+		sum += t;
+		done += n;
+		off = 0;
+		seg = seg->next;
+	}
+	*cksum = __rte_raw_cksum_reduce(sum);
+	return 0;
+}
+
+static uint32_t l4_sum(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off)
+{
+	uint16_t raw = 0;
+	uint32_t c;
+
+	if (tcp_cksum_raw_mbuf(m, l4_off, m->pkt_len - l4_off, &raw) < 0)
+		return 0;
+	c = (uint32_t)raw + rte_ipv4_phdr_cksum(ip, 0);
+	c = (c & 0xffff) + (c >> 16);
+	return (c & 0xffff) + (c >> 16);
+}
+
+uint16_t
+tcp_cksum_l4(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off)
+{
+	uint16_t c = (uint16_t)~l4_sum(m, ip, l4_off);
+
+	return c == 0 ? 0xffff : c;
+}
+
+int
+tcp_cksum_l4_verify(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off)
+{
+	return l4_sum(m, ip, l4_off) == 0xffff ? 0 : -1;
+}
+
 void
 tcp_ipv4_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 		struct rte_mbuf *m)
@@ -68,8 +126,7 @@ tcp_ipv4_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 			th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 		} else {
 			th->cksum = 0;
-			th->cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip,
-							       m->l2_len + m->l3_len);
+			th->cksum = tcp_cksum_l4(m, ip, m->l2_len + m->l3_len);
 		}
 	}
 	tcp_arp_output(s, iface, nh, m);
@@ -160,7 +217,7 @@ icmp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m,
 
 	s->cnt.icmp_rx++;
 	if (len < sizeof(*ic) || rte_pktmbuf_data_len(m) < off + sizeof(*ic) ||
-	    rte_raw_cksum_mbuf(m, off, len, &sum) != 0 || sum != 0xffff) {
+	    tcp_cksum_raw_mbuf(m, off, len, &sum) != 0 || sum != 0xffff) {
 		s->cnt.drop_icmp_bad++;
 		tcp_mbuf_free(s, m);
 		return;
@@ -177,7 +234,7 @@ icmp_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m,
 	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	ic->icmp_cksum = 0;
 	sum = 0;
-	rte_raw_cksum_mbuf(m, off, len, &sum);
+	tcp_cksum_raw_mbuf(m, off, len, &sum);
 	ic->icmp_cksum = ~(uint16_t)sum;
 	if (ic->icmp_cksum == 0)
 		ic->icmp_cksum = 0xffff;

@@ -316,6 +316,21 @@ void tcp_arp_destroy(struct tcp_stack *s);
 void tcp_ipv4_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m);
 /* Finish IPv4 header + L4 checksum of a frame whose Ethernet/IP/L4 headers
  * are in the first segment (l2_len/l3_len set), and route it. Consumes m. */
+/* Internet checksum over len bytes of a chain from offset off, folded to 16
+ * bits (not complemented). Segments may have any length. -1 when off+len
+ * runs past the chain. Replaces rte_raw_cksum_mbuf(), which in DPDK 22.11
+ * truncates a segment's partial sum before byte-swapping it when the
+ * segment starts at an odd offset (wrong checksums for chains with
+ * odd-length segments). */
+int tcp_cksum_raw_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum);
+
+/* TCP/UDP checksum over IPv4 of a chain (l4_off: start of the L4 header):
+ * the value to store (0 is sent as 0xffff). */
+uint16_t tcp_cksum_l4(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off);
+
+/* 0 when the L4 checksum of a received chain is correct. */
+int tcp_cksum_l4_verify(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off);
+
 void tcp_ipv4_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 		     struct rte_mbuf *m);
 void tcp_icmp_unreach(struct tcp_stack *s, unsigned iface,
