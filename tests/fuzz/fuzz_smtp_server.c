@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fuzz_smtp_server.c — libFuzzer target for the sans-IO SMTP server
- * (app/smtp_server.c) with a stub owner.
+ * (app/smtp_server.c) with a scripted owner.
  *
  * Input: byte 0 picks the configuration (bare LF policy, require_tls,
  * STARTTLS offered / implicit TLS, DSN, small limits, a long host name),
