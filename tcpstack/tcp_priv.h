@@ -233,6 +233,7 @@ struct tcp_stack {
 	unsigned n_ifaces;
 	const struct tcp_cc_ops *cc;
 	uint64_t tsc_per_us;
+	uint64_t us_per_tsc_q56;      /* 2^56 / tsc_per_us */
 	uint64_t key[2];              /* SipHash key */
 
 	uint64_t now_us, now_ms;

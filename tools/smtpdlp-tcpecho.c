@@ -37,6 +37,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_spinlock.h>
 
 #include "config/cfg.h"
 #include "dataplane/dp_dataplane.h"
@@ -81,6 +82,10 @@ struct shared {
 	atomic_uint done_lcores;
 	atomic_uint_fast64_t closed_total;
 	atomic_int timed_out;
+	/* busy window (tcpload.h): open connections of all lcores */
+	atomic_uint_fast64_t active;
+	rte_spinlock_t win_lock;
+	struct tl_window win;
 };
 
 struct conn_ctx {
@@ -110,6 +115,27 @@ struct app {
 } __rte_cache_aligned;
 
 static uint8_t pattern_buf[MAX_IO][CHUNK]; /* one scratch buffer per lcore */
+
+static void
+window_open(struct shared *sh)
+{
+	atomic_fetch_add(&sh->active, 1);
+	if (!sh->win.open) { /* only the first time: a race ends in the lock */
+		rte_spinlock_lock(&sh->win_lock);
+		tl_window_open(&sh->win);
+		rte_spinlock_unlock(&sh->win_lock);
+	}
+}
+
+static void
+window_close(struct shared *sh)
+{
+	if (atomic_fetch_sub(&sh->active, 1) == 1) {
+		rte_spinlock_lock(&sh->win_lock);
+		tl_window_idle(&sh->win);
+		rte_spinlock_unlock(&sh->win_lock);
+	}
+}
 
 static void conn_link(struct app *a, struct conn_ctx *x)
 {
@@ -265,6 +291,7 @@ srv_accepted(struct tcp_conn *c, void *listen_ctx)
 	x->key = tl_key(a->sh->o->seed, 0);
 	x->crc_rx = crc32(0, NULL, 0);
 	tcp_conn_set_ctx(c, x);
+	window_open(a->sh);
 	conn_link(a, x);
 	a->accepted++;
 	if (a->sh->o->svc == TL_SOURCE)
@@ -299,7 +326,7 @@ srv_recv(struct tcp_conn *c, void *ctx, struct rte_mbuf *m, uint32_t len)
 		return;
 	case TL_SINK:
 		for (struct rte_mbuf *s = m; s != NULL; s = s->next)
-			x->crc_rx = crc32(x->crc_rx, rte_pktmbuf_mtod(s, const Bytef *), s->data_len);
+			x->crc_rx = tl_crc32(x->crc_rx, rte_pktmbuf_mtod(s, const uint8_t *), s->data_len);
 		break;
 	case TL_SOURCE:
 		break;
@@ -378,7 +405,7 @@ cli_pump(struct conn_ctx *x)
 		if (r <= 0)
 			break;
 		if (o->svc == TL_SINK)
-			x->crc_tx = crc32(x->crc_tx, buf, (uInt)r);
+			x->crc_tx = tl_crc32(x->crc_tx, buf, (size_t)r);
 		x->sent += (uint64_t)r;
 		x->app->bytes_tx += (uint64_t)r;
 	}
@@ -512,6 +539,7 @@ cli_open(struct app *a)
 	x->key = o->svc == TL_SOURCE ? tl_key(o->seed, 0) : tl_key(o->seed, x->id);
 	x->crc_tx = crc32(0, NULL, 0);
 	a->started++;
+	window_open(a->sh);
 	if (a->first_us == 0)
 		a->first_us = tcp_stack_now(s);
 	x->c = tcp_connect(s, 0, o->rip, o->rport, &cli_cb, x);
@@ -519,6 +547,7 @@ cli_open(struct app *a)
 		a->failed++;
 		a->connect_fail++;
 		free(x);
+		window_close(a->sh);
 		check_done(a);
 		return;
 	}
@@ -560,6 +589,7 @@ any_closed(struct tcp_conn *c, void *ctx, enum tcp_close_reason reason)
 	rte_pktmbuf_free(x->pending);
 	conn_unlink(a, x);
 	free(x);
+	window_close(a->sh);
 	atomic_fetch_add(&a->sh->closed_total, 1);
 	if (a->sh->o->client) {
 		check_done(a);
@@ -882,11 +912,13 @@ main(int argc, char **argv)
 	       ",\"failed\":%" PRIu64 ",\"connect_failed\":%" PRIu64 ",\"accepted\":%" PRIu64
 	       ",\"closed\":%" PRIu64 ",\"bytes_tx\":%" PRIu64 ",\"bytes_rx\":%" PRIu64
 	       ",\"seconds\":%.6f,\"gbps\":%.4f,\"conns_per_s\":%.1f,\"timed_out\":%d"
-	       ",\"conn_state_bytes\":%zu,\"close_reasons\":{",
+	       ",\"conn_state_bytes\":%zu,\"window_s\":%.6f,\"window_cpu_s\":%.6f"
+	       ",\"close_reasons\":{",
 	       o.client ? "client" : "server", tl_mode_name(o.svc), n_io, o.conns, o.total,
 	       o.bytes, ok, failed, cfail, acc, closed, btx, brx, secs,
 	       secs > 0 ? (btx + brx) * 8 / secs / 1e9 : 0.0, secs > 0 ? closed / secs : 0.0,
-	       atomic_load(&sh.timed_out), tcp_conn_state_size());
+	       atomic_load(&sh.timed_out), tcp_conn_state_size(), tl_window_secs(&sh.win),
+	       tl_window_cpu(&sh.win));
 	for (int r = 0; r < 7; r++)
 		printf("%s\"%s\":%" PRIu64, r ? "," : "", tcp_close_reason_name(r), reasons[r]);
 	printf("}");

@@ -58,6 +58,7 @@ static struct {
 static volatile sig_atomic_t quit;
 static int ep;
 static uint64_t started, ok, failed, closed, accepted, btx, brx, active;
+static struct tl_window win;
 static uint8_t scratch[BUFSZ];
 
 static void on_sig(int s) { (void)s; quit = 1; }
@@ -102,7 +103,8 @@ finish(struct conn *c, int good)
 	}
 	close(c->fd);
 	closed++;
-	active--;
+	if (--active == 0)
+		tl_window_idle(&win);
 	if (o.client) {
 		if (good)
 			ok++;
@@ -130,7 +132,7 @@ cli_send(struct conn *c)
 			return;
 		}
 		if (o.svc == TL_SINK)
-			c->crc_tx = crc32(c->crc_tx, scratch, (uInt)r);
+			c->crc_tx = tl_crc32(c->crc_tx, scratch, (size_t)r);
 		c->sent += (uint64_t)r;
 		btx += (uint64_t)r;
 	}
@@ -217,6 +219,7 @@ cli_open(void)
 
 	if (started >= o.total || quit)
 		return;
+	tl_window_open(&win);
 	c = calloc(1, sizeof(*c) - BUFSZ + BUFSZ);
 	if (c == NULL) {
 		failed++;
@@ -245,7 +248,8 @@ cli_open(void)
 	    errno != EINPROGRESS) {
 		close(c->fd);
 		free(c);
-		active--;
+		if (--active == 0)
+			tl_window_idle(&win);
 		failed++;
 		return;
 	}
@@ -309,7 +313,7 @@ srv_event(struct conn *c, uint32_t ev)
 		brx += (uint64_t)r;
 		c->rcvd += (uint64_t)r;
 		if (o.svc == TL_SINK) {
-			c->crc_rx = crc32(c->crc_rx, c->buf, (uInt)r);
+			c->crc_rx = tl_crc32(c->crc_rx, c->buf, (size_t)r);
 			continue;
 		}
 		c->len = (uint32_t)r;
@@ -349,6 +353,7 @@ srv_accept(int lfd)
 		c->fd = fd;
 		c->key = tl_key(o.seed, 0);
 		c->crc_rx = crc32(0, NULL, 0);
+		tl_window_open(&win);
 		accepted++;
 		active++;
 		struct epoll_event e = { .events = o.svc == TL_SOURCE ? EPOLLOUT : EPOLLIN,
@@ -450,11 +455,11 @@ main(int argc, char **argv)
 	       "\"total\":%u,\"bytes_per_conn\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
 	       ",\"accepted\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"bytes_tx\":%" PRIu64
 	       ",\"bytes_rx\":%" PRIu64 ",\"seconds\":%.6f,\"gbps\":%.4f,\"conns_per_s\":%.1f"
-	       ",\"timed_out\":%d}\n",
+	       ",\"timed_out\":%d,\"window_s\":%.6f,\"window_cpu_s\":%.6f}\n",
 	       o.client ? "client" : "server", tl_mode_name(o.svc), o.conns, o.total, o.bytes, ok,
 	       failed, accepted, closed, btx, brx, secs,
 	       secs > 0 ? (btx + brx) * 8 / secs / 1e9 : 0.0, secs > 0 ? closed / secs : 0.0,
-	       quit == 2);
+	       quit == 2, tl_window_secs(&win), tl_window_cpu(&win));
 	if (lfd >= 0)
 		close(lfd);
 	return o.client ? !(failed == 0 && ok == o.total) : 0;
