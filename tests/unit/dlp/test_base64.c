@@ -6,6 +6,7 @@
  * breaks. `test_dlp_base64 --bench` prints the whole-buffer decode MB/s.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,11 +207,11 @@ static size_t ref_decode(const uint8_t *in, size_t len, uint8_t *out, uint32_t *
 	return w;
 }
 
-/* Every byte value at every position of a 32-character block (the SIMD
- * width) and of the block after it. */
+/* Every byte value at every position of 160 characters: the AVX2 blocks
+ * (32) and the AVX-512 blocks (64), the first, second and a partial third. */
 START_TEST(test_every_byte_everywhere)
 {
-	uint8_t in[64], out[DECODE_B64_MAX_OUT(64)], ref[64];
+	uint8_t in[160], out[DECODE_B64_MAX_OUT(160)], ref[160];
 	uint32_t a1, a2;
 
 	for (unsigned v = 0; v < 256; v++) {
@@ -227,26 +228,49 @@ START_TEST(test_every_byte_everywhere)
 }
 END_TEST
 
-/* Random mixes of alphabet, whitespace, padding and junk. */
+/* Random mixes of alphabet, whitespace, padding and junk, whole and pushed
+ * in random pieces. Half the runs mix in whitespace only (the SIMD paths
+ * squeeze it out and carry partial quads across blocks), at densities from
+ * none to most bytes. */
 START_TEST(test_random_vs_reference)
 {
 	static const char extra[] = "\r\n \t=!*-_.\x80\xff";
-	uint8_t in[400], out[DECODE_B64_MAX_OUT(400)], ref[400];
+	static const char white[] = "\r\n \t";
+	uint8_t in[1000], out[DECODE_B64_MAX_OUT(1000)], ref[1000];
 	uint32_t seed = 12345, a1, a2;
 
 	for (int iter = 0; iter < 20000; iter++) {
 		seed = seed * 1103515245u + 12345u;
-		size_t len = (seed >> 8) % sizeof(in);
+		size_t len = (seed >> 8) % (iter & 1 ? sizeof(in) : 400);
 		unsigned junk = (seed >> 20) % 64; /* junk density */
+		bool ws_only = iter & 2;
+		if (ws_only)
+			junk = (seed >> 20) % 512;
 		for (size_t i = 0; i < len; i++) {
 			seed = seed * 1103515245u + 12345u;
 			unsigned r = seed >> 16;
-			in[i] = r % 512 < junk ? (uint8_t)extra[(r >> 9) % (sizeof(extra) - 1)]
-					       : (uint8_t)b64_alpha[(r >> 9) & 63];
+			if (r % 512 >= junk)
+				in[i] = (uint8_t)b64_alpha[(r >> 9) & 63];
+			else if (ws_only)
+				in[i] = (uint8_t)white[(r >> 9) % (sizeof(white) - 1)];
+			else
+				in[i] = (uint8_t)extra[(r >> 9) % (sizeof(extra) - 1)];
 		}
 		size_t w = decode_base64(in, len, out, &a1);
 		size_t r = ref_decode(in, len, ref, &a2);
 		ck_assert_msg(w == r && memcmp(out, ref, r) == 0 && a1 == a2, "iteration %d", iter);
+		size_t cuts[8], nc = 0, at = 0;
+		while (nc < 8 && len) {
+			seed = seed * 1103515245u + 12345u;
+			at += (seed >> 16) % 200;
+			if (at >= len)
+				break;
+			cuts[nc++] = at;
+		}
+		memset(out, 0, sizeof(out));
+		w = run_split(in, len, cuts, nc, out, &a1);
+		ck_assert_msg(w == r && memcmp(out, ref, r) == 0 && a1 == a2, "iteration %d split",
+			      iter);
 	}
 }
 END_TEST
