@@ -153,7 +153,7 @@ static uint8_t b64_vbmi_join[4][64] __attribute__((aligned(64)));
 /* The first 4q sextets of v → 3q bytes at o (q <= 16; masked store:
  * nothing beyond). */
 __attribute__((target(B64_VBMI_TARGET))) static inline void b64_vbmi_pack(__m512i v, uint8_t *o,
-									 unsigned q)
+									  unsigned q)
 {
 	static const uint8_t order[64] __attribute__((aligned(64))) = {
 		2,  1,	0,  6,	5,  4,	10, 9,	8,  14, 13, 12, 18, 17, 16, 22,
