@@ -147,6 +147,7 @@ struct mime_parser {
 	bool have_hdr, hline_flagged;
 	uint8_t *hout, *hscratch;
 	char hname[MIME_FIELD_NAME_MAX + 1];
+	char hfn[MIME_FILENAME_MAX]; /* Content-Disposition filename */
 	uint8_t replay[MIME_FIELD_NAME_MAX + 8];
 	size_t nreplay;
 
@@ -503,11 +504,36 @@ static void content(struct mime_parser *P, const uint8_t *d, size_t n)
 
 /* ------------------------------------------------------------- parts */
 
+/* Copy a part path (NUL-terminated, truncated to MIME_PATH_MAX - 1). */
+static void path_copy(char *dst, const char *src)
+{
+	size_t n = strnlen(src, MIME_PATH_MAX - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* dst = "base.n" ("n" for an empty base); false if that does not fit
+ * MIME_PATH_MAX (dst is then unusable). Paths are built per part, so
+ * without snprintf. */
 static bool path_join(char *dst, const char *base, unsigned n)
 {
-	int r = base[0] ? snprintf(dst, MIME_PATH_MAX, "%s.%u", base, n)
-			: snprintf(dst, MIME_PATH_MAX, "%u", n);
-	return r > 0 && r < MIME_PATH_MAX;
+	char num[16];
+	size_t k = sizeof(num);
+
+	do {
+		num[--k] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	size_t bl = strnlen(base, MIME_PATH_MAX), sep = bl ? 1 : 0, nl = sizeof(num) - k;
+	if (bl + sep + nl >= MIME_PATH_MAX)
+		return false;
+	memcpy(dst, base, bl);
+	if (sep)
+		dst[bl] = '.';
+	memcpy(dst + bl + sep, num + k, nl);
+	dst[bl + sep + nl] = '\0';
+	return true;
 }
 
 static bool starts_with(const char *s, const char *prefix)
@@ -529,7 +555,7 @@ static void entity_init(struct mime_parser *P, const char *path, unsigned depth,
 	struct mime_entity *E = &P->ent;
 
 	memset(E, 0, offsetof(struct mime_entity, boundary));
-	snprintf(E->path, sizeof(E->path), "%s", path);
+	path_copy(E->path, path);
 	E->depth = depth;
 	E->in_message = in_message;
 	E->digest_child = digest_child;
@@ -549,7 +575,7 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 	struct mime_part_info *I = &P->info;
 
 	memset(I, 0, sizeof(*I));
-	snprintf(I->path, sizeof(I->path), "%s", path);
+	path_copy(I->path, path);
 	I->depth = E->depth;
 	I->content_type = E->ctype;
 	I->charset = E->charset[0] ? E->charset : NULL;
@@ -709,9 +735,12 @@ static void entity_body(struct mime_parser *P)
 	struct mime_entity *E = &P->ent;
 	char leafpath[MIME_PATH_MAX];
 
-	if (!E->has_ctype || !strchr(E->ctype, '/'))
-		snprintf(E->ctype, sizeof(E->ctype), "%s",
-			 E->digest_child ? "message/rfc822" : "text/plain");
+	if (!E->has_ctype || !strchr(E->ctype, '/')) {
+		if (E->digest_child)
+			memcpy(E->ctype, "message/rfc822", sizeof("message/rfc822"));
+		else
+			memcpy(E->ctype, "text/plain", sizeof("text/plain"));
+	}
 
 	if (starts_with(E->ctype, "multipart/")) {
 		if (E->blen == 0 || E->bad_boundary) {
@@ -797,9 +826,73 @@ static void on_boundary(struct mime_parser *P, unsigned fi, bool closing)
 
 /* --------------------------------------------------------------- headers */
 
-static bool hdr_is(const char *name, const char *want)
+/* The header fields the parser acts on; the others only go to the sink. */
+enum hdr_kind { HK_OTHER, HK_CTYPE, HK_CDISP, HK_CTE };
+
+/* Whether name[0..n) is lit (lower case letters and '-') in any case. A
+ * field name is printable ASCII (33..126), where setting bit 5 maps only
+ * 'A'-'Z' to 'a'-'z' and leaves '-' alone: what else becomes a letter or '-'
+ * (0x01-0x1a, 0x0d) is not in a name. */
+static inline bool hdr_name_eq(const uint8_t *name, const char *lit, size_t n)
 {
-	return strcasecmp(name, want) == 0;
+	for (size_t i = 0; i < n; i++)
+		if ((name[i] | 0x20) != (uint8_t)lit[i])
+			return false;
+	return true;
+}
+
+/* Which field a name is: by its length first, so that most names cost one
+ * switch and no compare. */
+static enum hdr_kind hdr_kind(const uint8_t *name, size_t n)
+{
+	switch (n) {
+	case 12:
+		return hdr_name_eq(name, "content-type", 12) ? HK_CTYPE : HK_OTHER;
+	case 19:
+		return hdr_name_eq(name, "content-disposition", 19) ? HK_CDISP : HK_OTHER;
+	case 25:
+		return hdr_name_eq(name, "content-transfer-encoding", 25) ? HK_CTE : HK_OTHER;
+	default:
+		return HK_OTHER;
+	}
+}
+
+/* Content-Type: the type, and charset, boundary and name (when no
+ * Content-Disposition filename came first) in one scan of the value. */
+static void hdr_content_type(struct mime_parser *P, const uint8_t *v, size_t vlen)
+{
+	struct mime_entity *E = &P->ent;
+	char tok[MIME_CTYPE_MAX];
+	char b[MIME_BOUNDARY_MAX + 2];
+
+	mime_hdr_token(v, vlen, tok, sizeof(tok));
+	if (strchr(tok, '/')) {
+		memcpy(E->ctype, tok, sizeof(E->ctype));
+		E->has_ctype = true;
+	} else {
+		P->anomalies |= DLP_ANOM_BAD_HEADER;
+	}
+	E->charset[0] = '\0';
+	struct mime_hdr_want w[3] = {
+		{.attr = "charset", .out = E->charset, .outcap = sizeof(E->charset)},
+		{.attr = "boundary", .out = b, .outcap = sizeof(b)},
+		{.attr = "name", .out = E->filename, .outcap = sizeof(E->filename)},
+	};
+	mime_hdr_params(v, vlen, w, E->filename[0] ? 2 : 3, P->hscratch, &P->anomalies);
+	if (w[0].len > 0) {
+		for (char *c = E->charset; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c + 32);
+	}
+	long bl = w[1].len;
+	E->bad_boundary = false;
+	E->blen = 0;
+	if (bl > MIME_BOUNDARY_MAX || (bl > 0 && (size_t)bl + 4 > P->lbcap))
+		E->bad_boundary = true;
+	else if (bl > 0) {
+		E->blen = (size_t)bl;
+		memcpy(E->boundary, b, E->blen);
+	}
 }
 
 static void hdr_dispatch(struct mime_parser *P)
@@ -810,8 +903,6 @@ static void hdr_dispatch(struct mime_parser *P)
 	P->have_hdr = false;
 	while (nl > 0 && (P->hbuf[nl - 1] == ' ' || P->hbuf[nl - 1] == '\t'))
 		nl--;
-	memcpy(P->hname, P->hbuf, nl);
-	P->hname[nl] = '\0';
 	while (vs < ve && (P->hbuf[vs] == ' ' || P->hbuf[vs] == '\t'))
 		vs++;
 	while (ve > vs &&
@@ -821,48 +912,29 @@ static void hdr_dispatch(struct mime_parser *P)
 	size_t vlen = ve - vs;
 
 	if (P->sink->header) {
+		memcpy(P->hname, P->hbuf, nl);
+		P->hname[nl] = '\0';
 		size_t w = mime_hdr_decode_words(v, vlen, P->hout, P->hscratch, &P->anomalies);
 		P->sink->header(P->ctx, E->path, E->depth, P->hname, (const char *)P->hout, w);
 	}
-	if (hdr_is(P->hname, "content-type")) {
-		char tok[MIME_CTYPE_MAX];
-		mime_hdr_token(v, vlen, tok, sizeof(tok));
-		if (strchr(tok, '/')) {
-			memcpy(E->ctype, tok, sizeof(E->ctype));
-			E->has_ctype = true;
-		} else {
-			P->anomalies |= DLP_ANOM_BAD_HEADER;
-		}
-		E->charset[0] = '\0';
-		if (mime_hdr_param(v, vlen, "charset", E->charset, sizeof(E->charset), P->hscratch,
-				   &P->anomalies) > 0) {
-			for (char *c = E->charset; *c; c++)
-				if (*c >= 'A' && *c <= 'Z')
-					*c = (char)(*c + 32);
-		}
-		char b[MIME_BOUNDARY_MAX + 2];
-		long bl = mime_hdr_param(v, vlen, "boundary", b, sizeof(b), P->hscratch,
-					 &P->anomalies);
-		E->bad_boundary = false;
-		E->blen = 0;
-		if (bl > MIME_BOUNDARY_MAX || (bl > 0 && (size_t)bl + 4 > P->lbcap))
-			E->bad_boundary = true;
-		else if (bl > 0) {
-			E->blen = (size_t)bl;
-			memcpy(E->boundary, b, E->blen);
-		}
-		if (!E->filename[0])
-			mime_hdr_param(v, vlen, "name", E->filename, sizeof(E->filename),
-				       P->hscratch, &P->anomalies);
-	} else if (hdr_is(P->hname, "content-disposition")) {
-		char fn[MIME_FILENAME_MAX];
+	switch (hdr_kind(P->hbuf, nl)) {
+	case HK_CTYPE:
+		hdr_content_type(P, v, vlen);
+		break;
+	case HK_CDISP: {
+		struct mime_hdr_want w = {.attr = "filename", .out = P->hfn, .outcap = sizeof(P->hfn)};
 		mime_hdr_token(v, vlen, E->disposition, sizeof(E->disposition));
 		/* the disposition filename wins over Content-Type name */
-		if (mime_hdr_param(v, vlen, "filename", fn, sizeof(fn), P->hscratch,
-				   &P->anomalies) > 0)
-			memcpy(E->filename, fn, sizeof(fn));
-	} else if (hdr_is(P->hname, "content-transfer-encoding")) {
+		mime_hdr_params(v, vlen, &w, 1, P->hscratch, &P->anomalies);
+		if (w.len > 0)
+			memcpy(E->filename, P->hfn, (size_t)w.len + 1);
+		break;
+	}
+	case HK_CTE:
 		mime_hdr_token(v, vlen, E->cte, sizeof(E->cte));
+		break;
+	case HK_OTHER:
+		break;
 	}
 }
 

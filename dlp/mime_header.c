@@ -9,6 +9,7 @@
  */
 #include "dlp/mime_header.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
@@ -37,13 +38,36 @@ static inline uint8_t mh_lower(uint8_t c)
 	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
 }
 
-/* Convert raw bytes in charset cs to UTF-8 at out. */
+/* Whether p[0..n) is all ASCII (NUL included). */
+static bool mh_ascii(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	uint64_t acc = 0;
+
+	for (; n - i >= 8; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= p[i];
+	return !(acc & 0x8080808080808080ull);
+}
+
+/* Convert raw bytes in charset cs to UTF-8 at out. Unlabelled ASCII (the
+ * usual header text) is copied: the UTF-8 backend writes ASCII bytes as
+ * they are and flags nothing, so setting one up would only cost time. */
 static size_t mh_convert(const char *cs, size_t cslen, const uint8_t *raw, size_t n, uint8_t *out,
 			 uint32_t *anom)
 {
 	struct charset_conv c;
 	size_t w;
 
+	if (!cs && mh_ascii(raw, n)) {
+		if (n)
+			memcpy(out, raw, n);
+		return n;
+	}
 	charset_conv_init(&c, cs, cslen);
 	w = charset_conv_push(&c, raw, n, out);
 	w += charset_conv_finish(&c, out + w);
@@ -234,11 +258,11 @@ static size_t mh_pct(const uint8_t *p, size_t n, uint8_t *out)
 	return w;
 }
 
-/* Match attribute a (alen) against attr: 0 = no, 1 = plain, 2 = "attr*",
- * 3 = "attr*N", 4 = "attr*N*" (section in *sec). */
-static int mh_attr(const uint8_t *a, size_t alen, const char *attr, unsigned *sec)
+/* Match attribute a (alen) against attr (n bytes): 0 = no, 1 = plain,
+ * 2 = "attr*", 3 = "attr*N", 4 = "attr*N*" (section in *sec). */
+static int mh_attr(const uint8_t *a, size_t alen, const char *attr, size_t n, unsigned *sec)
 {
-	size_t n = strlen(attr), i;
+	size_t i;
 
 	if (alen < n || strncasecmp((const char *)a, attr, n) != 0)
 		return 0;
@@ -277,15 +301,89 @@ static long mh_out(const uint8_t *src, size_t n, char *out, size_t outcap)
 	return (long)n;
 }
 
-long mime_hdr_param(const uint8_t *v, size_t len, const char *attr, char *out, size_t outcap,
-		    uint8_t *scratch, uint32_t *anom)
-{
-	struct mh_slice plain = {0}, ext = {0};
+/* What one pass over the parameters found for one wanted attribute:
+ * sec[k] is valid only where bit k of secmask is set (so that nothing
+ * needs clearing per call). */
+struct mh_found {
+	size_t alen;
+	struct mh_slice plain, ext;
+	uint64_t secmask;
 	struct mh_slice sec[MIME_PARAM_SECTIONS];
-	bool any_sec = false;
+};
+
+/* Put a found parameter together (sections in order, RFC 2231 charset of
+ * the first extended one) and decode it into w->out. */
+static long mh_param_finish(const struct mh_found *f, size_t len, struct mime_hdr_want *w,
+			    uint8_t *scratch, uint32_t *anom)
+{
+	/* raw bytes in scratch[0, len), converted text after them */
+	uint8_t *raw = scratch, *conv = scratch + len + 16;
+	size_t nraw = 0;
+	const uint8_t *cs = NULL;
+	size_t cslen = 0;
+	bool any_sec = f->secmask != 0;
+
+	if (any_sec || f->ext.present) {
+		/* a missing section followed by a present one: a gap */
+		if (any_sec && ((f->secmask >> 1) & ~f->secmask))
+			*anom |= DLP_ANOM_BAD_HEADER;
+		unsigned count = any_sec ? MIME_PARAM_SECTIONS : 1;
+		for (unsigned k = 0; k < count; k++) {
+			if (any_sec && !(f->secmask >> k & 1))
+				continue;
+			const struct mh_slice *s = any_sec ? &f->sec[k] : &f->ext;
+			const uint8_t *p = s->p;
+			size_t n = s->len;
+			if (k == 0 && s->extended) {
+				/* charset'language'value */
+				const uint8_t *q1 = memchr(p, '\'', n);
+				const uint8_t *q2 =
+					q1 ? memchr(q1 + 1, '\'', (size_t)(p + n - q1 - 1)) : NULL;
+				if (q2) {
+					cs = p;
+					cslen = (size_t)(q1 - p);
+					n -= (size_t)(q2 + 1 - p);
+					p = q2 + 1;
+				}
+			}
+			if (s->extended) {
+				nraw += mh_pct(p, n, raw + nraw);
+			} else {
+				struct mh_slice t = *s;
+				t.p = p;
+				t.len = n;
+				nraw += mh_unquote(&t, raw + nraw);
+			}
+		}
+		size_t wl;
+		if (cs && cslen)
+			wl = mh_convert((const char *)cs, cslen, raw, nraw, conv, anom);
+		else
+			wl = mime_hdr_decode_words(raw, nraw, conv, conv + MIME_HDR_OUT_MAX(len),
+						   anom);
+		return mh_out(conv, wl, w->out, w->outcap);
+	}
+	if (!f->plain.present)
+		return -1;
+	nraw = mh_unquote(&f->plain, raw);
+	size_t wl = mime_hdr_decode_words(raw, nraw, conv, conv + MIME_HDR_OUT_MAX(len), anom);
+	return mh_out(conv, wl, w->out, w->outcap);
+}
+
+void mime_hdr_params(const uint8_t *v, size_t len, struct mime_hdr_want *want, unsigned nwant,
+		     uint8_t *scratch, uint32_t *anom)
+{
+	struct mh_found found[MIME_HDR_WANT_MAX];
 	size_t i = 0;
 
-	memset(sec, 0, sizeof(sec));
+	assert(nwant <= MIME_HDR_WANT_MAX);
+	for (unsigned k = 0; k < nwant; k++) {
+		struct mh_found *f = &found[k];
+		f->alen = strlen(want[k].attr);
+		f->plain.present = false;
+		f->ext.present = false;
+		f->secmask = 0;
+	}
 	/* skip the leading token, then ";"-separated attribute=value pairs */
 	while (i < len && v[i] != ';') {
 		if (v[i] == '"') { /* tolerate a quoted leading token */
@@ -332,81 +430,43 @@ long mime_hdr_param(const uint8_t *v, size_t len, const char *attr, char *out, s
 				e--;
 			s.len = e - (size_t)(s.p - v);
 		}
-		unsigned n = 0;
-		switch (mh_attr(v + as, ae - as, attr, &n)) {
-		case 1:
-			if (!plain.present)
-				plain = s;
-			break;
-		case 2:
-			s.extended = true;
-			ext = s;
-			break;
-		case 3:
-		case 4:
-			if (n < MIME_PARAM_SECTIONS && !sec[n].present) {
-				s.extended = mh_attr(v + as, ae - as, attr, &n) == 4;
-				sec[n] = s;
-				any_sec = true;
-			} else {
-				*anom |= DLP_ANOM_BAD_HEADER;
-			}
-			break;
-		default:
-			break;
-		}
-	}
-
-	/* raw bytes in scratch[0, len), converted text after them */
-	uint8_t *raw = scratch, *conv = scratch + len + 16;
-	size_t nraw = 0;
-	const uint8_t *cs = NULL;
-	size_t cslen = 0;
-
-	if (any_sec || ext.present) {
-		const struct mh_slice *list = any_sec ? sec : &ext;
-		unsigned count = any_sec ? MIME_PARAM_SECTIONS : 1;
-		for (unsigned k = 0; k < count; k++) {
-			const struct mh_slice *s = &list[k];
-			if (!s->present) {
-				if (any_sec && k + 1 < count && sec[k + 1].present)
-					*anom |= DLP_ANOM_BAD_HEADER; /* gap */
-				continue;
-			}
-			const uint8_t *p = s->p;
-			size_t n = s->len;
-			if (k == 0 && s->extended) {
-				/* charset'language'value */
-				const uint8_t *q1 = memchr(p, '\'', n);
-				const uint8_t *q2 =
-					q1 ? memchr(q1 + 1, '\'', (size_t)(p + n - q1 - 1)) : NULL;
-				if (q2) {
-					cs = p;
-					cslen = (size_t)(q1 - p);
-					n -= (size_t)(q2 + 1 - p);
-					p = q2 + 1;
+		for (unsigned k = 0; k < nwant; k++) {
+			struct mh_found *f = &found[k];
+			unsigned n = 0;
+			int kind = mh_attr(v + as, ae - as, want[k].attr, f->alen, &n);
+			switch (kind) {
+			case 1:
+				if (!f->plain.present)
+					f->plain = s;
+				break;
+			case 2:
+				f->ext = s;
+				f->ext.extended = true;
+				break;
+			case 3:
+			case 4:
+				if (n < MIME_PARAM_SECTIONS && !(f->secmask >> n & 1)) {
+					f->sec[n] = s;
+					f->sec[n].extended = kind == 4;
+					f->secmask |= 1ull << n;
+				} else {
+					*anom |= DLP_ANOM_BAD_HEADER;
 				}
-			}
-			if (s->extended) {
-				nraw += mh_pct(p, n, raw + nraw);
-			} else {
-				struct mh_slice t = *s;
-				t.p = p;
-				t.len = n;
-				nraw += mh_unquote(&t, raw + nraw);
+				break;
+			default:
+				break;
 			}
 		}
-		size_t w;
-		if (cs && cslen)
-			w = mh_convert((const char *)cs, cslen, raw, nraw, conv, anom);
-		else
-			w = mime_hdr_decode_words(raw, nraw, conv, conv + MIME_HDR_OUT_MAX(len),
-						  anom);
-		return mh_out(conv, w, out, outcap);
 	}
-	if (!plain.present)
-		return -1;
-	nraw = mh_unquote(&plain, raw);
-	size_t w = mime_hdr_decode_words(raw, nraw, conv, conv + MIME_HDR_OUT_MAX(len), anom);
-	return mh_out(conv, w, out, outcap);
+	for (unsigned k = 0; k < nwant; k++)
+		want[k].len = mh_param_finish(&found[k], len, &want[k], scratch, anom);
+}
+
+long mime_hdr_param(const uint8_t *v, size_t len, const char *attr, char *out, size_t outcap,
+		    uint8_t *scratch, uint32_t *anom)
+{
+	struct mime_hdr_want w = {.attr = attr, .out = out, .outcap = outcap};
+
+	mime_hdr_params(v, len, &w, 1, scratch, anom);
+	return w.len;
 }

@@ -15,6 +15,8 @@
  *    token or quoted-string, RFC 2231 extended values (charset'lang'%XX) and
  *    continuations (name*0*, name*1, ... in any order), and RFC 2047 words
  *    inside a plain value (common for filenames, though not allowed).
+ *  - mime_hdr_params(): several parameters of one value in one pass over
+ *    it (Content-Type wants charset, boundary and name).
  * Input is pointer + length, never NUL-terminated; outputs are bounded.
  */
 #ifndef SMTPDLP_MIME_HEADER_H
@@ -50,5 +52,22 @@ size_t mime_hdr_token(const uint8_t *v, size_t len, char *out, size_t outcap);
  * Returns the length written, or -1 if the parameter is absent. */
 long mime_hdr_param(const uint8_t *v, size_t len, const char *attr, char *out, size_t outcap,
 		    uint8_t *scratch, uint32_t *anom);
+
+/* Most parameters mime_hdr_params() looks for at once. */
+#define MIME_HDR_WANT_MAX 4
+
+/* One parameter wanted from a structured value. */
+struct mime_hdr_want {
+	const char *attr; /* ASCII, case-insensitive, NUL-terminated */
+	char *out;	  /* as for mime_hdr_param() */
+	size_t outcap;
+	long len;	  /* set: the length written, or -1 if absent */
+};
+
+/* mime_hdr_param() for nwant (<= MIME_HDR_WANT_MAX) attributes with one
+ * scan of the value: each want[k] gets what mime_hdr_param() would give
+ * for its attr, and *anom the same bits as those calls together. */
+void mime_hdr_params(const uint8_t *v, size_t len, struct mime_hdr_want *want, unsigned nwant,
+		     uint8_t *scratch, uint32_t *anom);
 
 #endif /* SMTPDLP_MIME_HEADER_H */

@@ -3,7 +3,7 @@
  * test_mime_header.c — RFC 2047 encoded words (B, Q, joining, split
  * multibyte characters, malformed words), structured-value tokens and
  * RFC 2045/2231 parameters (quoting, continuations, charsets, RFC 2047
- * inside quotes).
+ * inside quotes), several parameters in one pass.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -44,6 +44,8 @@ static const struct word_case words[] = {
 	{"x=?utf-8?Q?y?=z", "xyz", 0},
 	{"=?utf-8?Q?a?= b =?utf-8?Q?c?=", "a b c", 0},
 	{"= ? =?", "= ? =?", 0},
+	{"", "", 0},
+	{"tab\tand nul \x01 ASCII =", "tab\tand nul \x01 ASCII =", 0},
 };
 
 START_TEST(test_words)
@@ -112,6 +114,12 @@ static const struct param_case params[] = {
 	{"attachment; filenamex=a", "filename", NULL, 0},
 	{"attachment; name=a; filename=b", "name", "a", 0},
 	{"attachment; filename*0=a; filename*2=c", "filename", "ac", DLP_ANOM_BAD_HEADER},
+	{"attachment; filename*0=a; filename*0=b", "filename", "a", DLP_ANOM_BAD_HEADER},
+	{"attachment; filename*64=x; filename*0=a", "filename", "a", DLP_ANOM_BAD_HEADER},
+	{"attachment; filename*63=z; filename*0=a", "filename", "az", DLP_ANOM_BAD_HEADER},
+	{"attachment; filename*1=b", "filename", "b", DLP_ANOM_BAD_HEADER},
+	{"attachment; FileName*0*=utf-8''%41; filename*1*=%42", "filename", "AB", 0},
+	{"text/plain; charset=us-ascii; name=x; charset=utf-8", "charset", "us-ascii", 0},
 };
 
 START_TEST(test_params)
@@ -131,6 +139,47 @@ START_TEST(test_params)
 		ck_assert_str_eq(out, c->out);
 	}
 	ck_assert_uint_eq(anom, c->anom);
+}
+END_TEST
+
+/* mime_hdr_params() on every value above with several attributes at once:
+ * each one as mime_hdr_param() gives it, the anomalies their union. */
+START_TEST(test_params_multi)
+{
+	static const char *const attrs[] = {"charset", "boundary", "name", "filename"};
+	const struct param_case *c = &params[_i];
+	size_t len = strlen(c->value);
+	uint8_t scratch[MIME_HDR_SCRATCH(256)];
+	char one[4][128], many[4][128];
+	long n1[4];
+	uint32_t a1 = 0, am = 0;
+
+	for (unsigned k = 0; k < 4; k++)
+		n1[k] = mime_hdr_param((const uint8_t *)c->value, len, attrs[k], one[k],
+				       sizeof(one[k]), scratch, &a1);
+	for (unsigned nw = 1; nw <= 4; nw++) {
+		struct mime_hdr_want w[4];
+		am = 0;
+		for (unsigned k = 0; k < nw; k++) {
+			w[k] = (struct mime_hdr_want){.attr = attrs[k], .out = many[k],
+						      .outcap = sizeof(many[k])};
+			w[k].len = 99; /* overwritten */
+		}
+		mime_hdr_params((const uint8_t *)c->value, len, w, nw, scratch, &am);
+		uint32_t a_expect = 0, tmp;
+		for (unsigned k = 0; k < nw; k++) {
+			char o[128];
+			tmp = 0;
+			mime_hdr_param((const uint8_t *)c->value, len, attrs[k], o, sizeof(o),
+				       scratch, &tmp);
+			a_expect |= tmp;
+			ck_assert_int_eq(w[k].len, n1[k]);
+			if (n1[k] >= 0)
+				ck_assert_str_eq(many[k], one[k]);
+		}
+		ck_assert_uint_eq(am, a_expect);
+	}
+	(void)a1;
 }
 END_TEST
 
@@ -156,6 +205,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_words, 0, sizeof(words) / sizeof(words[0]));
 	tcase_add_loop_test(tc, test_tokens, 0, sizeof(tokens) / sizeof(tokens[0]));
 	tcase_add_loop_test(tc, test_params, 0, sizeof(params) / sizeof(params[0]));
+	tcase_add_loop_test(tc, test_params_multi, 0, sizeof(params) / sizeof(params[0]));
 	tcase_add_test(tc, test_param_truncated);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
