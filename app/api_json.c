@@ -92,47 +92,14 @@ void api_buf_free(struct api_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+static void put_buf(void *b, const void *p, size_t n)
+{
+	api_buf_put(b, p, n);
+}
+
 void api_json_str(struct api_buf *b, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, run = 0;
-	api_buf_put(b, "\"", 1);
-	while (i < len) {
-		unsigned char c = p[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			i++;
-			run++;
-			continue;
-		}
-		api_buf_put(b, p + i - run, run);
-		run = 0;
-		if (c == '"' || c == '\\') {
-			char e[2] = {'\\', (char)c};
-			api_buf_put(b, e, 2);
-			i++;
-		} else if (c < 0x20) {
-			static const char *const named[] = {
-				['\b'] = "\\b", ['\f'] = "\\f", ['\n'] = "\\n",
-				['\r'] = "\\r", ['\t'] = "\\t",
-			};
-			if (c < sizeof(named) / sizeof(named[0]) && named[c])
-				api_buf_puts(b, named[c]);
-			else
-				api_buf_printf(b, "\\u%04x", c);
-			i++;
-		} else {
-			size_t l = utf8_seq_len(p + i, len - i);
-			if (l == 0) {
-				api_buf_puts(b, "\\ufffd");
-				i++;
-			} else {
-				api_buf_put(b, p + i, l);
-				i += l;
-			}
-		}
-	}
-	api_buf_put(b, p + i - run, run);
-	api_buf_put(b, "\"", 1);
+	utf8_json_str(s, len, put_buf, b);
 }
 
 void api_json_cstr(struct api_buf *b, const char *s)

@@ -3,7 +3,8 @@
  * api_json.h — a growable byte buffer and a JSON string writer for the
  * management side (alerts API responses, incident rule/match records).
  *
- * api_json_str() escapes arbitrary bytes: '"', '\\' and control bytes as
+ * api_json_str() escapes arbitrary bytes with the one escaper of the project
+ * (utf8_json_str() in dlp/utf8.h): '"', '\\', control bytes and DEL as
  * JSON escapes, valid UTF-8 passed through, and every byte that is not part
  * of a valid UTF-8 sequence (including overlongs, surrogates and code points
  * above U+10FFFF) replaced by U+FFFD — so a subject in a legacy charset or a

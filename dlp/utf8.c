@@ -66,3 +66,53 @@ size_t utf8_put(uint32_t cp, uint8_t out[UTF8_MAX_LEN])
 	out[3] = (uint8_t)(0x80 | (cp & 0x3f));
 	return 4;
 }
+
+void utf8_json_str(const void *s, size_t n, void (*put)(void *ctx, const void *p, size_t len),
+		   void *ctx)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint8_t *p = s;
+	size_t i = 0, run = 0;
+
+	put(ctx, "\"", 1);
+	while (i < n) {
+		uint8_t c = p[i];
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		put(ctx, p + i - run, run);
+		run = 0;
+		if (c == '"' || c == '\\') {
+			char e[2] = {'\\', (char)c};
+			put(ctx, e, 2);
+			i++;
+		} else if (c < 0x20 || c == 0x7f) {
+			static const char named[0x20] = {['\b'] = 'b',
+							 ['\f'] = 'f',
+							 ['\n'] = 'n',
+							 ['\r'] = 'r',
+							 ['\t'] = 't'};
+			char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			if (c < 0x20 && named[c]) {
+				e[1] = named[c];
+				put(ctx, e, 2);
+			} else {
+				put(ctx, e, 6);
+			}
+			i++;
+		} else {
+			size_t l = utf8_seq_len(p + i, n - i);
+			if (l == 0) {
+				put(ctx, "\\ufffd", 6);
+				i++;
+			} else {
+				put(ctx, p + i, l);
+				i += l;
+			}
+		}
+	}
+	put(ctx, p + i - run, run);
+	put(ctx, "\"", 1);
+}

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * utf8.h — UTF-8 (RFC 3629) validation and encoding of one sequence, the
- * single copy used by the JSON writers, notices, the API's JSON parser and
- * the charset converters. Stateless: a streaming decoder that must carry an
- * incomplete sequence across buffers (charset.c) keeps its own state.
+ * single copy used by the JSON writers (and their one string escaper), notices, the API's JSON
+ * parser and the charset converters. Stateless: a streaming decoder that must carry an incomplete
+ * sequence across buffers (charset.c) keeps its own state.
  *
  * config/ sits below dlp/ and keeps its own validator (cfg_utf8_valid).
  */
@@ -27,5 +27,13 @@ size_t utf8_seq_len(const uint8_t *s, size_t n);
  * a surrogate or a value above U+10FFFF is written as U+FFFD. Returns the
  * bytes written (1..4). */
 size_t utf8_put(uint32_t cp, uint8_t out[UTF8_MAX_LEN]);
+
+/* Write s[0..n) as one JSON string (RFC 8259), quotes included, through
+ * put(ctx, bytes, len): '"' and '\\' escaped, \b \f \n \r \t by name,
+ * the other control bytes and DEL as \u00XX, each byte of an invalid UTF-8
+ * sequence as \ufffd, so the output is always valid UTF-8 JSON. The one
+ * escaper of the verdict JSON, the alerts API and the logs. */
+void utf8_json_str(const void *s, size_t n, void (*put)(void *ctx, const void *p, size_t len),
+		   void *ctx);
 
 #endif /* SMTPDLP_DLP_UTF8_H */

@@ -12,50 +12,15 @@
 
 #include "dlp/utf8.h"
 
-/* JSON string of s[0..n): escapes quotes, backslashes and controls;
- * invalid UTF-8 bytes become U+FFFD, so the output is always valid.
- * Not shared with app/api_json.c's api_json_str(), which writes to another
- * sink and, unlike this one, uses \b and \f and passes DEL through: one
- * escaper would change the bytes of one of the two outputs. */
+static void put_file(void *f, const void *p, size_t n)
+{
+	fwrite(p, 1, n, f);
+}
+
+/* JSON string of s[0..n), always valid (utf8_json_str). */
 static void json_strn(FILE *f, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	fputc('"', f);
-	for (size_t i = 0; i < n;) {
-		unsigned char c = p[i];
-		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
-			i++;
-		} else if (c < 0x20 || c == 0x7f) {
-			switch (c) {
-			case '\n':
-				fputs("\\n", f);
-				break;
-			case '\r':
-				fputs("\\r", f);
-				break;
-			case '\t':
-				fputs("\\t", f);
-				break;
-			default:
-				fprintf(f, "\\u%04x", c);
-				break;
-			}
-			i++;
-		} else {
-			size_t l = utf8_seq_len(p + i, n - i);
-			if (l == 0) {
-				fputs("\\ufffd", f);
-				i++;
-			} else {
-				fwrite(p + i, 1, l, f);
-				i += l;
-			}
-		}
-	}
-	fputc('"', f);
+	utf8_json_str(s, n, put_file, f);
 }
 
 static void json_str(FILE *f, const char *s)

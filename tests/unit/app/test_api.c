@@ -834,7 +834,7 @@ static const struct {
 } json_cases[] = {
 	{"plain", 5, "\"plain\""},
 	{"q\"b\\s/", 6, "\"q\\\"b\\\\s/\""},
-	{"\b\f\n\r\t\x01\x1f\x7f", 8, "\"\\b\\f\\n\\r\\t\\u0001\\u001f\x7f\""},
+	{"\b\f\n\r\t\x01\x1f\x7f", 8, "\"\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\""},
 	{"a\0b", 3, "\"a\\u0000b\""},
 	{"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\""},
 	{"\xff", 1, "\"\\ufffd\""},

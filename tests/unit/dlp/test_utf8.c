@@ -148,6 +148,47 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
+struct sbuf {
+	char b[256];
+	size_t n;
+};
+
+static void sput(void *ctx, const void *p, size_t n)
+{
+	struct sbuf *sb = ctx;
+	ck_assert_uint_le(sb->n + n, sizeof(sb->b) - 1);
+	memcpy(sb->b + sb->n, p, n);
+	sb->n += n;
+	sb->b[sb->n] = '\0';
+}
+
+static const struct {
+	const char *in;
+	size_t n;
+	const char *out;
+} json_cases[] = {
+	{"", 0, "\"\""},
+	{"plain ASCII", 11, "\"plain ASCII\""},
+	{"q\"b\\", 4, "\"q\\\"b\\\\\""},
+	{"\b\f\n\r\t", 5, "\"\\b\\f\\n\\r\\t\""},
+	{"\x00\x01\x1f\x7f", 4, "\"\\u0000\\u0001\\u001f\\u007f\""},
+	{"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+	 "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\""},
+	/* invalid: Latin-1 byte, overlong, surrogate, truncated at the end */
+	{"caf\xe9", 4, "\"caf\\ufffd\""},
+	{"\xc0\xaf", 2, "\"\\ufffd\\ufffd\""},
+	{"\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\""},
+	{"ab\xe2\x82", 4, "\"ab\\ufffd\\ufffd\""},
+};
+
+START_TEST(test_json_str)
+{
+	struct sbuf sb = {.n = 0};
+	utf8_json_str(json_cases[_i].in, json_cases[_i].n, sput, &sb);
+	ck_assert_str_eq(sb.b, json_cases[_i].out);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int main(void)
@@ -157,6 +198,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_seq_len, 0, N(len_cases));
 	tcase_add_loop_test(tc, test_put, 0, N(put_cases));
 	tcase_add_test(tc, test_round_trip);
+	tcase_add_loop_test(tc, test_json_str, 0, N(json_cases));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
