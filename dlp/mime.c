@@ -46,6 +46,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define MIME_AVX2 1
+#endif
 
 #include "dlp/mime_archive.h"
 #include "dlp/charset.h"
@@ -163,6 +167,7 @@ struct mime_parser {
 	bool cr;
 	size_t col;
 	bool col_flagged;
+	bool run_clean; /* the bytes content() is given are ASCII without NUL */
 
 	/* leaf pipeline */
 	struct mime_part_info info;
@@ -239,11 +244,52 @@ static void out_put(struct mime_parser *P, const uint8_t *d, size_t n, bool stri
 	}
 }
 
+#ifdef MIME_AVX2
+static inline bool cpu_avx2(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+
+/* ascii_clean() for n >= 128, 128 bytes per round: a byte is 0x01..0x7f
+ * exactly when it is greater than 0 as a signed byte. */
+__attribute__((target("avx2"))) static bool ascii_clean_avx2(const uint8_t *d, size_t n)
+{
+	const __m256i z = _mm256_setzero_si256();
+	size_t i = 0;
+
+	for (; n - i >= 128; i += 128) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(d + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(d + i + 32));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(d + i + 64));
+		__m256i f = _mm256_loadu_si256((const __m256i *)(const void *)(d + i + 96));
+		__m256i m = _mm256_min_epi8(_mm256_min_epi8(a, b), _mm256_min_epi8(c, f));
+		if ((unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(m, z)) != 0xffffffffu)
+			return false;
+	}
+	/* the last 128 bytes again, overlapping: no scalar tail */
+	if (i < n) {
+		const uint8_t *t = d + n - 128;
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)t);
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(t + 32));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(t + 64));
+		__m256i f = _mm256_loadu_si256((const __m256i *)(const void *)(t + 96));
+		__m256i m = _mm256_min_epi8(_mm256_min_epi8(a, b), _mm256_min_epi8(c, f));
+		if ((unsigned)_mm256_movemask_epi8(_mm256_cmpgt_epi8(m, z)) != 0xffffffffu)
+			return false;
+	}
+	return true;
+}
+#endif
+
 /* Whether d[0..n) is ASCII without NUL (0x01..0x7f): such text needs no
  * charset conversion and no NUL stripping. */
 static bool ascii_clean(const uint8_t *d, size_t n)
 {
 	size_t i = 0;
+#ifdef MIME_AVX2
+	if (n >= 128 && cpu_avx2())
+		return ascii_clean_avx2(d, n);
+#endif
 #ifdef __SSE2__
 	const __m128i z = _mm_setzero_si128();
 	for (; n - i >= 64; i += 64) {
@@ -466,7 +512,7 @@ static void stage_transfer(struct mime_parser *P, const uint8_t *d, size_t n)
 			 * at most T1_SIZE bytes, passes through any length */
 			if (P->is_text && charset_conv_ascii_identity(&P->cs)) {
 				size_t big = n < MIME_TEXT_RUN ? n : MIME_TEXT_RUN;
-				if (ascii_clean(d, big)) {
+				if (P->run_clean || ascii_clean(d, big)) {
 					stage_ascii(P, d, big);
 					k = big;
 					break;
@@ -1287,16 +1333,92 @@ static inline uint64_t sse_mask(__m128i c, int shift)
 }
 #endif
 
+#ifdef MIME_AVX2
+/* The first LF in [q, e) that ends the input or is followed by c1 or c2, or
+ * NULL: 64 bytes a round, each LF mask ANDed with the mask of the next
+ * bytes (loaded one byte on), so lines that do not start with c1 or c2
+ * cost nothing. want_clean: also clears *clean if a byte before that LF
+ * (or e) is NUL or >= 0x80, in the same pass. */
+__attribute__((target("avx2"))) static const uint8_t *
+scan_lf_avx2(const uint8_t *q, const uint8_t *e, uint8_t c1, uint8_t c2, bool want_clean,
+	     bool *clean)
+{
+	const __m256i vnl = _mm256_set1_epi8('\n'), v1 = _mm256_set1_epi8((char)c1);
+	const __m256i v2 = _mm256_set1_epi8((char)c2), z = _mm256_setzero_si256();
+
+	while (e - q >= 65) {
+		__m256i a0 = _mm256_loadu_si256((const __m256i *)(const void *)q);
+		__m256i a1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
+		__m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 1));
+		__m256i b1 = _mm256_loadu_si256((const __m256i *)(const void *)(q + 33));
+		__m256i m0 = _mm256_and_si256(
+			_mm256_cmpeq_epi8(a0, vnl),
+			_mm256_or_si256(_mm256_cmpeq_epi8(b0, v1), _mm256_cmpeq_epi8(b0, v2)));
+		__m256i m1 = _mm256_and_si256(
+			_mm256_cmpeq_epi8(a1, vnl),
+			_mm256_or_si256(_mm256_cmpeq_epi8(b1, v1), _mm256_cmpeq_epi8(b1, v2)));
+		uint64_t m = (uint64_t)(uint32_t)_mm256_movemask_epi8(m0) |
+			     (uint64_t)(uint32_t)_mm256_movemask_epi8(m1) << 32;
+		if (want_clean) {
+			/* 0x01..0x7f: greater than 0 as a signed byte */
+			uint64_t bad = ~((uint64_t)(uint32_t)_mm256_movemask_epi8(
+						 _mm256_cmpgt_epi8(a0, z)) |
+					 (uint64_t)(uint32_t)_mm256_movemask_epi8(
+						 _mm256_cmpgt_epi8(a1, z))
+						 << 32);
+			if (m)
+				bad &= (1ull << __builtin_ctzll(m)) - 1;
+			if (bad) {
+				*clean = false;
+				want_clean = false;
+			}
+		}
+		if (m)
+			return q + __builtin_ctzll(m);
+		q += 64;
+	}
+	for (; q < e; q++) {
+		if (want_clean && (*q == 0 || *q >= 0x80)) {
+			*clean = false;
+			want_clean = false;
+		}
+		if (*q == '\n' && (q + 1 == e || q[1] == c1 || q[1] == c2))
+			return q;
+	}
+	return NULL;
+}
+#endif
+
 /* The first LF in [p, e) after which cand_at() holds (an LF at e - 1 always
- * qualifies), or NULL. */
+ * qualifies), or NULL. clean (may be NULL): set to whether the bytes before
+ * that LF (or e) are known to be ASCII without NUL; false means unknown. */
 static const uint8_t *find_line_candidate(const struct mime_parser *P, const uint8_t *p,
-					  const uint8_t *e)
+					  const uint8_t *e, bool *clean)
 {
 	bool dash = P->nmultipart != 0, beg = P->leaf && P->uu_detect;
 	const uint8_t *q = p;
 
+	if (clean)
+		*clean = false;
 	if (!dash && !beg)
 		return e[-1] == '\n' ? e - 1 : NULL;
+#ifdef MIME_AVX2
+	/* one pass for the candidates and, when asked, the ASCII check that
+	 * would otherwise be a second pass over the same text */
+	if ((beg || clean) && cpu_avx2()) {
+		uint8_t c1 = dash ? '-' : 'b', c2 = beg ? 'b' : c1;
+		bool ok = true;
+		for (;;) {
+			const uint8_t *nl = scan_lf_avx2(q, e, c1, c2, clean && ok, &ok);
+			if (!nl || cand_at(P, nl + 1, e)) {
+				if (clean)
+					*clean = ok;
+				return nl;
+			}
+			q = nl + 1;
+		}
+	}
+#endif
 	if (!beg) {
 		/* boundaries only: '-' is rare in text and base64, so let
 		 * memchr find it and look at the byte before */
@@ -1446,8 +1568,12 @@ static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p, const u
 			}
 			/* one search for the next line that may be a boundary
 			 * or a "begin" line, not one memchr per line */
-			const uint8_t *s = p, *nl = find_line_candidate(P, p, e);
+			/* text passed on as it is: the same pass proves it
+			 * ASCII, so stage_transfer() need not look again */
+			bool clean, want = P->leaf && P->is_text && P->cte == CTE_IDENTITY;
+			const uint8_t *s = p, *nl = find_line_candidate(P, p, e, want ? &clean : NULL);
 			body_columns(P, p, nl ? nl : e, !nl);
+			P->run_clean = want && clean;
 			if (!nl) {
 				size_t n = (size_t)(e - s);
 				if (e[-1] == '\r') {
@@ -1455,12 +1581,14 @@ static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p, const u
 					n--;
 				}
 				content(P, s, n);
+				P->run_clean = false;
 				p = e;
 				break;
 			}
 			size_t n = (size_t)(nl - s);
 			bool crlf = nl > s && nl[-1] == '\r';
 			content(P, s, crlf ? n - 1 : n);
+			P->run_clean = false;
 			P->eol[0] = crlf ? '\r' : '\n';
 			P->eol[1] = '\n';
 			P->neol = crlf ? 2 : 1;

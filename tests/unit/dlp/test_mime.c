@@ -199,6 +199,11 @@ static const struct golden goldens[] = {
 	 * blanks before the colon, next to names one byte off (.ref made by
 	 * the strcasecmp implementation) */
 	{"header-names", {0}, true, NULL},
+	/* lines that start like a boundary or a "begin" line, non-ASCII and
+	 * NUL bytes, at every offset of a 64-byte scan block, in text, HTML,
+	 * binary and single-part bodies (.ref made by the memchr scanner) */
+	{"scan-align", {0}, true, NULL},
+	{"scan-align-single", {0}, true, NULL},
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
@@ -264,6 +269,56 @@ START_TEST(test_golden)
 	free(cuts);
 	free(ref);
 	free(once);
+	free(data);
+	free(r.buf);
+	free(r.text);
+	mime_parser_destroy(p);
+}
+END_TEST
+
+/* The body scanner works in 64-byte blocks of the input as it lies in
+ * memory: the scan-align messages at every address offset of a block, and
+ * fed in chunks around the block size (so that lines end at chunk ends at
+ * every offset), give their .ref output. */
+START_TEST(test_scan_alignment)
+{
+	static const char *const names[] = {"scan-align", "scan-align-single"};
+	static const size_t chunks[] = {1, 63, 64, 65, 127, 128, 129, 16384};
+	char path[1024];
+	size_t len, rlen;
+	struct rec r = {0};
+
+	snprintf(path, sizeof(path), "%s/tests/data/mime/%s.eml", source_root(), names[_i]);
+	uint8_t *data = read_file(path, &len);
+	snprintf(path, sizeof(path), "%s/tests/data/mime/%s.ref", source_root(), names[_i]);
+	char *ref = (char *)read_file(path, &rlen);
+	ref[rlen] = '\0';
+	struct mime_parser *p = mime_parser_create(NULL, &rec_sink, &r);
+	ck_assert_ptr_nonnull(p);
+	uint8_t *buf = aligned_alloc(64, ((len + 64) / 64 + 1) * 64);
+	ck_assert_ptr_nonnull(buf);
+	size_t *cuts = malloc((len + 1) * sizeof(*cuts));
+	ck_assert_ptr_nonnull(cuts);
+
+	for (size_t off = 0; off < 64; off++) {
+		memcpy(buf + off, data, len);
+		char *s = parse(p, &r, buf + off, len, NULL, 0);
+		ck_assert_msg(strcmp(s, ref) == 0, "%s at offset %zu differs:\n%s", names[_i], off,
+			      s);
+		free(s);
+		for (size_t k = 0; k < sizeof(chunks) / sizeof(chunks[0]); k++) {
+			size_t n = 0;
+			for (size_t c = chunks[k]; c < len; c += chunks[k])
+				cuts[n++] = c;
+			s = parse(p, &r, buf + off, len, cuts, n);
+			ck_assert_msg(strcmp(s, ref) == 0, "%s at offset %zu in %zu-byte chunks:\n%s",
+				      names[_i], off, chunks[k], s);
+			free(s);
+		}
+	}
+	free(cuts);
+	free(buf);
+	free(ref);
 	free(data);
 	free(r.buf);
 	free(r.text);
@@ -697,6 +752,7 @@ int main(int argc, char **argv)
 	TCase *tc = tcase_create("parser");
 	tcase_set_timeout(tc, 300);
 	tcase_add_loop_test(tc, test_golden, 0, sizeof(goldens) / sizeof(goldens[0]));
+	tcase_add_loop_test(tc, test_scan_alignment, 0, 2);
 	tcase_add_test(tc, test_api);
 	tcase_add_test(tc, test_large_base64);
 	tcase_add_test(tc, test_long_field_name);
