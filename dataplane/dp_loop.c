@@ -489,7 +489,7 @@ dp_lcore_stats_json(const struct dp_lcore *lc, FILE *out)
 		",\"drop_paws\":%" PRIu64 ",\"drop_old_ack\":%" PRIu64
 		",\"zero_window_probes\":%" PRIu64 ",\"sack_retransmits\":%" PRIu64
 		",\"tlp_probes\":%" PRIu64 ",\"spurious_rto\":%" PRIu64
-		",\"delayed_acks\":%" PRIu64 ",\"drop_arp_queue_full\":%" PRIu64
+		",\"delayed_acks\":%" PRIu64 ",\"drop_arp_queue_full\":%" PRIu64 ",\"arp_syn_kicked\":%" PRIu64
 		",\"pool_tight\":%" PRIu64 ",\"drop_pool_reserve\":%" PRIu64
 		",\"tcp_rx\":%" PRIu64 ",\"tcp_tx\":%" PRIu64 ",\"conns\":%u}}",
 		lc->lcore_id, lc->index, s.iterations, s.idle_iterations, s.rx_frames,
@@ -502,7 +502,7 @@ dp_lcore_stats_json(const struct dp_lcore *lc, FILE *out)
 		c->tcp_challenge_acks, c->tcp_dup_acks_rx, c->drop_tcp_out_of_window,
 		c->drop_tcp_paws, c->drop_tcp_old_ack, c->tcp_zero_window_probes,
 		c->tcp_sack_retransmits, c->tcp_tlp_probes, c->tcp_spurious_rto,
-		c->tcp_delayed_acks, c->drop_arp_queue_full, c->pool_tight,
+		c->tcp_delayed_acks, c->drop_arp_queue_full, c->arp_syn_kicked, c->pool_tight,
 		c->drop_tcp_pool_reserve, c->tcp_rx, c->tcp_tx, tcp_stack_conn_count(lc->stack));
 }
 

@@ -5,7 +5,10 @@
  * frames per pending entry, keeps a small open-addressing cache with
  * timeouts and announces each address with a gratuitous ARP at start.
  * Resolution failures drop the queued frames (counted) and end active
- * opens still in SYN_SENT towards that next hop.
+ * opens still in SYN_SENT towards that next hop. Active opens whose SYN
+ * found the queue full (many connects at once to a new neighbour) send it
+ * again as soon as the entry resolves instead of waiting for the initial
+ * RTO (1 s).
  */
 #include <string.h>
 
@@ -134,6 +137,8 @@ tcp_arp_gratuitous(struct tcp_stack *s, unsigned iface)
 	s->cnt.arp_gratuitous_tx++;
 }
 
+static void arp_kick_conns(struct tcp_stack *s, uint32_t nh);
+
 static void
 arp_learn(struct tcp_stack *s, unsigned iface, uint32_t ip,
 	  const struct rte_ether_addr *mac, bool create)
@@ -154,6 +159,10 @@ arp_learn(struct tcp_stack *s, unsigned iface, uint32_t ip,
 	e->tries = 0;
 	e->expire_ms = s->now_ms + s->p.arp_timeout_ms;
 	arp_release(s, e, false);
+	if (e->syn_wait) {
+		e->syn_wait = 0;
+		arp_kick_conns(s, ip);
+	}
 }
 
 void
@@ -246,6 +255,7 @@ tcp_arp_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 	e->iface = (uint8_t)iface;
 	if (e->n_queued >= u32_min(s->p.arp_queue_max, TCP_ARP_QMAX)) {
 		s->cnt.drop_arp_queue_full++;
+		e->syn_wait = 1;
 		tcp_mbuf_free(s, m);
 	} else {
 		e->q[e->n_queued++] = m;
@@ -254,6 +264,26 @@ tcp_arp_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 		e->tries++;
 		e->expire_ms = s->now_ms + s->p.arp_retry_ms;
 		arp_request(s, iface, nh);
+	}
+}
+
+/* Active opens whose SYN was dropped while nh resolved (tcp_send_syn()
+ * flags them): send the SYN now. A scan of the table, as arp_fail_conns(),
+ * but only after a queue overflowed for this next hop. */
+static void
+arp_kick_conns(struct tcp_stack *s, uint32_t nh)
+{
+	for (uint32_t i = 0; i < s->p.max_conns; i++) {
+		struct tcp_conn *c = &s->conns[i];
+
+		if (c->stack && (c->flags & TCPF_ARP_WAIT) && c->nh_ip == nh &&
+		    !(c->flags & TCPF_DEAD)) {
+			c->flags &= ~TCPF_ARP_WAIT;
+			if (c->state == TCP_SYN_SENT) {
+				s->cnt.arp_syn_kicked++;
+				tcp_send_syn(c);
+			}
+		}
 	}
 }
 

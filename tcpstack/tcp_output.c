@@ -314,7 +314,12 @@ int
 tcp_send_syn(struct tcp_conn *c)
 {
 	uint8_t flags = c->state == TCP_SYN_SENT ? TH_SYN : TH_SYN | TH_ACK;
+	uint64_t arp_drops = c->stack->cnt.drop_arp_queue_full;
 	int rc = xmit(c, c->iss, 0, flags);
+
+	/* dropped by ARP (queue full): tcp_arp.c sends it on resolution */
+	if (c->stack->cnt.drop_arp_queue_full != arp_drops && c->state == TCP_SYN_SENT)
+		c->flags |= TCPF_ARP_WAIT;
 
 	c->snd_nxt = c->iss + 1;
 	if (SEQ_GT(c->snd_nxt, c->snd_max))

@@ -92,6 +92,7 @@
 #define TCPF_TLP_SENT    (1u << 23) /* one probe out until an ACK advances */
 #define TCPF_RTO_UNDO    (1u << 24) /* first RTO of an episode: may be undone */
 #define TCPF_FIN_OOO     (1u << 25) /* peer FIN held beyond a hole, at fin_seq */
+#define TCPF_ARP_WAIT    (1u << 26) /* SYN dropped by a full ARP queue: resent on resolution */
 
 struct tcp_ooo {
 	uint32_t seq, len;
@@ -210,6 +211,7 @@ struct tcp_arp_entry {
 	uint8_t state;                /* TCP_ARP_* */
 	uint8_t iface;
 	uint8_t tries;
+	uint8_t syn_wait;             /* a frame was dropped: kick TCPF_ARP_WAIT opens */
 	uint16_t n_queued;
 	struct rte_ether_addr mac;
 	uint64_t expire_ms;           /* resolved: expiry; pending: next retry */

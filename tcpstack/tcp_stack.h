@@ -215,6 +215,7 @@ struct tcp_stack_counters {
 	uint64_t pool_tight;        /**< bursts/timer runs with < 1/4 of the pool free:
 				     *   receive windows not opened, no out-of-order kept */
 	uint64_t drop_tcp_pool_reserve; /**< data segments freed: < 1/16 of the pool free */
+	uint64_t arp_syn_kicked;    /**< SYNs dropped by a full ARP queue, sent on resolution */
 };
 
 /* ------------------------------------------------------------ callbacks */

@@ -106,9 +106,10 @@ struct app {
 	struct shared *sh;
 	struct dp_lcore *lc;
 	unsigned index;
-	uint64_t accepted, closed, ok, failed, bytes_tx, bytes_rx, connect_fail;
+	uint64_t accepted, closed, ok, failed, bytes_tx, bytes_rx, connect_fail, connect_retry;
 	uint64_t reasons[8];
 	uint64_t target, started, seq;
+	unsigned reopen; /* connects to retry: no free port or connection yet */
 	uint64_t t0_us, first_us, last_us;
 	int done;
 	struct conn_ctx *head;
@@ -543,6 +544,17 @@ cli_open(struct app *a)
 	if (a->first_us == 0)
 		a->first_us = tcp_stack_now(s);
 	x->c = tcp_connect(s, 0, o->rip, o->rport, &cli_cb, x);
+	if (x->c == NULL && (errno == EADDRNOTAVAIL || errno == ENOMEM)) {
+		/* every port in TIME_WAIT (or the table full): try again from
+		 * app_poll once some have expired, instead of giving up */
+		a->started--;
+		a->seq--;
+		a->reopen++;
+		a->connect_retry++;
+		free(x);
+		window_close(a->sh);
+		return;
+	}
 	if (x->c == NULL) {
 		a->failed++;
 		a->connect_fail++;
@@ -629,7 +641,16 @@ app_poll(void *app, struct dp_lcore *lc, uint64_t now_us)
 	struct app *a = app;
 	const struct opts *o = a->sh->o;
 
-	if (a->index != 0 || dp_quit)
+	if (dp_quit)
+		return;
+	if (a->reopen > 0 && o->client) {
+		unsigned n = a->reopen;
+
+		a->reopen = 0;
+		while (n-- > 0)
+			cli_open(a);
+	}
+	if (a->index != 0)
 		return;
 	if (o->client && atomic_load(&a->sh->done_lcores) == a->sh->n_io)
 		dp_loop_quit(true);
@@ -888,7 +909,7 @@ main(int argc, char **argv)
 	double wall = tl_now() - t0;
 
 	/* Results */
-	uint64_t ok = 0, failed = 0, btx = 0, brx = 0, acc = 0, closed = 0, cfail = 0;
+	uint64_t ok = 0, failed = 0, btx = 0, brx = 0, acc = 0, closed = 0, cfail = 0, cretry = 0;
 	uint64_t first = UINT64_MAX, last = 0, reasons[8] = { 0 };
 	for (unsigned i = 0; i < n_io; i++) {
 		struct app *a = apps[i];
@@ -899,6 +920,7 @@ main(int argc, char **argv)
 		acc += a->accepted;
 		closed += a->closed;
 		cfail += a->connect_fail;
+		cretry += a->connect_retry;
 		for (int r = 0; r < 8; r++)
 			reasons[r] += a->reasons[r];
 		if (a->first_us && a->first_us < first)
@@ -909,13 +931,14 @@ main(int argc, char **argv)
 	double secs = o.client && last > first && first != UINT64_MAX ? (last - first) / 1e6 : wall;
 	printf("{\"tool\":\"smtpdlp-tcpecho\",\"role\":\"%s\",\"service\":\"%s\",\"io_lcores\":%u,"
 	       "\"conns\":%u,\"total\":%u,\"bytes_per_conn\":%" PRIu64 ",\"ok\":%" PRIu64
-	       ",\"failed\":%" PRIu64 ",\"connect_failed\":%" PRIu64 ",\"accepted\":%" PRIu64
+	       ",\"failed\":%" PRIu64 ",\"connect_failed\":%" PRIu64 ",\"connect_retries\":%" PRIu64
+	       ",\"accepted\":%" PRIu64
 	       ",\"closed\":%" PRIu64 ",\"bytes_tx\":%" PRIu64 ",\"bytes_rx\":%" PRIu64
 	       ",\"seconds\":%.6f,\"gbps\":%.4f,\"conns_per_s\":%.1f,\"timed_out\":%d"
 	       ",\"conn_state_bytes\":%zu,\"window_s\":%.6f,\"window_cpu_s\":%.6f"
 	       ",\"close_reasons\":{",
 	       o.client ? "client" : "server", tl_mode_name(o.svc), n_io, o.conns, o.total,
-	       o.bytes, ok, failed, cfail, acc, closed, btx, brx, secs,
+	       o.bytes, ok, failed, cfail, cretry, acc, closed, btx, brx, secs,
 	       secs > 0 ? (btx + brx) * 8 / secs / 1e9 : 0.0, secs > 0 ? closed / secs : 0.0,
 	       atomic_load(&sh.timed_out), tcp_conn_state_size(), tl_window_secs(&sh.win),
 	       tl_window_cpu(&sh.win));

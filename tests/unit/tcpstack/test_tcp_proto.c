@@ -156,14 +156,25 @@ START_TEST(arp_resolve_queue_release)
 	ck_assert_uint_eq(tcp_stack_counters(node->s)->drop_arp_queue_full, 2);
 	tt_input(node, tt_arp(RTE_ARP_OP_REPLY, &tt_mac_peer, TT_IP_PEER,
 			      &tt_mac_us, TT_IP_US, &tt_mac_us));
+	/* the 4 queued SYNs go out, and the 2 dropped ones are sent again at
+	 * once (not after the initial RTO): one SYN per connection */
+	uint16_t seen[6] = { 0 };
 	while (tt_take(node, &p)) {
 		ck_assert_uint_eq(p.proto, IPPROTO_TCP);
 		ck_assert_uint_eq(p.flags, TH_SYN);
 		ck_assert(rte_is_same_ether_addr(&p.dst, &tt_mac_peer));
 		ck_assert(p.ip_cksum_ok && p.l4_cksum_ok);
-		syns++;
+		ck_assert_int_lt(syns, 6);
+		for (int i = 0; i < syns; i++)
+			ck_assert_uint_ne(seen[i], p.sport);
+		seen[syns++] = p.sport;
 	}
-	ck_assert_int_eq(syns, 4);
+	ck_assert_int_eq(syns, 6);
+	ck_assert_uint_eq(tcp_stack_counters(node->s)->arp_syn_kicked, 2);
+	/* nothing more when the entry is refreshed */
+	tt_input(node, tt_arp(RTE_ARP_OP_REPLY, &tt_mac_peer, TT_IP_PEER,
+			      &tt_mac_us, TT_IP_US, &tt_mac_us));
+	ck_assert_uint_eq(tt_pending(node), 0);
 	for (int i = 0; i < 6; i++)
 		tcp_abort(c[i]);
 	ck_assert_int_eq(a.closed, 6);
