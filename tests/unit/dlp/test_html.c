@@ -87,35 +87,81 @@ START_TEST(test_cases)
 }
 END_TEST
 
-/* Text runs longer than the 16-byte search step with a tag or an entity at
- * every offset: the run before it, the markup, the run after. */
+/* Text runs longer than the 16- and 64-byte search steps with a tag or an
+ * entity at every offset: the run before it, the markup, a run after it of
+ * lengths around the block size (the last block overlaps the one before). */
 START_TEST(test_long_runs)
 {
 	static const char *const marks[][2] = {
 		{"<b>", ""}, {"&amp;", "&"}, {"< ", "< "}, {"& ", "& "}, {"<p>", "\n"}};
-	char in[160], want[160];
-	uint8_t out[400];
+	static const size_t tails[] = {0, 1, 40, 63, 64, 65, 130};
+	char in[400], want[400];
+	uint8_t out[800];
 
 	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
-		for (size_t k = 0; k <= 70; k++) {
-			size_t n = 0, wn = 0;
-			for (size_t i = 0; i < k; i++)
-				in[n++] = want[wn++] = (char)('a' + i % 26);
-			n += (size_t)sprintf(in + n, "%s", marks[m][0]);
-			wn += (size_t)sprintf(want + wn, "%s", marks[m][1]);
-			for (size_t i = 0; i < 40; i++)
-				in[n++] = want[wn++] = (char)('A' + i % 26);
-			in[n] = want[wn] = '\0';
-			struct html_case c = {in, want};
-			size_t w = run_split(&c, NULL, 0, out);
-			ck_assert_msg(w == wn && memcmp(out, want, w) == 0, "mark %zu at %zu: %.*s",
-				      m, k, (int)w, out);
-			for (size_t cut = 0; cut <= n; cut += 5) {
-				w = run_split(&c, &cut, 1, out);
+		for (size_t k = 0; k <= 200; k++) {
+			for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+				size_t n = 0, wn = 0;
+				for (size_t i = 0; i < k; i++)
+					in[n++] = want[wn++] = (char)('a' + i % 26);
+				n += (size_t)sprintf(in + n, "%s", marks[m][0]);
+				wn += (size_t)sprintf(want + wn, "%s", marks[m][1]);
+				for (size_t i = 0; i < tails[t]; i++)
+					in[n++] = want[wn++] = (char)('A' + i % 26);
+				in[n] = want[wn] = '\0';
+				struct html_case c = {in, want};
+				size_t w = run_split(&c, NULL, 0, out);
 				ck_assert_msg(w == wn && memcmp(out, want, w) == 0,
-					      "mark %zu at %zu split %zu", m, k, cut);
+					      "mark %zu at %zu: %.*s", m, k, (int)w, out);
+				for (size_t cut = 0; cut <= n; cut += 3) {
+					w = run_split(&c, &cut, 1, out);
+					ck_assert_msg(w == wn && memcmp(out, want, w) == 0,
+						      "mark %zu at %zu split %zu", m, k, cut);
+				}
 			}
 		}
+	}
+}
+END_TEST
+
+/* Every block-level tag in lower and upper case, opening and closing, is a
+ * newline; names a letter off or a letter longer are not. */
+START_TEST(test_block_tags)
+{
+	static const char *const blocks[] = {
+		"article", "aside",  "address", "br",	   "blockquote", "body",     "button",
+		"center",  "caption", "div",	   "dl",	   "dt",	 "dd",	     "footer",
+		"form",	   "fieldset", "figure", "figcaption", "h1",	 "h2",	     "h3",
+		"h4",	   "h5",      "h6",	   "hr",	   "header",	 "html",     "head",
+		"img",	   "li",      "legend",  "main",	   "nav",	 "ol",	     "option",
+		"p",	   "pre",     "section", "select",	   "tr",	 "td",	     "th",
+		"table",   "tbody",   "thead",   "tfoot",	   "title",	 "textarea", "ul",
+	};
+	static const char *const inline_tags[] = {
+		"b",	 "i",	   "u",	    "a",     "s",     "q",	 "h7",	    "h",
+		"brr",	 "pp",	   "ulx",   "im",    "imgs",  "mains",	 "navs",    "d",
+		"dv",	 "blockquotes", "figcaptions", "textareas", "tables", "o",
+		"span",	 "em",	   "strong", "font",  "center1", "x",	 "headers", "tabl",
+	};
+	char in[160], up[64];
+	uint8_t out[256];
+
+	for (size_t k = 0; k < sizeof(blocks) / sizeof(blocks[0]); k++) {
+		size_t n = strlen(blocks[k]);
+		for (size_t i = 0; i <= n; i++)
+			up[i] = (char)(blocks[k][i] >= 'a' && blocks[k][i] <= 'z' ? blocks[k][i] - 32
+										  : blocks[k][i]);
+		snprintf(in, sizeof(in), "a<%s>b</%s x=1>c", blocks[k], up);
+		struct html_case c = {in, "a\nb\nc"};
+		size_t w = run_split(&c, NULL, 0, out);
+		ck_assert_msg(w == 5 && memcmp(out, "a\nb\nc", 5) == 0, "%s: %.*s", in, (int)w,
+			      out);
+	}
+	for (size_t k = 0; k < sizeof(inline_tags) / sizeof(inline_tags[0]); k++) {
+		snprintf(in, sizeof(in), "a<%s>b</%s>c", inline_tags[k], inline_tags[k]);
+		struct html_case c = {in, "abc"};
+		size_t w = run_split(&c, NULL, 0, out);
+		ck_assert_msg(w == 3 && memcmp(out, "abc", 3) == 0, "%s: %.*s", in, (int)w, out);
 	}
 }
 END_TEST
@@ -126,6 +172,7 @@ int main(void)
 	TCase *tc = tcase_create("text");
 	tcase_add_loop_test(tc, test_cases, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_long_runs);
+	tcase_add_test(tc, test_block_tags);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
