@@ -141,6 +141,10 @@ void charset_conv_init(struct charset_conv *c, const char *name, size_t name_len
 	if (!name)
 		return;
 	cs_normalise(name, name_len, n);
+	if (strcmp(n, "utf-8") == 0) { /* the usual label: no list walks */
+		c->fallback_1252 = false;
+		return;
+	}
 	if (cs_in(n, cs_unlabelled_names))
 		return;
 	c->fallback_1252 = false;

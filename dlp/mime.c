@@ -582,7 +582,7 @@ static bool path_join(char *dst, const char *base, unsigned n)
 	return true;
 }
 
-static bool starts_with(const char *s, const char *prefix)
+static inline bool starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -627,21 +627,33 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 	I->charset = E->charset[0] ? E->charset : NULL;
 	I->filename = E->filename[0] ? E->filename : NULL;
 	I->attachment = strcmp(E->disposition, "attachment") == 0 || E->filename[0] != '\0';
-	P->skip = starts_with(E->ctype, "image/") || starts_with(E->ctype, "audio/") ||
-		  starts_with(E->ctype, "video/");
-	P->is_text = !P->skip && starts_with(E->ctype, "text/");
+	/* one look at the first letter before any compare: this runs per part */
+	const char *ct = E->ctype;
+	P->skip = (ct[0] == 'i' && starts_with(ct, "image/")) ||
+		  (ct[0] == 'a' && starts_with(ct, "audio/")) ||
+		  (ct[0] == 'v' && starts_with(ct, "video/"));
+	P->is_text = ct[0] == 't' && starts_with(ct, "text/");
 	I->is_text = P->is_text;
-	P->html = P->is_text && strcmp(E->ctype, "text/html") == 0;
+	P->html = P->is_text && strcmp(ct + 5, "html") == 0;
 
-	if (strcmp(E->cte, "base64") == 0)
-		P->cte = CTE_BASE64;
-	else if (strcmp(E->cte, "quoted-printable") == 0)
-		P->cte = CTE_QP;
-	else if (strcmp(E->cte, "x-uuencode") == 0 || strcmp(E->cte, "uuencode") == 0 ||
-		 strcmp(E->cte, "x-uue") == 0)
-		P->cte = CTE_UU;
-	else
+	switch (E->cte[0]) {
+	case 'b':
+		P->cte = strcmp(E->cte, "base64") == 0 ? CTE_BASE64 : CTE_IDENTITY;
+		break;
+	case 'q':
+		P->cte = strcmp(E->cte, "quoted-printable") == 0 ? CTE_QP : CTE_IDENTITY;
+		break;
+	case 'u':
+	case 'x':
+		P->cte = strcmp(E->cte, "x-uuencode") == 0 || strcmp(E->cte, "uuencode") == 0 ||
+					 strcmp(E->cte, "x-uue") == 0
+				 ? CTE_UU
+				 : CTE_IDENTITY;
+		break;
+	default:
 		P->cte = CTE_IDENTITY;
+		break;
+	}
 	decode_b64_init(&P->b64);
 	decode_qp_init(&P->qp);
 	decode_uu_init(&P->uu, true);
@@ -788,7 +800,7 @@ static void entity_body(struct mime_parser *P)
 			memcpy(E->ctype, "text/plain", sizeof("text/plain"));
 	}
 
-	if (starts_with(E->ctype, "multipart/")) {
+	if (E->ctype[0] == 'm' && starts_with(E->ctype, "multipart/")) {
 		if (E->blen == 0 || E->bad_boundary) {
 			P->anomalies |= DLP_ANOM_BAD_BOUNDARY;
 			/* read as one opaque part so its bytes are still scanned */
@@ -809,7 +821,8 @@ static void entity_body(struct mime_parser *P)
 			body_start(P, false); /* preamble */
 			return;
 		}
-	} else if ((strcmp(E->ctype, "message/rfc822") == 0 ||
+	} else if (E->ctype[0] == 'm' &&
+		   (strcmp(E->ctype, "message/rfc822") == 0 ||
 		    strcmp(E->ctype, "message/global") == 0) &&
 		   strcmp(E->cte, "base64") != 0 && strcmp(E->cte, "quoted-printable") != 0) {
 		if (E->depth + 1 > P->lim.max_depth || P->nframes >= P->cap_frames) {
@@ -1089,6 +1102,31 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p, const ui
 			return p;
 		case HS_NAME:
 		case HS_NAME_WS:
+			if (P->hs == HS_NAME) {
+				/* the rest of a name at once: the bytes the
+				 * per-byte path below would append one by one */
+				size_t room = MIME_FIELD_NAME_MAX - P->hlen;
+				size_t left = P->lim.max_header_bytes > P->hblock
+						      ? P->lim.max_header_bytes - P->hblock
+						      : 0;
+				size_t max = room < left ? room : left;
+				const uint8_t *q = p;
+				if ((size_t)(e - q) < max)
+					max = (size_t)(e - q);
+				while (q < p + max && *q > 32 && *q < 127 && *q != ':')
+					q++;
+				size_t n = (size_t)(q - p);
+				if (n) {
+					memcpy(P->hbuf + P->hlen, p, n);
+					P->hlen += n;
+					hdr_line_add(P, n);
+					P->hblock += n;
+					p = q;
+					if (p == e)
+						return e;
+					c = *p;
+				}
+			}
 			if (c == ':') {
 				hdr_line_byte(P);
 				P->name_len = P->hlen;

@@ -55,6 +55,8 @@ static const struct cs_case cases[] = {
 	{"x-unknown-thing", S("caf\xe9"), "caf\xc3\xa9", DLP_ANOM_BAD_CHARSET | DLP_ANOM_BAD_UTF8,
 	 CHARSET_UTF8},
 	{"utf-8", S("caf\xe9"), "caf\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
+	{"\"Utf-8\"", S("caf\xe9"), "caf\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
+	{"utf-8*en", S("caf\xe9"), "caf\xef\xbf\xbd", DLP_ANOM_BAD_UTF8, CHARSET_UTF8},
 	{NULL, S("plain"), "plain", 0, CHARSET_UTF8},
 	{"iso-8859-1", S("caf\xe9 na\xefve"), "caf\xc3\xa9 na\xc3\xafve", 0, CHARSET_TABLE},
 	{"\"ISO-8859-1\"", S("\xe9"), "\xc3\xa9", 0, CHARSET_TABLE},
