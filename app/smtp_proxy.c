@@ -368,8 +368,10 @@ static void up_request(struct smtp_proxy *p)
 		return;
 	p->up_status = UP_CONNECTING;
 	p->events |= SMTP_PROXY_EV_UP_CONNECT;
-	unsigned t = p->cfg->smtp.timeouts.upstream;
-	p->up_deadline = p->now + (uint64_t)(t ? t : 120) * 1000u;
+	/* the TCP connect; the greeting and each command then have the
+	 * client's own (upstream) timeout */
+	unsigned t = p->cfg->smtp.timeouts.connect;
+	p->up_deadline = p->now + (uint64_t)(t ? t : 30) * 1000u;
 }
 
 static const struct smtp_rsp rsp_up_lost = { 451, "4.4.2",

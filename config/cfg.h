@@ -131,6 +131,7 @@ struct cfg_timeouts {
 	unsigned command;  /* seconds, default 300 */
 	unsigned data;     /* seconds, default 600 */
 	unsigned upstream; /* seconds, default 120 */
+	unsigned connect;  /* seconds, default 30: TCP connect to the upstream */
 };
 
 struct cfg_smtp {

@@ -253,10 +253,11 @@ ip -n $NS_UP link set sdl-up0 down
 out=$(sw --to bob@partner.example --h-Subject "unreach-swaks" --body "unreachable" --timeout 60)
 t_check "upstream unreachable: the sender gets a 4xx" grep -qE '^<\*\* +4[0-9][0-9] ' <<<"$out"
 # Reported, not checked (a design choice in app/smtp_proxy.c: "MAIL
-# retries"): with the upstream silent, EHLO waits one timeouts.upstream, and
+# retries"): with the upstream silent, EHLO waits one timeouts.connect, and
 # the MAIL after it starts a new upstream connect and waits another; with
 # STARTTLS the second EHLO waits too, so at the default 30 s a Postfix
-# attempt gets its 4xx after 90 s. Measured here for the report:
+# attempt gets its 4xx after 90 s (the lab sets connect = upstream =
+# $LAB_UP_TIMEOUT). Measured here for the report:
 steps=$(ip netns exec $NS_SND python3 - $APP_IN_IP <<-'PY'
 	import socket, sys, time
 	s = socket.create_connection((sys.argv[1], 25), timeout=120)
@@ -278,7 +279,7 @@ steps=$(ip netns exec $NS_SND python3 - $APP_IN_IP <<-'PY'
 )
 read -r ehlo_s mail_s mail_code <<<"$steps"
 echo "  upstream unreachable, one session: EHLO answered after ${ehlo_s}s, MAIL ($mail_code) after" \
-	"${mail_s}s more (timeouts.upstream = $LAB_UP_TIMEOUT s)"
+	"${mail_s}s more (timeouts.connect = $LAB_UP_TIMEOUT s)"
 t_check "upstream unreachable: MAIL in a session answered 451" [ "$mail_code" = 451 ]
 ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.example \
 	--to bob@partner.example --h-Subject "unreach-postfix" --h-Message-ID "<unreach@corp.example>" \

@@ -554,12 +554,18 @@ START_TEST(test_upstream_connect_timeout)
 	world_start(&w);
 	says(&w, EHLO);
 	ck_codes(&w, "220");
-	w.now += 121000;
+	/* timeouts.connect (30 s), not the upstream's 120 s */
+	ck_assert_uint_eq(smtp_proxy_next_timeout(w.p), w.now + 30000);
+	w.now += 29000;
+	smtp_proxy_timer(w.p, w.now);
+	pump(&w);
+	ck_codes(&w, "220");
+	w.now += 1000;
 	smtp_proxy_timer(w.p, w.now);
 	pump(&w);
 	ck_codes(&w, "220 250");
 	says(&w, MAIL_CORP);
-	w.now += 121000;
+	w.now += 30000;
 	smtp_proxy_timer(w.p, w.now);
 	pump(&w);
 	ck_codes(&w, "220 250 451");

@@ -103,6 +103,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->smtp.timeouts.command, 300);
 	ck_assert_uint_eq(c->smtp.timeouts.data, 600);
 	ck_assert_uint_eq(c->smtp.timeouts.upstream, 120);
+	ck_assert_uint_eq(c->smtp.timeouts.connect, 30);
 	ck_assert_uint_eq(c->smtp.upstream.tcp_port, 25);
 	ck_assert_int_eq(c->smtp.upstream.tls, CFG_UP_TLS_OPPORTUNISTIC);
 	ck_assert_uint_eq(c->smtp.upstream.pool_idle, 8);
@@ -956,6 +957,8 @@ static const struct bad_case bad_cases[] = {
 	 "t.conf:5: smtp.block_reply: must be printable ASCII"},
 	{D P "smtp: { timeouts: { command = 0; }; };\n",
 	 "t.conf:5: smtp.timeouts.command: must be an integer from 1 to 86400"},
+	{D P "smtp: { timeouts: { connect = 86401; }; };\n",
+	 "t.conf:5: smtp.timeouts.connect: must be an integer from 1 to 86400"},
 	{D P "smtp: { max_message_size = \"50M\"; };\n",
 	 "t.conf:5: smtp.max_message_size: must be an integer from 1024 to 1099511627776"},
 	{D P "tls: { certificate = \"cert.pem\"; };\n", "t.conf:5: tls.key: is required"},
