@@ -818,7 +818,7 @@ static int load_lcores(struct ld *ld, const cs_t *g, const char *key, unsigned *
 		return nomem(ld);
 	for (int i = 0; i < n; i++) {
 		cs_t *e = config_setting_get_elem(s, (unsigned)i);
-		long long v;
+		long long v = 0;
 
 		if (int_value(ld, e, 0, MAX_LCORE - 1, &v) < 0)
 			return -EINVAL;
