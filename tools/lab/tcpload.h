@@ -214,6 +214,21 @@ tl_have_pclmul(void)
 }
 #endif
 
+/* Byte-at-a-time table for short pieces, built before main(). */
+static uint32_t tl_crc_table[256];
+
+__attribute__((constructor)) static void
+tl_crc_table_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		tl_crc_table[i] = c;
+	}
+}
+
 static inline unsigned long
 tl_crc32(unsigned long crc, const uint8_t *buf, size_t len)
 {
@@ -226,6 +241,13 @@ tl_crc32(unsigned long crc, const uint8_t *buf, size_t len)
 		len -= n;
 	}
 #endif
+	if (len < 64) { /* a segment's tail: zlib's call costs more than this */
+		uint32_t c = ~(uint32_t)crc;
+
+		while (len-- > 0)
+			c = tl_crc_table[(c ^ *buf++) & 0xff] ^ (c >> 8);
+		return ~c & 0xffffffffu;
+	}
 	while (len > 0) { /* zlib takes uInt lengths */
 		uInt n = len > 0x40000000u ? 0x40000000u : (uInt)len;
 
