@@ -3,10 +3,10 @@
  * html_text.c — streaming HTML to text (see html_text.h for what is kept).
  *
  * A byte state machine with a fast path for the text state (the next '<' or
- * '&' is found 64 bytes at a time with AVX2, 16 with SSE2, and the run
- * before it copied at once). It is not an HTML5 tree builder: it only needs
- * to reproduce the characters a reader sees, in order, with block
- * boundaries as newlines.
+ * '&' is found 64 bytes at a time with AVX2, copying as it goes, or 16 with
+ * SSE2 and the run before it copied at once). It is not an HTML5 tree
+ * builder: it only needs to reproduce the characters a reader sees, in
+ * order, with block boundaries as newlines.
  */
 #include "dlp/html_text.h"
 
@@ -339,41 +339,42 @@ static uint8_t *ht_tag_end(struct html_text *h, uint8_t *o)
 }
 
 #ifdef HT_AVX2
-/* ht_text_end() 64 bytes a round (text runs between tags are hundreds of
- * bytes), for e - p >= 64; the last block overlaps the one before. */
-__attribute__((target("avx2"))) static const uint8_t *ht_text_end_avx2(const uint8_t *p,
-									const uint8_t *e)
+/* The text run at p (up to the first '<' or '&', or e) copied to o, 64
+ * bytes a round with AVX2, for e - p >= 64; returns its length. Whole
+ * blocks are stored, so up to 64 bytes past the run are written too, at
+ * most up to o + (e - p); the last block overlaps the one before and
+ * stores the same bytes at the same places again. */
+__attribute__((target("avx2"))) static size_t ht_text_copy_avx2(const uint8_t *p,
+								 const uint8_t *e, uint8_t *o)
 {
 	const __m256i lt = _mm256_set1_epi8('<'), amp = _mm256_set1_epi8('&');
-	const uint8_t *q = p;
+	size_t i = 0, n = (size_t)(e - p);
 
 	for (;;) {
-		if (e - q < 64)
-			q = e - 64; /* bytes before q are known not to match */
-		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)q);
-		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + 32));
+		if (n - i < 64)
+			i = n - 64; /* bytes before i are known not to match */
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(p + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(p + i + 32));
+		_mm256_storeu_si256((__m256i *)(void *)(o + i), a);
+		_mm256_storeu_si256((__m256i *)(void *)(o + i + 32), b);
 		uint64_t m = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 				     _mm256_cmpeq_epi8(a, lt), _mm256_cmpeq_epi8(a, amp))) |
 			     (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(
 				     _mm256_cmpeq_epi8(b, lt), _mm256_cmpeq_epi8(b, amp)))
 				     << 32;
 		if (m)
-			return q + __builtin_ctzll(m);
-		q += 64;
-		if (q >= e)
-			return e;
+			return i + (size_t)__builtin_ctzll(m);
+		i += 64;
+		if (i >= n)
+			return n;
 	}
 }
 #endif
 
-/* The first '<' or '&' in [p, e), or e: the end of a text run, 64 bytes at
- * a time with AVX2, 16 with SSE2. */
+/* The first '<' or '&' in [p, e), or e: the end of a text run, 16 bytes at
+ * a time where SSE2 is there. */
 static inline const uint8_t *ht_text_end(const uint8_t *p, const uint8_t *e)
 {
-#ifdef HT_AVX2
-	if (e - p >= 64 && __builtin_cpu_supports("avx2"))
-		return ht_text_end_avx2(p, e);
-#endif
 #ifdef __SSE2__
 	const __m128i lt = _mm_set1_epi8('<'), amp = _mm_set1_epi8('&');
 	while (e - p >= 16) {
@@ -400,10 +401,24 @@ size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_
 
 		switch (h->state) {
 		case HT_TEXT: {
-			const uint8_t *q = ht_text_end(p, e);
-			memcpy(o, p, (size_t)(q - p));
-			o += q - p;
-			p = q;
+#ifdef HT_AVX2
+			/* scan and copy in one pass; the stores stay within
+			 * HTML_TEXT_MAX_OUT(len): o never runs more than
+			 * HTML_ENTITY_MAX + 1 bytes ahead of p - in (a carried
+			 * "&name" written out), and a store ends by
+			 * o + (e - p) */
+			if (e - p >= 64 && __builtin_cpu_supports("avx2")) {
+				size_t k = ht_text_copy_avx2(p, e, o);
+				o += k;
+				p += k;
+			} else
+#endif
+			{
+				const uint8_t *q = ht_text_end(p, e);
+				memcpy(o, p, (size_t)(q - p));
+				o += q - p;
+				p = q;
+			}
 			if (p == e)
 				break;
 			h->state = *p == '<' ? HT_LT : HT_ENTITY;

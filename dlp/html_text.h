@@ -56,7 +56,7 @@ void html_text_init(struct html_text *h);
 void html_text_init_xml(struct html_text *h);
 
 /* Convert len bytes; out must hold HTML_TEXT_MAX_OUT(len). Returns the
- * bytes written. */
+ * bytes written (bytes after them, within that bound, may be scratched). */
 size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_t *out);
 
 /* End of document: a pending "&name" is emitted as text; an unterminated

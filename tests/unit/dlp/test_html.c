@@ -166,6 +166,64 @@ START_TEST(test_block_tags)
 }
 END_TEST
 
+/* Random markup (long text runs, tags, entities cut anywhere, a "&name"
+ * carried over a chunk end) in random chunks: each push stays within
+ * HTML_TEXT_MAX_OUT(len) of its output (guard bytes after it), and the
+ * chunked output equals the whole-input output. */
+START_TEST(test_output_bound)
+{
+	static const char *const bits[] = {"<p>",    "</b>", "&amp;",	"&#x1F600;", "&ampxyzxyz",
+					   "&",	     "<",    "&#12345", "<!-- c -->", "<a href='x'>",
+					   "&nbsp;", "\n",   "&abcdefghijklmnopqrstuvwxyz0123456"};
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+	uint8_t in[4096], whole[8192], split[8192];
+
+	for (unsigned round = 0; round < 300; round++) {
+		size_t n = 0;
+		while (n < sizeof(in) - 200) {
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			if (seed % 3 == 0) {
+				const char *b = bits[(seed >> 8) % (sizeof(bits) / sizeof(bits[0]))];
+				memcpy(in + n, b, strlen(b));
+				n += strlen(b);
+			} else {
+				size_t run = (seed >> 16) % 150;
+				for (size_t i = 0; i < run; i++)
+					in[n++] = (uint8_t)('a' + (i + round) % 26);
+			}
+		}
+		struct html_text h;
+		html_text_init(&h);
+		size_t w = html_text_push(&h, in, n, whole);
+		w += html_text_finish(&h, whole + w);
+
+		size_t sw = 0;
+		html_text_init(&h);
+		for (size_t pos = 0; pos < n;) {
+			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+			size_t k = 1 + (size_t)(seed % 200);
+			if (k > n - pos)
+				k = n - pos;
+			size_t cap = HTML_TEXT_MAX_OUT(k);
+			uint8_t *o = malloc(cap + 64);
+			ck_assert_ptr_nonnull(o);
+			memset(o, 0xa5, cap + 64);
+			size_t t = html_text_push(&h, in + pos, k, o);
+			ck_assert_uint_le(t, cap);
+			for (size_t g = cap; g < cap + 64; g++)
+				ck_assert_msg(o[g] == 0xa5, "round %u: byte %zu past the bound written",
+					      round, g - cap);
+			memcpy(split + sw, o, t);
+			sw += t;
+			free(o);
+			pos += k;
+		}
+		sw += html_text_finish(&h, split + sw);
+		ck_assert_msg(sw == w && memcmp(split, whole, w) == 0, "round %u differs", round);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("html");
@@ -173,6 +231,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_cases, 0, sizeof(cases) / sizeof(cases[0]));
 	tcase_add_test(tc, test_long_runs);
 	tcase_add_test(tc, test_block_tags);
+	tcase_add_test(tc, test_output_bound);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
