@@ -264,8 +264,11 @@ static int mh_attr(const uint8_t *a, size_t alen, const char *attr, size_t n, un
 {
 	size_t i;
 
-	if (alen < n || strncasecmp((const char *)a, attr, n) != 0)
+	if (alen < n)
 		return 0;
+	for (i = 0; i < n; i++) /* ASCII case folding, as strncasecmp in "C" */
+		if (mh_lower(a[i]) != mh_lower((uint8_t)attr[i]))
+			return 0;
 	if (alen == n)
 		return 1;
 	if (a[n] != '*')
