@@ -391,6 +391,43 @@ static inline const uint8_t *ht_text_end(const uint8_t *p, const uint8_t *e)
 	return p;
 }
 
+static inline bool ht_name_char(const struct html_text *h, uint8_t c)
+{
+	return ht_alnum(c) || (h->xml && (c == ':' || c == '-' || c == '_' || c == '.'));
+}
+
+/* A whole "<name>" or "</name>" at p ('<'), name shorter than
+ * HTML_TAG_NAME_MAX, within [p, e): sets the tag as the HT_LT,
+ * HT_LT_SLASH and HT_TAGNAME states would have and returns the byte after
+ * '>', for ht_tag_end(); anything else (attributes, a longer name, a tag
+ * cut by the end of the input) returns NULL and takes the byte states.
+ * Most tags are this simple, and the per-byte state switch is an
+ * unpredictable branch per byte. */
+static const uint8_t *ht_simple_tag(struct html_text *h, const uint8_t *p, const uint8_t *e)
+{
+	const uint8_t *t = p + 1;
+	bool closing = false;
+
+	if (t < e && *t == '/') {
+		closing = true;
+		t++;
+	}
+	if (t >= e || !ht_alpha(*t))
+		return NULL;
+	const uint8_t *name = t;
+	while (t < e && t - name < HTML_TAG_NAME_MAX - 1 && ht_name_char(h, *t))
+		t++;
+	if (t >= e || *t != '>')
+		return NULL;
+	size_t n = (size_t)(t - name);
+	for (size_t i = 0; i < n; i++)
+		h->tag[i] = (char)(ht_alpha(name[i]) ? name[i] | 0x20 : name[i]);
+	h->ntag = (unsigned)n;
+	h->closing = closing;
+	h->after_eq = false;
+	return t + 1;
+}
+
 size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_t *out)
 {
 	const uint8_t *p = in, *e = in + len;
@@ -421,8 +458,16 @@ size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_
 			}
 			if (p == e)
 				break;
-			h->state = *p == '<' ? HT_LT : HT_ENTITY;
 			h->nent = 0;
+			if (*p == '<') {
+				const uint8_t *t = ht_simple_tag(h, p, e);
+				if (t) {
+					o = ht_tag_end(h, o);
+					p = t;
+					break;
+				}
+			}
+			h->state = *p == '<' ? HT_LT : HT_ENTITY;
 			p++;
 			break;
 		}
@@ -461,8 +506,7 @@ size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_
 			p++;
 			break;
 		case HT_TAGNAME:
-			if (ht_alnum(c) ||
-			    (h->xml && (c == ':' || c == '-' || c == '_' || c == '.'))) {
+			if (ht_name_char(h, c)) {
 				if (h->ntag < HTML_TAG_NAME_MAX - 1)
 					h->tag[h->ntag] = (char)(ht_alpha(c) ? c | 0x20 : c);
 				if (h->ntag < HTML_TAG_NAME_MAX)

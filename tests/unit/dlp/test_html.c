@@ -47,6 +47,12 @@ static const struct html_case cases[] = {
 	{"trailing <", "trailing <"},
 	{"unterminated <b", "unterminated "},
 	{"<scripty>kept</scripty>", "kept"},
+	/* tag names of 31, 32 and 40 letters: the first is kept whole, the
+	 * others cut; none is a known tag */
+	{"a<abcdefghijklmnopqrstuvwxyzabcde>b</abcdefghijklmnopqrstuvwxyzabcde>c", "abc"},
+	{"a<pbcdefghijklmnopqrstuvwxyzabcdef>b", "ab"},
+	{"a<pbcdefghijklmnopqrstuvwxyzabcdefghijklmn>b", "ab"},
+	{"a<P>b<TD>c</Td>d<h1 >e<p\n>f<x:p>g", "a\nb\nc\nd\ne\nfg"},
 };
 
 static size_t run_split(const struct html_case *c, const size_t *cuts, size_t ncuts, uint8_t *out)
