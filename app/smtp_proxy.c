@@ -87,6 +87,7 @@ struct smtp_proxy {
 	struct iobuf down_in;    /* staged plaintext */
 	struct tls_conn *down_tls;
 	bool down_handshaking;
+	uint64_t down_hs_deadline; /* the sender's TLS handshake must end by then */
 	bool implicit_tls;
 	bool down_closed;        /* transport closed it */
 	bool drop_staged;
@@ -755,6 +756,17 @@ static void sv_rset(void *ctx)
 		p->up_need_rset = true;
 }
 
+/* The sender's TLS handshake gets the command timeout: the server's own
+ * timer does not run while it waits for the handshake, so without this a
+ * sender that connects to the implicit-TLS port and says nothing (or stops
+ * half way through a handshake) would hold its session forever. */
+static void down_hs_arm(struct smtp_proxy *p)
+{
+	unsigned to = p->cfg->smtp.timeouts.command;
+
+	p->down_hs_deadline = p->now + (uint64_t)(to ? to : 300) * 1000u;
+}
+
 static void sv_starttls(void *ctx)
 {
 	struct smtp_proxy *p = ctx;
@@ -766,6 +778,7 @@ static void sv_starttls(void *ctx)
 		return;
 	}
 	p->down_handshaking = true;
+	down_hs_arm(p);
 	p->drop_staged = true;
 }
 
@@ -1251,6 +1264,7 @@ struct smtp_proxy *smtp_proxy_create(const struct smtp_proxy_params *prm)
 	smtp_scan_init(&p->t.scan, prm->scan_ops, prm->scan_ctx);
 	p->t.verdict_deadline = UINT64_MAX;
 	p->up_deadline = UINT64_MAX;
+	p->down_hs_deadline = UINT64_MAX;
 	if (p->implicit_tls) {
 		p->down_tls = tls_conn_create(prm->tls_server, NULL);
 		if (p->down_tls == NULL) {
@@ -1283,6 +1297,8 @@ void smtp_proxy_start(struct smtp_proxy *p, uint64_t now)
 	p->now = now;
 	if (!p->implicit_tls)
 		smtp_server_greet(p->srv, now);
+	else
+		down_hs_arm(p);
 	run(p);
 }
 
@@ -1618,6 +1634,8 @@ uint64_t smtp_proxy_next_timeout(const struct smtp_proxy *p)
 		t = min64(t, smtp_client_next_timeout(p->client));
 	if (p->up_status == UP_CONNECTING)
 		t = min64(t, p->up_deadline);
+	if (p->down_handshaking)
+		t = min64(t, p->down_hs_deadline);
 	return min64(t, p->t.verdict_deadline);
 }
 
@@ -1641,6 +1659,18 @@ void smtp_proxy_timer(struct smtp_proxy *p, uint64_t now)
 		p->t.scan_err = -ETIMEDOUT;
 		p->t.verdict_ready = true;
 		p->t.verdict_deadline = UINT64_MAX;
+	}
+	if (p->down_handshaking && now >= p->down_hs_deadline) {
+		/* nothing can be said: the sender is neither in clear nor in TLS */
+		p->down_handshaking = false;
+		p->down_hs_deadline = UINT64_MAX;
+		p->st.tls_in_failed++;
+		if (!smtp_server_closing(p->srv)) {
+			smtp_server_shutdown(p->srv, "4.4.2", "Error: timeout exceeded");
+			iobuf_free(&p->down_out);
+			p->down_raw = 0;
+		}
+		p->events |= SMTP_PROXY_EV_DOWN_CLOSE;
 	}
 	smtp_server_timer(p->srv, now);
 	run(p);

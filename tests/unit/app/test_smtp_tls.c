@@ -201,6 +201,67 @@ START_TEST(test_broken_tls_from_sender)
 }
 END_TEST
 
+/* A sender that stalls in the TLS handshake (implicit TLS: connects and
+ * never sends a ClientHello; STARTTLS: gets its 220 and goes silent, or
+ * stops half way) is dropped after the command timeout, like a sender that
+ * stalls between commands; the session never lives forever. */
+static void stall_and_expire(struct world *w)
+{
+	w->now += 299000;
+	smtp_proxy_timer(w->p, w->now);
+	pump(w);
+	ck_assert(!w->down_close);
+	w->now += 2000;
+	smtp_proxy_timer(w->p, w->now);
+	pump(w);
+	ck_assert(w->down_close);
+	ck_assert_uint_eq(smtp_proxy_next_timeout(w->p) > w->now, true);
+}
+
+START_TEST(test_implicit_tls_handshake_stall)
+{
+	struct world w;
+	world_init(&w);
+	world_tls(&w, false, NULL);
+	world_start_tls(&w, CFG_LISTEN_IMPLICIT);
+	ck_assert_uint_le(smtp_proxy_next_timeout(w.p), w.now + 300000);
+	stall_and_expire(&w);
+	ck_assert_uint_eq(iobuf_used(&w.s_rx), 0); /* nothing said in the clear */
+	ck_assert_int_eq(w.up.n_mail, 0);
+	world_tls_free(&w);
+}
+END_TEST
+
+START_TEST(test_starttls_handshake_stall)
+{
+	struct world w;
+	world_init(&w);
+	world_tls(&w, false, NULL);
+	world_start_tls(&w, CFG_LISTEN_STARTTLS);
+	says(&w, EHLO "STARTTLS\r\n");
+	ck_codes(&w, "220 250 220");
+	stall_and_expire(&w);
+	ck_codes(&w, "220 250 220"); /* no reply in the clear after the 220 */
+	world_tls_free(&w);
+}
+END_TEST
+
+START_TEST(test_starttls_partial_hello_stall)
+{
+	struct world w;
+	world_init(&w);
+	world_tls(&w, false, NULL);
+	world_start_tls(&w, CFG_LISTEN_STARTTLS);
+	says(&w, EHLO "STARTTLS\r\n");
+	/* the first bytes of a TLS record header, then nothing */
+	iobuf_append(&w.s_tx, "\x16\x03\x01", 3, 1u << 20);
+	pump(&w);
+	ck_assert(!w.down_close);
+	stall_and_expire(&w);
+	world_tls_free(&w);
+}
+END_TEST
+
 /* --------------------------------------------------------- upstream */
 
 struct up_case {
@@ -342,6 +403,9 @@ static Suite *tls_suite(void)
 	tcase_add_test(tc, test_implicit_tls);
 	tcase_add_test(tc, test_require_tls_after_starttls);
 	tcase_add_test(tc, test_broken_tls_from_sender);
+	tcase_add_test(tc, test_implicit_tls_handshake_stall);
+	tcase_add_test(tc, test_starttls_handshake_stall);
+	tcase_add_test(tc, test_starttls_partial_hello_stall);
 	tcase_add_loop_test(tc, test_upstream_tls, 0, (int)(sizeof(up_cases) / sizeof(up_cases[0])));
 	tcase_add_test(tc, test_tls_both_sides_pipelined_split);
 	tcase_add_test(tc, test_tls_backpressure_while_held);
