@@ -69,7 +69,7 @@ lab_write_config() {
 	  require_tls = false;
 	  max_message_size = ${LAB_MAX_SIZE:-52428800};
 	  max_recipients = ${LAB_MAX_RCPTS:-100};
-	  timeouts: { command = 300; data = 600; upstream = ${LAB_UP_TIMEOUT:-30}; connect = ${LAB_UP_TIMEOUT:-30}; };
+	  timeouts: { command = ${LAB_CMD_TIMEOUT:-300}; data = ${LAB_DATA_TIMEOUT:-600}; upstream = ${LAB_UP_TIMEOUT:-30}; connect = ${LAB_UP_TIMEOUT:-30}; };
 	  upstream: {
 	    port = "outside"; address = "$UP_IP"; tcp_port = ${LAB_UP_PORT:-25};
 	    tls = "opportunistic"; verify = false;
