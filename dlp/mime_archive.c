@@ -8,6 +8,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -120,35 +121,95 @@ static void ax_text(struct ax_scratch *s, struct charset_conv *cv, struct html_t
 	}
 }
 
-uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_sink *sink,
-			     void *ctx, unsigned max_members, bool *opened)
+/* One expansion: the sink, the shared budgets, the scratch blocks. */
+struct ax_run {
+	const struct mime_archive_sink *sink;
+	void *ctx;
+	struct ax_scratch *s;
+	unsigned max_members, members;
+	uint64_t total, limit;
+};
+
+static bool zip_magic(const uint8_t *d, size_t n)
+{
+	return n >= 4 && memcmp(d, "PK\3\4", 4) == 0;
+}
+
+static uint32_t ax_walk(struct ax_run *x, struct archive *ar, const char *prefix, unsigned depth,
+			bool *opened);
+
+/*
+ * A member that is itself a zip (by its first bytes, whatever its name): read it
+ * whole (it counts against the member and expansion budgets like any other
+ * bytes) and expand it in turn, its members named "<member>/<name>". An
+ * archive inside an archive is the oldest way around a scanner that opens
+ * one level only; past MIME_ARCHIVE_DEPTH_MAX levels the message is
+ * flagged instead of passed unread. d/n: the member's first block.
+ */
+static uint32_t ax_nested(struct ax_run *x, struct archive *ar, const char *path, unsigned depth,
+			  la_ssize_t n)
 {
 	uint32_t anom = 0;
-	struct archive *ar;
-	struct archive_entry *e;
-	struct ax_scratch *s;
-	unsigned members = 0;
-	uint64_t total = 0, limit;
+	uint8_t *buf = NULL;
+	size_t len = 0, cap = 0;
 
-	*opened = false;
-	if (a->overflow)
+	x->sink->member_begin(x->ctx, path, false);
+	x->sink->member_end(x->ctx);
+	if (depth + 1 >= MIME_ARCHIVE_DEPTH_MAX)
 		return DLP_ANOM_BAD_ARCHIVE;
-	limit = (uint64_t)a->len * MIME_ARCHIVE_RATIO_MAX;
-	if (limit < ARCHIVE_RATIO_FLOOR)
-		limit = ARCHIVE_RATIO_FLOOR;
-	if (limit > MIME_ARCHIVE_EXPANDED_MAX)
-		limit = MIME_ARCHIVE_EXPANDED_MAX;
-	s = malloc(sizeof(*s));
-	ar = archive_read_new();
-	if (!s || !ar) {
-		free(s);
-		if (ar)
-			archive_read_free(ar);
+	while (n > 0) {
+		x->total += (uint64_t)n;
+		if (len + (size_t)n > MIME_ARCHIVE_MEMBER_MAX || x->total > x->limit) {
+			free(buf);
+			return DLP_ANOM_BAD_ARCHIVE; /* bomb */
+		}
+		if (len + (size_t)n > cap) {
+			size_t nc = cap ? cap * 2 : 65536;
+			while (nc < len + (size_t)n)
+				nc *= 2;
+			uint8_t *b = realloc(buf, nc);
+			if (b == NULL) {
+				free(buf);
+				return DLP_ANOM_BAD_ARCHIVE;
+			}
+			buf = b;
+			cap = nc;
+		}
+		memcpy(buf + len, x->s->block, (size_t)n);
+		len += (size_t)n;
+		n = archive_read_data(ar, x->s->block, sizeof(x->s->block));
+	}
+	if (n < 0) {
+		free(buf);
 		return DLP_ANOM_BAD_ARCHIVE;
 	}
-	archive_read_support_format_zip(ar);
-	if (archive_read_open_memory(ar, a->buf, a->len) != ARCHIVE_OK)
-		goto out;
+	struct archive *in = archive_read_new();
+	if (in == NULL) {
+		free(buf);
+		return DLP_ANOM_BAD_ARCHIVE;
+	}
+	archive_read_support_format_zip(in);
+	bool opened = false;
+	if (archive_read_open_memory(in, buf, len) == ARCHIVE_OK)
+		anom |= ax_walk(x, in, path, depth + 1, &opened);
+	if (!opened)
+		anom |= DLP_ANOM_BAD_ARCHIVE; /* named a zip, starts like one, is not one */
+	archive_read_free(in);
+	free(buf);
+	return anom;
+}
+
+/* The members of one (possibly nested) archive; prefix "" at the top. */
+static uint32_t ax_walk(struct ax_run *x, struct archive *ar, const char *prefix, unsigned depth,
+			bool *opened)
+{
+	const struct mime_archive_sink *sink = x->sink;
+	void *ctx = x->ctx;
+	struct ax_scratch *s = x->s;
+	uint32_t anom = 0;
+	struct archive_entry *e;
+	char path[1024];
+
 	for (;;) {
 		int r = archive_read_next_header(ar, &e);
 		if (r == ARCHIVE_EOF)
@@ -161,20 +222,24 @@ uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_s
 		*opened = true;
 		if (archive_entry_filetype(e) != AE_IFREG)
 			continue;
-		if (members >= max_members) {
+		if (x->members >= x->max_members) {
 			anom |= DLP_ANOM_PARTS;
 			break;
 		}
-		if (members >= MIME_ARCHIVE_MEMBERS_MAX) {
+		if (x->members >= MIME_ARCHIVE_MEMBERS_MAX) {
 			anom |= DLP_ANOM_BAD_ARCHIVE;
 			break;
 		}
-		members++;
+		x->members++;
 		const char *name = archive_entry_pathname_utf8(e);
 		if (!name)
 			name = archive_entry_pathname(e);
 		if (!name)
 			name = "";
+		if (prefix[0]) {
+			snprintf(path, sizeof(path), "%s/%s", prefix, name);
+			name = path;
+		}
 		if (archive_entry_is_encrypted(e)) {
 			anom |= DLP_ANOM_BAD_ARCHIVE;
 			sink->member_begin(ctx, name, false);
@@ -185,13 +250,19 @@ uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_s
 			   ends_with(name, ".htm") || ends_with(name, ".xhtml");
 		la_ssize_t n = 0;
 		bool text = false;
-		if (!zip_name(name) && !ends_with(name, ".rels")) {
+		if (!ends_with(name, ".rels")) {
 			n = archive_read_data(ar, s->block, sizeof(s->block));
 			if (n < 0) {
 				anom |= DLP_ANOM_BAD_ARCHIVE;
 				sink->member_begin(ctx, name, false);
 				sink->member_end(ctx);
 				break;
+			}
+			if (zip_magic(s->block, (size_t)n)) {
+				anom |= ax_nested(x, ar, name, depth, n);
+				if (x->total > x->limit)
+					break;
+				continue;
 			}
 			text = xml || !memchr(s->block, 0, (size_t)n);
 		}
@@ -208,8 +279,8 @@ uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_s
 		html_text_init_xml(&ht);
 		while (n > 0) {
 			mbytes += (uint64_t)n;
-			total += (uint64_t)n;
-			if (mbytes > MIME_ARCHIVE_MEMBER_MAX || total > limit) {
+			x->total += (uint64_t)n;
+			if (mbytes > MIME_ARCHIVE_MEMBER_MAX || x->total > x->limit) {
 				anom |= DLP_ANOM_BAD_ARCHIVE; /* bomb */
 				stop = true;
 				break;
@@ -228,10 +299,38 @@ uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_s
 		if (stop)
 			break;
 	}
-out:
+	return anom;
+}
+
+uint32_t mime_archive_expand(struct mime_archive *a, const struct mime_archive_sink *sink,
+			     void *ctx, unsigned max_members, bool *opened)
+{
+	uint32_t anom = 0;
+	struct archive *ar;
+	struct ax_run x = { .sink = sink, .ctx = ctx, .max_members = max_members };
+
+	*opened = false;
+	if (a->overflow)
+		return DLP_ANOM_BAD_ARCHIVE;
+	x.limit = (uint64_t)a->len * MIME_ARCHIVE_RATIO_MAX;
+	if (x.limit < ARCHIVE_RATIO_FLOOR)
+		x.limit = ARCHIVE_RATIO_FLOOR;
+	if (x.limit > MIME_ARCHIVE_EXPANDED_MAX)
+		x.limit = MIME_ARCHIVE_EXPANDED_MAX;
+	x.s = malloc(sizeof(*x.s));
+	ar = archive_read_new();
+	if (!x.s || !ar) {
+		free(x.s);
+		if (ar)
+			archive_read_free(ar);
+		return DLP_ANOM_BAD_ARCHIVE;
+	}
+	archive_read_support_format_zip(ar);
+	if (archive_read_open_memory(ar, a->buf, a->len) == ARCHIVE_OK)
+		anom |= ax_walk(&x, ar, "", 0, opened);
 	if (!*opened)
 		anom |= DLP_ANOM_BAD_ARCHIVE;
 	archive_read_free(ar);
-	free(s);
+	free(x.s);
 	return anom;
 }

@@ -8,9 +8,12 @@
  * the MIME parser pushes, so an archive part's decoded bytes are collected
  * (up to MIME_ARCHIVE_BUFFER_MAX) and expanded when the part ends. Every
  * expansion is bounded: member count, bytes per member, total expanded
- * bytes and the expansion ratio (zip bombs); archives inside archives are
- * not expanded. Any limit hit, a corrupt or encrypted archive sets
- * DLP_ANOM_BAD_ARCHIVE (the verdict then reports the message unscannable).
+ * bytes and the expansion ratio (zip bombs). A zip inside a zip (any member
+ * that starts "PK\3\4") is expanded too, its members named
+ * "<inner.zip>/<name>", with the same budgets shared across levels, down to
+ * MIME_ARCHIVE_DEPTH_MAX levels. Any limit hit, a corrupt or encrypted
+ * archive, or an archive nested deeper sets DLP_ANOM_BAD_ARCHIVE (the
+ * verdict then reports the message unscannable).
  *
  * Member text: XML members go through the HTML/XML-to-text converter (XML
  * mode), members that look like text (no NUL in their first block) are
@@ -29,6 +32,7 @@
 #define MIME_ARCHIVE_MEMBER_MAX (16u << 20)   /* expanded bytes per member */
 #define MIME_ARCHIVE_EXPANDED_MAX (64u << 20) /* expanded bytes per archive */
 #define MIME_ARCHIVE_RATIO_MAX 100	      /* expanded / compressed */
+#define MIME_ARCHIVE_DEPTH_MAX 4	      /* archive levels opened, the outer one included */
 
 struct mime_archive {
 	uint8_t *buf; /* collected archive bytes (grown, kept across parts) */
