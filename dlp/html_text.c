@@ -119,10 +119,9 @@ static bool ht_is_block(const char *tag, size_t n)
 		return HT_IN(tag, n, l);
 	}
 	case 'h': {
-		static const struct ht_name l[] = {{2, "h1"},	  {2, "h2"},   {2, "h3"},
-						   {2, "h4"},	  {2, "h5"},   {2, "h6"},
-						   {2, "hr"},	  {6, "header"}, {4, "html"},
-						   {4, "head"}};
+		static const struct ht_name l[] = {
+			{2, "h1"}, {2, "h2"}, {2, "h3"},     {2, "h4"},	  {2, "h5"},
+			{2, "h6"}, {2, "hr"}, {6, "header"}, {4, "html"}, {4, "head"}};
 		return HT_IN(tag, n, l);
 	}
 	case 'i':
@@ -344,8 +343,8 @@ static uint8_t *ht_tag_end(struct html_text *h, uint8_t *o)
  * blocks are stored, so up to 64 bytes past the run are written too, at
  * most up to o + (e - p); the last block overlaps the one before and
  * stores the same bytes at the same places again. */
-__attribute__((target("avx2"))) static size_t ht_text_copy_avx2(const uint8_t *p,
-								 const uint8_t *e, uint8_t *o)
+__attribute__((target("avx2"))) static size_t ht_text_copy_avx2(const uint8_t *p, const uint8_t *e,
+								uint8_t *o)
 {
 	const __m256i lt = _mm256_set1_epi8('<'), amp = _mm256_set1_epi8('&');
 	size_t i = 0, n = (size_t)(e - p);

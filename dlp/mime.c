@@ -981,7 +981,8 @@ static void hdr_dispatch(struct mime_parser *P)
 		hdr_content_type(P, v, vlen);
 		break;
 	case HK_CDISP: {
-		struct mime_hdr_want w = {.attr = "filename", .out = P->hfn, .outcap = sizeof(P->hfn)};
+		struct mime_hdr_want w = {
+			.attr = "filename", .out = P->hfn, .outcap = sizeof(P->hfn)};
 		mime_hdr_token(v, vlen, E->disposition, sizeof(E->disposition));
 		/* the disposition filename wins over Content-Type name */
 		mime_hdr_params(v, vlen, &w, 1, P->hscratch, &P->anomalies);
@@ -1045,6 +1046,12 @@ static void hdr_end_block(struct mime_parser *P)
 	if (P->have_hdr)
 		hdr_dispatch(P);
 	entity_body(P);
+}
+
+/* A byte of a field name: printable ASCII but ':' (RFC 5322 ftext). */
+static inline bool hdr_name_byte(uint8_t c)
+{
+	return c > 32 && c < 127 && c != ':';
 }
 
 /* Header bytes; returns where the block ended (or e). */
@@ -1113,7 +1120,7 @@ static const uint8_t *hdr_feed(struct mime_parser *P, const uint8_t *p, const ui
 				const uint8_t *q = p;
 				if ((size_t)(e - q) < max)
 					max = (size_t)(e - q);
-				while (q < p + max && *q > 32 && *q < 127 && *q != ':')
+				while (q < p + max && hdr_name_byte(*q))
 					q++;
 				size_t n = (size_t)(q - p);
 				if (n) {
@@ -1403,11 +1410,10 @@ scan_lf_avx2_body(const uint8_t *q, const uint8_t *e, uint8_t c1, uint8_t c2, bo
 		 * whole first, the byte positions only if it is not clean */
 		if (want_clean && (uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(
 					  _mm256_min_epi8(a0, a1), z)) != 0xffffffffu) {
-			uint64_t bad = ~((uint64_t)(uint32_t)_mm256_movemask_epi8(
-						 _mm256_cmpgt_epi8(a0, z)) |
-					 (uint64_t)(uint32_t)_mm256_movemask_epi8(
-						 _mm256_cmpgt_epi8(a1, z))
-						 << 32);
+			uint64_t bad = ~(
+				(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(a0, z)) |
+				(uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpgt_epi8(a1, z))
+					<< 32);
 			if (m)
 				bad &= (1ull << __builtin_ctzll(m)) - 1;
 			if (bad) {
@@ -1430,9 +1436,10 @@ scan_lf_avx2_body(const uint8_t *q, const uint8_t *e, uint8_t c1, uint8_t c2, bo
 	return NULL;
 }
 
-__attribute__((target("avx2"))) static const uint8_t *
-scan_lf_avx2(const uint8_t *q, const uint8_t *e, uint8_t c1, uint8_t c2, bool want_clean,
-	     bool *clean)
+__attribute__((target("avx2"))) static const uint8_t *scan_lf_avx2(const uint8_t *q,
+								   const uint8_t *e, uint8_t c1,
+								   uint8_t c2, bool want_clean,
+								   bool *clean)
 {
 	if (c1 == c2)
 		return scan_lf_avx2_body(q, e, c1, c1, false, want_clean, clean);
@@ -1622,7 +1629,8 @@ static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p, const u
 			/* text passed on as it is: the same pass proves it
 			 * ASCII, so stage_transfer() need not look again */
 			bool clean, want = P->leaf && P->is_text && P->cte == CTE_IDENTITY;
-			const uint8_t *s = p, *nl = find_line_candidate(P, p, e, want ? &clean : NULL);
+			const uint8_t *s = p,
+				      *nl = find_line_candidate(P, p, e, want ? &clean : NULL);
 			body_columns(P, p, nl ? nl : e, !nl);
 			P->run_clean = want && clean;
 			if (!nl) {

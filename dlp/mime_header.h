@@ -61,7 +61,7 @@ struct mime_hdr_want {
 	const char *attr; /* ASCII, case-insensitive, NUL-terminated */
 	char *out;	  /* as for mime_hdr_param() */
 	size_t outcap;
-	long len;	  /* set: the length written, or -1 if absent */
+	long len; /* set: the length written, or -1 if absent */
 };
 
 /* mime_hdr_param() for nwant (<= MIME_HDR_WANT_MAX) attributes with one

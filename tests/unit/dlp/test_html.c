@@ -135,19 +135,20 @@ END_TEST
 START_TEST(test_block_tags)
 {
 	static const char *const blocks[] = {
-		"article", "aside",  "address", "br",	   "blockquote", "body",     "button",
-		"center",  "caption", "div",	   "dl",	   "dt",	 "dd",	     "footer",
-		"form",	   "fieldset", "figure", "figcaption", "h1",	 "h2",	     "h3",
-		"h4",	   "h5",      "h6",	   "hr",	   "header",	 "html",     "head",
-		"img",	   "li",      "legend",  "main",	   "nav",	 "ol",	     "option",
-		"p",	   "pre",     "section", "select",	   "tr",	 "td",	     "th",
-		"table",   "tbody",   "thead",   "tfoot",	   "title",	 "textarea", "ul",
+		"article", "aside",    "address", "br",		"blockquote", "body",	  "button",
+		"center",  "caption",  "div",	  "dl",		"dt",	      "dd",	  "footer",
+		"form",	   "fieldset", "figure",  "figcaption", "h1",	      "h2",	  "h3",
+		"h4",	   "h5",       "h6",	  "hr",		"header",     "html",	  "head",
+		"img",	   "li",       "legend",  "main",	"nav",	      "ol",	  "option",
+		"p",	   "pre",      "section", "select",	"tr",	      "td",	  "th",
+		"table",   "tbody",    "thead",	  "tfoot",	"title",      "textarea", "ul",
 	};
 	static const char *const inline_tags[] = {
-		"b",	 "i",	   "u",	    "a",     "s",     "q",	 "h7",	    "h",
-		"brr",	 "pp",	   "ulx",   "im",    "imgs",  "mains",	 "navs",    "d",
-		"dv",	 "blockquotes", "figcaptions", "textareas", "tables", "o",
-		"span",	 "em",	   "strong", "font",  "center1", "x",	 "headers", "tabl",
+		"b",	       "i",	    "u",       "a",  "s",	"q",
+		"h7",	       "h",	    "brr",     "pp", "ulx",	"im",
+		"imgs",	       "mains",	    "navs",    "d",  "dv",	"blockquotes",
+		"figcaptions", "textareas", "tables",  "o",  "span",	"em",
+		"strong",      "font",	    "center1", "x",  "headers", "tabl",
 	};
 	char in[160], up[64];
 	uint8_t out[256];
@@ -155,8 +156,9 @@ START_TEST(test_block_tags)
 	for (size_t k = 0; k < sizeof(blocks) / sizeof(blocks[0]); k++) {
 		size_t n = strlen(blocks[k]);
 		for (size_t i = 0; i <= n; i++)
-			up[i] = (char)(blocks[k][i] >= 'a' && blocks[k][i] <= 'z' ? blocks[k][i] - 32
-										  : blocks[k][i]);
+			up[i] = (char)(blocks[k][i] >= 'a' && blocks[k][i] <= 'z'
+					       ? blocks[k][i] - 32
+					       : blocks[k][i]);
 		snprintf(in, sizeof(in), "a<%s>b</%s x=1>c", blocks[k], up);
 		struct html_case c = {in, "a\nb\nc"};
 		size_t w = run_split(&c, NULL, 0, out);
@@ -178,9 +180,19 @@ END_TEST
  * chunked output equals the whole-input output. */
 START_TEST(test_output_bound)
 {
-	static const char *const bits[] = {"<p>",    "</b>", "&amp;",	"&#x1F600;", "&ampxyzxyz",
-					   "&",	     "<",    "&#12345", "<!-- c -->", "<a href='x'>",
-					   "&nbsp;", "\n",   "&abcdefghijklmnopqrstuvwxyz0123456"};
+	static const char *const bits[] = {"<p>",
+					   "</b>",
+					   "&amp;",
+					   "&#x1F600;",
+					   "&ampxyzxyz",
+					   "&",
+					   "<",
+					   "&#12345",
+					   "<!-- c -->",
+					   "<a href='x'>",
+					   "&nbsp;",
+					   "\n",
+					   "&abcdefghijklmnopqrstuvwxyz0123456"};
 	uint64_t seed = 0x2545f4914f6cdd1dull;
 	uint8_t in[4096], whole[8192], split[8192];
 
@@ -189,7 +201,8 @@ START_TEST(test_output_bound)
 		while (n < sizeof(in) - 200) {
 			seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
 			if (seed % 3 == 0) {
-				const char *b = bits[(seed >> 8) % (sizeof(bits) / sizeof(bits[0]))];
+				const char *b =
+					bits[(seed >> 8) % (sizeof(bits) / sizeof(bits[0]))];
 				memcpy(in + n, b, strlen(b));
 				n += strlen(b);
 			} else {
@@ -217,8 +230,9 @@ START_TEST(test_output_bound)
 			size_t t = html_text_push(&h, in + pos, k, o);
 			ck_assert_uint_le(t, cap);
 			for (size_t g = cap; g < cap + 64; g++)
-				ck_assert_msg(o[g] == 0xa5, "round %u: byte %zu past the bound written",
-					      round, g - cap);
+				ck_assert_msg(o[g] == 0xa5,
+					      "round %u: byte %zu past the bound written", round,
+					      g - cap);
 			memcpy(split + sw, o, t);
 			sw += t;
 			free(o);

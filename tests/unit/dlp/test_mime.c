@@ -311,8 +311,9 @@ START_TEST(test_scan_alignment)
 			for (size_t c = chunks[k]; c < len; c += chunks[k])
 				cuts[n++] = c;
 			s = parse(p, &r, buf + off, len, cuts, n);
-			ck_assert_msg(strcmp(s, ref) == 0, "%s at offset %zu in %zu-byte chunks:\n%s",
-				      names[_i], off, chunks[k], s);
+			ck_assert_msg(strcmp(s, ref) == 0,
+				      "%s at offset %zu in %zu-byte chunks:\n%s", names[_i], off,
+				      chunks[k], s);
 			free(s);
 		}
 	}

@@ -161,8 +161,8 @@ START_TEST(test_params_multi)
 		struct mime_hdr_want w[4];
 		am = 0;
 		for (unsigned k = 0; k < nw; k++) {
-			w[k] = (struct mime_hdr_want){.attr = attrs[k], .out = many[k],
-						      .outcap = sizeof(many[k])};
+			w[k] = (struct mime_hdr_want){
+				.attr = attrs[k], .out = many[k], .outcap = sizeof(many[k])};
 			w[k].len = 99; /* overwritten */
 		}
 		mime_hdr_params((const uint8_t *)c->value, len, w, nw, scratch, &am);
