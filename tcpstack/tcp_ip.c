@@ -142,6 +142,12 @@ raw_sum(const uint8_t *p, uint32_t len)
 	return (uint32_t)s;
 }
 
+uint16_t
+tcp_raw_sum(const void *p, uint32_t len)
+{
+	return (uint16_t)raw_sum(p, len);
+}
+
 int
 tcp_cksum_raw_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *cksum)
 {
@@ -202,6 +208,13 @@ void
 tcp_ipv4_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 		struct rte_mbuf *m)
 {
+	tcp_ipv4_output_sum(s, iface, nh, m, -1);
+}
+
+void
+tcp_ipv4_output_sum(struct tcp_stack *s, unsigned iface, uint32_t nh,
+		    struct rte_mbuf *m, int32_t payload_sum)
+{
 	const struct tcp_iface *ifc = &s->ifaces[iface];
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
 							  m->l2_len);
@@ -223,6 +236,15 @@ tcp_ipv4_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 		if (ifc->p.offloads & TCP_OFFLOAD_TX_TCP_CKSUM) {
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 			th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+		} else if (payload_sum >= 0) {
+			uint32_t c;
+
+			th->cksum = 0;
+			c = raw_sum((const uint8_t *)th, m->l4_len) + (uint32_t)payload_sum +
+			    rte_ipv4_phdr_cksum(ip, 0);
+			c = (c & 0xffff) + (c >> 16);
+			c = (c & 0xffff) + (c >> 16);
+			th->cksum = (uint16_t)~c == 0 ? 0xffff : (uint16_t)~c;
 		} else {
 			th->cksum = 0;
 			th->cksum = tcp_cksum_l4(m, ip, m->l2_len + m->l3_len);

@@ -145,7 +145,7 @@ tcp_rcv_window(const struct tcp_conn *c)
  * frame ended, so sending a window is linear, not quadratic. */
 static uint32_t
 attach_data(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
-	    uint32_t len)
+	    uint32_t len, int32_t *psum)
 {
 	struct tcp_stack *s = c->stack;
 	bool chains = tcp_conn_iface(c)->p.offloads & TCP_OFFLOAD_TX_MULTI_SEGS;
@@ -167,6 +167,14 @@ attach_data(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
 	off = seq - seg_seq;
 	while (seg && done < len) {
 		uint32_t chunk = u32_min((uint32_t)seg->data_len - off, len - done);
+		uint16_t piece = 0;
+
+		/* the payload's sum: cached for a whole mbuf, else this piece */
+		if (psum != NULL) {
+			if (off != 0 || chunk != seg->data_len || !tcp_sq_sum_get(seg, &piece))
+				piece = tcp_raw_sum(rte_pktmbuf_mtod_offset(seg, const uint8_t *,
+									    off), chunk);
+		}
 
 		if (chains) {
 			struct rte_mbuf *mi;
@@ -197,6 +205,12 @@ attach_data(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq,
 			dst = rte_pktmbuf_append(m, (uint16_t)chunk);
 			memcpy(dst, rte_pktmbuf_mtod_offset(seg, char *, off), chunk);
 		}
+		if (psum != NULL) {
+			if (chunk != u32_min((uint32_t)seg->data_len - off, len - done))
+				piece = tcp_raw_sum(rte_pktmbuf_mtod_offset(seg, const uint8_t *,
+									    off), chunk);
+			*psum = tcp_sum_add((uint16_t)*psum, piece, done & 1);
+		}
 		done += chunk;
 		if (off + chunk < seg->data_len)
 			break;
@@ -221,6 +235,8 @@ xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	char *hdr;
 	uint16_t hl = (uint16_t)(RTE_ETHER_HDR_LEN + sizeof(*ip) + sizeof(*th) +
 				 optlen);
+	bool sw_sum = !(tcp_conn_iface(c)->p.offloads & TCP_OFFLOAD_TX_TCP_CKSUM);
+	int32_t psum = 0;
 
 	if (len > maxlen) {
 		len = maxlen;
@@ -239,7 +255,7 @@ xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	ip = (struct rte_ipv4_hdr *)(hdr + RTE_ETHER_HDR_LEN);
 	th = (struct rte_tcp_hdr *)(ip + 1);
 	if (len) {
-		uint32_t got = attach_data(c, m, seq, len);
+		uint32_t got = attach_data(c, m, seq, len, sw_sum ? &psum : NULL);
 
 		if (got == 0) {
 			rte_pktmbuf_free(m);
@@ -285,7 +301,7 @@ xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	}
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	s->cnt.tcp_tx++;
-	tcp_ipv4_output(s, c->iface, c->nh_ip, m);
+	tcp_ipv4_output_sum(s, c->iface, c->nh_ip, m, sw_sum ? psum : -1);
 	return (int)len;
 }
 
@@ -865,8 +881,18 @@ tcp_send(struct tcp_conn *c, struct rte_mbuf *m)
 		return 0;
 	}
 	c->sq_len += m->pkt_len;
-	for (last = m; last->next; last = last->next)
-		;
+	if (!(tcp_conn_iface(c)->p.offloads & TCP_OFFLOAD_TX_TCP_CKSUM)) {
+		for (last = m;; last = last->next) {
+			tcp_sq_sum_set(last, tcp_raw_sum(rte_pktmbuf_mtod(last, const void *),
+							 last->data_len));
+			if (last->next == NULL)
+				break;
+		}
+	} else {
+		for (last = m; last->next; last = last->next)
+			tcp_sq_sum_clear(last);
+		tcp_sq_sum_clear(last);
+	}
 	if (c->sq_tail)
 		c->sq_tail->next = m;
 	else
@@ -882,22 +908,41 @@ tcp_send_copy(struct tcp_conn *c, const void *buf, size_t len)
 {
 	int rc = send_check(c);
 	const uint8_t *src = buf;
-	size_t n, done = 0;
+	size_t n, done = 0, goal;
+	bool sw_sum;
 
 	if (rc)
 		return rc;
+	/* one full segment's payload per mbuf: a segment then covers one
+	 * mbuf (one indirect mbuf, its cached sum) while the stream stays
+	 * aligned */
+	goal = smss(c);
+	if (goal == 0 || goal > UINT16_MAX)
+		goal = UINT16_MAX;
+	sw_sum = !(tcp_conn_iface(c)->p.offloads & TCP_OFFLOAD_TX_TCP_CKSUM);
 	n = len < tcp_send_space(c) ? len : tcp_send_space(c);
 	if (n < len)
 		c->flags |= TCPF_WRITABLE_WAIT;
 	if (n == 0)
 		return 0;
 	if (c->copy_tail && c->copy_tail == c->sq_tail) {
-		size_t room = rte_pktmbuf_tailroom(c->copy_tail);
+		struct rte_mbuf *t = c->copy_tail;
+		size_t room = rte_pktmbuf_tailroom(t);
 		size_t chunk = n < room ? n : room;
+		uint16_t old_sum = 0;
 
+		if (t->data_len < goal && chunk > goal - t->data_len)
+			chunk = goal - t->data_len;
+		else if (t->data_len >= goal)
+			chunk = 0;
 		if (chunk) {
-			memcpy(rte_pktmbuf_append(c->copy_tail, (uint16_t)chunk),
-			       src, chunk);
+			bool had = sw_sum && tcp_sq_sum_get(t, &old_sum);
+			bool odd = t->data_len & 1;
+
+			memcpy(rte_pktmbuf_append(t, (uint16_t)chunk), src, chunk);
+			if (had)
+				tcp_sq_sum_set(t, tcp_sum_add(old_sum, tcp_raw_sum(src, (uint32_t)chunk),
+							      odd));
 			done = chunk;
 		}
 	}
@@ -914,7 +959,13 @@ tcp_send_copy(struct tcp_conn *c, const void *buf, size_t len)
 		chunk = n - done;
 		if (chunk > rte_pktmbuf_tailroom(mb))
 			chunk = rte_pktmbuf_tailroom(mb);
+		if (chunk > goal)
+			chunk = goal;
 		memcpy(rte_pktmbuf_append(mb, (uint16_t)chunk), src + done, chunk);
+		if (sw_sum)
+			tcp_sq_sum_set(mb, tcp_raw_sum(src + done, (uint32_t)chunk));
+		else
+			tcp_sq_sum_clear(mb);
 		done += chunk;
 		if (c->sq_tail)
 			c->sq_tail->next = mb;

@@ -336,6 +336,55 @@ int tcp_cksum_l4_verify(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 
 void tcp_ipv4_output(struct tcp_stack *s, unsigned iface, uint32_t nh,
 		     struct rte_mbuf *m);
+/* The same for a TCP frame whose payload's sum the caller already has
+ * (folded, not complemented, payload starting at an even offset of the
+ * segment): only the header is summed here. payload_sum < 0: compute. */
+void tcp_ipv4_output_sum(struct tcp_stack *s, unsigned iface, uint32_t nh,
+			 struct rte_mbuf *m, int32_t payload_sum);
+
+/* One's complement sum of len bytes at p, folded to 16 bits. */
+uint16_t tcp_raw_sum(const void *p, uint32_t len);
+
+/*
+ * Send-queue mbufs carry the sum of their data while it is unchanged
+ * (tcp_send_copy() computes it while the bytes are hot, tcp_send() when
+ * the chain is queued), so a segment that covers whole mbufs needs no pass
+ * over its payload in software. Kept in m->hash.fdir, which no TX path
+ * reads; valid only for the data_off/data_len it was computed for, and set
+ * afresh on every mbuf entering the queue, so nothing stale is trusted.
+ */
+static inline void
+tcp_sq_sum_set(struct rte_mbuf *m, uint16_t sum)
+{
+	m->hash.fdir.hi = (uint32_t)m->data_off | (uint32_t)m->data_len << 16;
+	m->hash.fdir.lo = 0x10000u | sum;
+}
+
+static inline bool
+tcp_sq_sum_get(const struct rte_mbuf *m, uint16_t *sum)
+{
+	if ((m->hash.fdir.lo >> 16) != 1 ||
+	    m->hash.fdir.hi != ((uint32_t)m->data_off | (uint32_t)m->data_len << 16))
+		return false;
+	*sum = (uint16_t)m->hash.fdir.lo;
+	return true;
+}
+
+static inline void
+tcp_sq_sum_clear(struct rte_mbuf *m)
+{
+	m->hash.fdir.lo = 0;
+}
+
+/* a + b in one's complement, 16 bits; b byte-swapped when its bytes sit at
+ * odd positions of the sum a belongs to */
+static inline uint16_t
+tcp_sum_add(uint16_t a, uint16_t b, bool odd)
+{
+	uint32_t t = (uint32_t)a + (odd ? rte_bswap16(b) : b);
+
+	return (uint16_t)((t & 0xffff) + (t >> 16));
+}
 void tcp_icmp_unreach(struct tcp_stack *s, unsigned iface,
 		      struct rte_mbuf *m, uint8_t code);
 

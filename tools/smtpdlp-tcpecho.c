@@ -73,6 +73,7 @@ struct opts {
 	unsigned delack_ms;
 	const char *cc;
 	int stats;
+	int zero_copy;
 };
 
 /* Shared between the io lcores (app level, not the fast path). */
@@ -94,6 +95,7 @@ struct conn_ctx {
 	struct app *app;
 	uint64_t id, key;
 	uint64_t sent, rcvd;
+	uint32_t seg; /* --zero-copy: payload bytes per segment (mbuf) */
 	uLong crc_tx, crc_rx;
 	struct rte_mbuf *pending; /* echo: bytes received, not yet sent */
 	uint32_t pending_len;
@@ -386,6 +388,61 @@ static const struct tcp_callbacks srv_cb = {
 
 static void cli_open(struct app *a);
 
+/*
+ * --zero-copy: the pattern is written straight into mbufs of one segment's
+ * payload each and queued with tcp_send() (the stack sends them by
+ * reference), instead of into a buffer that tcp_send_copy() copies. Same
+ * bytes, same CRC; what an application generating its data on the stack's
+ * API does. Returns bytes queued, 0 when the buffer or the pool is full.
+ */
+static size_t
+cli_send_mbufs(struct conn_ctx *x, uint32_t space)
+{
+	const struct opts *o = x->app->sh->o;
+	struct rte_mempool *mp = dp_lcore_pool(x->app->lc);
+	uint64_t left = o->bytes - x->sent;
+	uint32_t seg = x->seg;
+	uint64_t lim = left < (uint64_t)16 * seg ? left : (uint64_t)16 * seg;
+	size_t n = (size_t)(lim < space ? lim : space), done = 0;
+	struct rte_mbuf *head = NULL, *tail = NULL;
+	uLong crc = x->crc_tx;
+
+	/* whole segments keep mbufs and segments aligned (one piece each) */
+	if (n < left && n >= seg)
+		n -= n % seg;
+	while (done < n) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		uint32_t k = n - done < seg ? (uint32_t)(n - done) : seg;
+		uint8_t *d;
+
+		if (m == NULL)
+			break;
+		if (k > rte_pktmbuf_tailroom(m))
+			k = rte_pktmbuf_tailroom(m);
+		d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)k);
+		tl_fill(x->key, x->sent + done, d, k);
+		if (o->svc == TL_SINK)
+			crc = tl_crc32(crc, d, k);
+		if (head == NULL) {
+			head = m;
+		} else {
+			tail->next = m;
+			head->nb_segs++;
+			head->pkt_len += k;
+		}
+		tail = m;
+		done += k;
+	}
+	if (head == NULL)
+		return 0;
+	if (tcp_send(x->c, head) != 0) {
+		rte_pktmbuf_free(head);
+		return 0;
+	}
+	x->crc_tx = crc;
+	return done;
+}
+
 static void
 cli_pump(struct conn_ctx *x)
 {
@@ -394,6 +451,23 @@ cli_pump(struct conn_ctx *x)
 
 	if (o->svc == TL_SOURCE)
 		return;
+	while (o->zero_copy && x->sent < o->bytes) {
+		uint32_t space = tcp_send_space(x->c);
+		size_t r;
+
+		if (space == 0) {
+			want_writable(x->c);
+			break;
+		}
+		r = cli_send_mbufs(x, space);
+		if (r == 0) { /* pool empty: the 1-byte copy cannot be taken either,
+			       * it only asks for writable() */
+			want_writable(x->c);
+			break;
+		}
+		x->sent += r;
+		x->app->bytes_tx += r;
+	}
 	while (x->sent < o->bytes) {
 		uint32_t space = tcp_send_space(x->c);
 		size_t n = chunk_len(space, o->bytes - x->sent);
@@ -419,6 +493,12 @@ cli_pump(struct conn_ctx *x)
 static void
 cli_connected(struct tcp_conn *c, void *ctx)
 {
+	struct conn_ctx *x = ctx;
+	struct tcp_conn_info info;
+
+	x->seg = 1448;
+	if (tcp_conn_info(c, &info) == 0 && info.mss > 12)
+		x->seg = info.mss - (info.ts_ok ? 12 : 0);
 	cli_pump(ctx);
 }
 
@@ -733,7 +813,7 @@ usage(const char *prog)
 		"  [--service echo|sink|source] [--conns N] [--total N] [--bytes N]\n"
 		"  [--seed N] [--time S] [--exit-after N] [--fault D,U,R] [--fault-dir rx|tx|both]\n"
 		"  [--idle-sleep-us U] [--mbufs N] [--max-conns N] [--buf BYTES] [--msl-ms MS]\n"
-		"  [--delack-ms MS] [--cc newreno|cubic] [--stats]\n",
+		"  [--delack-ms MS] [--cc newreno|cubic] [--stats] [--zero-copy]\n",
 		prog);
 }
 
@@ -749,7 +829,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "fault", 1, 0, 'f' },	     { "fault-dir", 1, 0, 'F' }, { "idle-sleep-us", 1, 0, 'I' },
 		{ "mbufs", 1, 0, 'm' },	     { "max-conns", 1, 0, 'X' }, { "buf", 1, 0, 'B' },
 		{ "msl-ms", 1, 0, 'L' },     { "stats", 0, 0, 'z' },	 { "help", 0, 0, 'h' },
-		{ "delack-ms", 1, 0, 'D' },  { "cc", 1, 0, 'G' },
+		{ "delack-ms", 1, 0, 'D' },  { "cc", 1, 0, 'G' },	 { "zero-copy", 0, 0, 'Z' },
 		{ 0, 0, 0, 0 },
 	};
 	int ch;
@@ -819,6 +899,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'B': o->buf = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'L': o->msl_ms = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'z': o->stats = 1; break;
+		case 'Z': o->zero_copy = 1; break;
 		case 'D': o->delack_ms = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'G': o->cc = optarg; break;
 		default:
