@@ -861,13 +861,32 @@ static int find_headers(struct smtp_proxy *p, const char *ih, const char *ph)
 	t->n_skip = 0;
 	for (;;) {
 		uint64_t start = m.pos;
-		size_t ll = 0;
+		size_t ll = 0, name = 0;
 		int c;
 		bool any = false;
+		/* The field name is judged on the whole line, not on what fits
+		 * in lb: a name longer than lb is still a header to the next
+		 * hop, and the owned headers after it must still be found. */
+		enum { N_NAME, N_WS, N_COLON, N_BAD } ns = N_NAME;
 		while ((c = mget(&m)) >= 0) {
 			any = true;
 			if (ll < sizeof(lb))
 				lb[ll++] = (char)c;
+			if (ns == N_NAME) {
+				if (c == ':')
+					ns = name ? N_COLON : N_BAD;
+				else if (c == ' ' || c == '\t')
+					ns = name ? N_WS : N_BAD;
+				else if (c > 32 && c < 127)
+					name++;
+				else
+					ns = N_BAD;
+			} else if (ns == N_WS) {
+				if (c == ':')
+					ns = N_COLON;
+				else if (c != ' ' && c != '\t')
+					ns = N_BAD;
+			}
 			if (c == '\n')
 				break;
 		}
@@ -881,12 +900,9 @@ static int find_headers(struct smtp_proxy *p, const char *ih, const char *ph)
 				t->skip[t->n_skip - 1].end = m.pos;
 			continue;
 		}
-		size_t k = 0;
-		while (k < ll && lb[k] > 32 && lb[k] < 127 && lb[k] != ':')
-			k++;
-		if (k == 0 || k >= ll || (lb[k] != ':' && lb[k] != ' ' && lb[k] != '\t'))
+		if (ns != N_COLON)
 			return 0; /* not a header: the body starts here */
-		skipping = owned_header(p, lb, ll, ih, ph);
+		skipping = name <= HDR_NAME_MAX && owned_header(p, lb, ll, ih, ph);
 		if (skipping) {
 			if (t->n_skip == SKIP_MAX)
 				return -E2BIG;

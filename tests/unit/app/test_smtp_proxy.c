@@ -863,6 +863,35 @@ START_TEST(test_add_header_replaces_existing)
 }
 END_TEST
 
+/* A header whose name is longer than any the appliance owns is still a
+ * header to the next hop: the owned headers after it must go too (they
+ * used to survive behind a 200-byte name, so a sender could forge the
+ * hold and inspected headers). */
+START_TEST(test_owned_headers_after_long_name)
+{
+	struct world w;
+	char longhdr[300];
+	world_init(&w);
+	world_start(&w);
+	memset(longhdr, 'a', sizeof(longhdr));
+	memcpy(longhdr, "X-", 2);
+	memcpy(longhdr + 202, ": v\r\n", 6);
+	longhdr[208] = '\0';
+	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\n");
+	says(&w, longhdr);
+	says(&w, "X-DLP-Hold: forged\r\n"
+		 "X-SMTPDLP-Inspected: spoofed\r\n"
+		 "Subject: s\r\n\r\nclean\r\n.\r\n");
+	ck_codes(&w, "220 250 250 250 354 250");
+	const char *m = (const char *)iobuf_head(&w.up.last_msg);
+	size_t n = iobuf_used(&w.up.last_msg);
+	ck_assert_ptr_null(memmem(m, n, "forged", 6));
+	ck_assert_ptr_null(memmem(m, n, "spoofed", 7));
+	ck_assert_ptr_nonnull(memmem(m, n, longhdr, strlen(longhdr)));
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_action_quarantine)
 {
 	struct world w;
@@ -1392,6 +1421,7 @@ static Suite *proxy_suite(void)
 	tcase_add_test(tc, test_action_block_custom_text);
 	tcase_add_test(tc, test_action_add_header);
 	tcase_add_test(tc, test_add_header_replaces_existing);
+	tcase_add_test(tc, test_owned_headers_after_long_name);
 	tcase_add_test(tc, test_action_quarantine);
 	tcase_add_test(tc, test_quarantine_store_failure);
 	tcase_add_test(tc, test_action_alert_and_clean);
