@@ -105,11 +105,12 @@ struct mime_entity {
 	bool has_ctype;
 	char ctype[MIME_CTYPE_MAX];
 	char charset[CHARSET_NAME_MAX];
-	char filename[MIME_FILENAME_MAX];
 	char disposition[MIME_TOKEN_MAX];
 	char cte[MIME_TOKEN_MAX];
 	bool bad_boundary;
 	size_t blen;
+	/* not cleared per entity: a string (filename) or read up to blen */
+	char filename[MIME_FILENAME_MAX];
 	char boundary[MIME_BOUNDARY_MAX];
 };
 
@@ -600,7 +601,8 @@ static void entity_init(struct mime_parser *P, const char *path, unsigned depth,
 {
 	struct mime_entity *E = &P->ent;
 
-	memset(E, 0, offsetof(struct mime_entity, boundary));
+	memset(E, 0, offsetof(struct mime_entity, filename));
+	E->filename[0] = '\0';
 	path_copy(E->path, path);
 	E->depth = depth;
 	E->in_message = in_message;
@@ -1247,32 +1249,46 @@ static inline bool blank(uint8_t c)
 	return c == ' ' || c == '\t';
 }
 
+/* Which open multipart's boundary line l[0..n) (line break and one CR
+ * before it removed) is, innermost first, or -1; alive: per frame, whether
+ * it may still match (NULL: all may). */
+static int boundary_of(const struct mime_parser *P, const uint8_t *l, size_t n,
+		       const uint8_t *alive, bool *closing)
+{
+	for (unsigned i = P->nframes; i-- > 0;) {
+		const struct mime_frame *F = &P->frames[i];
+		if (F->kind != FR_MULTIPART || (alive && !alive[i]) || n < 2 + F->blen)
+			continue;
+		size_t k = 2 + F->blen;
+		bool cl = false;
+		if (n >= k + 2 && l[k] == '-' && l[k + 1] == '-') {
+			cl = true;
+			k += 2;
+		}
+		while (k < n && blank(l[k]))
+			k++;
+		if (k == n && memcmp(l + 2, F->boundary, F->blen) == 0 && l[0] == '-' &&
+		    l[1] == '-') {
+			*closing = cl;
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
 /* The held line ended (LF, or end of message): boundary or content. */
 static void hold_line_end(struct mime_parser *P, bool lf)
 {
 	size_t n = P->lbn;
-	bool crlf = n > 0 && P->lb[n - 1] == '\r';
+	bool crlf = n > 0 && P->lb[n - 1] == '\r', closing;
 
 	if (crlf)
 		n--;
-	for (unsigned i = P->nframes; i-- > 0;) {
-		const struct mime_frame *F = &P->frames[i];
-		if (F->kind != FR_MULTIPART || !P->alive[i] || n < 2 + F->blen)
-			continue;
-		size_t k = 2 + F->blen;
-		bool closing = false;
-		if (n >= k + 2 && P->lb[k] == '-' && P->lb[k + 1] == '-') {
-			closing = true;
-			k += 2;
-		}
-		while (k < n && blank(P->lb[k]))
-			k++;
-		if (k == n && memcmp(P->lb + 2, F->boundary, F->blen) == 0 && P->lb[0] == '-' &&
-		    P->lb[1] == '-') {
-			P->lbn = 0;
-			on_boundary(P, i, closing);
-			return;
-		}
+	int fi = boundary_of(P, P->lb, n, P->alive, &closing);
+	if (fi >= 0) {
+		P->lbn = 0;
+		on_boundary(P, (unsigned)fi, closing);
+		return;
 	}
 	content(P, P->lb, n);
 	P->lbn = 0;
@@ -1570,6 +1586,29 @@ static const uint8_t *body_feed(struct mime_parser *P, const uint8_t *p, const u
 		case BS_LINE_START:
 			P->col = 0;
 			P->col_flagged = false;
+			if (*p == '-' && P->nmultipart) {
+				/* a boundary line seen whole is decided at once;
+				 * holding it would end the same way (a line the
+				 * boundary check accepts is alive to its end, and
+				 * the uuencode check is dead at '-'). Anything else
+				 * is held byte by byte below. */
+				size_t span = (size_t)(e - p) < P->lbcap + 1 ? (size_t)(e - p)
+									     : P->lbcap + 1;
+				const uint8_t *nl = memchr(p, '\n', span);
+				if (nl && (size_t)(nl - p) <= P->lbcap) {
+					size_t n = (size_t)(nl - p);
+					bool closing;
+					if (n && p[n - 1] == '\r')
+						n--;
+					int fi = boundary_of(P, p, n, NULL, &closing);
+					if (fi >= 0) {
+						P->lbn = 0;
+						on_boundary(P, (unsigned)fi, closing);
+						p = nl + 1;
+						break;
+					}
+				}
+			}
 			if (line_candidate(P, *p)) {
 				P->lbn = 0;
 				memset(P->alive, 1, P->nframes);
