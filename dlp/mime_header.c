@@ -127,6 +127,16 @@ static size_t mh_q(const uint8_t *t, size_t n, uint8_t *raw, uint32_t *anom)
 	return w;
 }
 
+/* Whether p[0..n) is ASCII without '=' (no encoded word can start) and,
+ * if esc, without '\\': such text decodes to itself and flags nothing. */
+static bool mh_verbatim(const uint8_t *p, size_t n, bool esc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] >= 0x80 || p[i] == '=' || (esc && p[i] == '\\'))
+			return false;
+	return true;
+}
+
 size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out, uint8_t *scratch,
 			     uint32_t *anom)
 {
@@ -136,6 +146,11 @@ size_t mime_hdr_decode_words(const uint8_t *in, size_t len, uint8_t *out, uint8_
 	const uint8_t *pcs = NULL;
 	size_t pcslen = 0;
 
+	if (mh_verbatim(in, len, false)) { /* most header values */
+		if (len)
+			memcpy(out, in, len);
+		return len;
+	}
 	while (i + 1 < len) {
 		const uint8_t *q = memchr(in + i, '=', len - i - 1);
 		if (!q)
@@ -368,6 +383,9 @@ static long mh_param_finish(const struct mh_found *f, size_t len, struct mime_hd
 	}
 	if (!f->plain.present)
 		return -1;
+	/* a plain value that unquotes and decodes to itself: straight out */
+	if (mh_verbatim(f->plain.p, f->plain.len, f->plain.quoted))
+		return mh_out(f->plain.p, f->plain.len, w->out, w->outcap);
 	nraw = mh_unquote(&f->plain, raw);
 	size_t wl = mime_hdr_decode_words(raw, nraw, conv, conv + MIME_HDR_OUT_MAX(len), anom);
 	return mh_out(conv, wl, w->out, w->outcap);
