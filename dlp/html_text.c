@@ -14,7 +14,8 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
+/* As in mime.c: AVX2 at run time, -DSMTPDLP_NO_AVX2 to test without. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SMTPDLP_NO_AVX2)
 #include <immintrin.h>
 #define HT_AVX2 1
 #endif

@@ -46,7 +46,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-#if defined(__x86_64__) && defined(__GNUC__)
+/* AVX2 paths chosen at run time; -DSMTPDLP_NO_AVX2 builds without them so
+ * that the SSE2/scalar paths can be tested on any machine. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SMTPDLP_NO_AVX2)
 #include <immintrin.h>
 #define MIME_AVX2 1
 #endif
