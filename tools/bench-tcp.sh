@@ -7,7 +7,9 @@
 #             (two DPDK processes, one lcore each, no kernel in the path; the
 #             server polls on CPU 0, the client on CPU $BENCH_MEMIF_CLIENT_CPU
 #             [1]: two busy-polling processes on one CPU take turns by
-#             scheduler slices, and every exchange then waits for a slice)
+#             scheduler slices, and every exchange then waits for a slice);
+#             bulk twice: tcp_send_copy() (a copy, like send(2)) and
+#             --zero-copy (tcp_send() of mbufs the client fills)
 #   afpacket  Linux client (smtpdlp-tcpkern, ns lnx) -> stack server on
 #             net_af_packet (ns dp) over a veth pair
 #   kernel    the same Linux client -> smtpdlp-tcpkern server in ns dp, over
@@ -94,10 +96,15 @@ server_done() {
 }
 
 # ---- memif: stack <-> stack
-sock=/tmp/${LAB_PREFIX}.memif.sock
-LAB_FILES+=("$sock")
-sdev="net_memif0,role=server,socket=$sock,id=0,rsize=14"
-cdev="net_memif0,role=client,socket=$sock,id=0,rsize=14"
+# memif_phase N: a fresh socket per server (a client could otherwise
+# reach the previous server's socket file before the new one replaced it)
+memif_phase() {
+	local sock=/tmp/${LAB_PREFIX}.memif$1.sock
+	LAB_FILES+=("$sock")
+	sdev="net_memif0,role=server,socket=$sock,id=0,rsize=14"
+	cdev="net_memif0,role=client,socket=$sock,id=0,rsize=14"
+}
+memif_phase 1
 slog=$(lab_tmpfile)
 # shellcheck disable=SC2046
 "$TCPECHO" $(tcplab_eal bms "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
@@ -112,6 +119,23 @@ run_client memif_bulk "" "$spid" timeout 120 "$TCPECHO" $(TCPLAB_LCORES=$MEMIF_C
 	--conns "$CONNS" --bytes "$BYTES" --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US"
 kill -INT "$spid"; wait "$spid" || true
 server_done memif_bulk "$slog"
+# the same with the stack's zero-copy send (tcp_send of mbufs the client
+# fills with the pattern; tcp_send_copy above, like send(2) on Linux)
+memif_phase 2
+# shellcheck disable=SC2046
+"$TCPECHO" $(tcplab_eal bmz "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
+	--listen 9 --service sink --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US" \
+	--max-conns 65536 >"$slog" 2>&1 &
+spid=$!
+LAB_PIDS+=("$spid")
+lab_wait_log "$slog" ready 30
+# shellcheck disable=SC2046
+run_client memifzc_bulk "" "$spid" timeout 120 "$TCPECHO" $(TCPLAB_LCORES=$MEMIF_CLIENT_CPU tcplab_eal bmzc "$cdev") -- \
+	--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:9 --service sink \
+	--conns "$CONNS" --bytes "$BYTES" --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US" --zero-copy
+kill -INT "$spid"; wait "$spid" || true
+server_done memifzc_bulk "$slog"
+memif_phase 3
 # shellcheck disable=SC2046
 "$TCPECHO" $(tcplab_eal bms2 "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
 	--listen 7 --service echo --idle-sleep-us "$TCPLAB_IDLE_US" --max-conns 65536 \
@@ -173,8 +197,12 @@ table() { # table R_CPU|R_WCPU
 	local p b s
 	echo "| path | bulk Gbps | bulk CPU s | bulk Gbps/core | short conns/s | short CPU s | conns/s/core |"
 	echo "|---|---|---|---|---|---|---|"
-	for p in memif afpacket kernel; do
+	for p in memif memifzc afpacket kernel; do
 		b=${p}_bulk s=${p}_short
+		if [ "$p" = memifzc ]; then
+			echo "| memif, zero-copy send | ${R_GBPS[$b]} | ${cpu[$b]} | $(percore "${R_GBPS[$b]}" "${cpu[$b]}" "${R_WALL[$b]}") | | | |"
+			continue
+		fi
 		echo "| $p | ${R_GBPS[$b]} | ${cpu[$b]} | $(percore "${R_GBPS[$b]}" "${cpu[$b]}" "${R_WALL[$b]}") | ${R_CPS[$s]} | ${cpu[$s]} | $(percore "${R_CPS[$s]}" "${cpu[$s]}" "${R_WALL[$s]}") |"
 	done
 }
@@ -184,7 +212,8 @@ ratios() { # ratios R_CPU|R_WCPU: memif / kernel per core
 		-v kb="$(percore "${R_GBPS[kernel_bulk]}" "${cpu[kernel_bulk]}" "${R_WALL[kernel_bulk]}")" \
 		-v ms="$(percore "${R_CPS[memif_short]}" "${cpu[memif_short]}" "${R_WALL[memif_short]}")" \
 		-v ks="$(percore "${R_CPS[kernel_short]}" "${cpu[kernel_short]}" "${R_WALL[kernel_short]}")" \
-		'BEGIN { if (kb > 0 && ks > 0) printf "ratio memif/kernel per core: bytes %.2fx, conns %.2fx\n", mb / kb, ms / ks }'
+		-v zb="$(percore "${R_GBPS[memifzc_bulk]}" "${cpu[memifzc_bulk]}" "${R_WALL[memifzc_bulk]}")" \
+		'BEGIN { if (kb > 0 && ks > 0) printf "ratio memif/kernel per core: bytes %.2fx (zero-copy send %.2fx), conns %.2fx\n", mb / kb, zb / kb, ms / ks }'
 }
 echo
 echo "CPU of the whole processes (start-up included):"
