@@ -870,7 +870,9 @@ static const uint8_t byte_class[256] = {
 	[0xA0] = BC_WA,
 	[0xA1 ... 0xC1] = BC_WA | BC_NS,
 	[0xC2] = BC_NS,
-	[0xC3 ... 0xFF] = BC_WA | BC_NS,
+	[0xC3 ... 0xE1] = BC_WA | BC_NS,
+	[0xE2] = BC_NS, /* U+2000..U+2FFF: punctuation (dlp_word_byte_after) */
+	[0xE3 ... 0xFF] = BC_WA | BC_NS,
 };
 
 /* Early reject of a dictionary hit from the bytes around it in the chunk

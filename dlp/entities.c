@@ -89,8 +89,10 @@ static inline uint64_t wlo(const struct dlp_window *w)
 
 /* Is there a word boundary before offset `start` (the term starts with a
  * word byte)? Unknown bytes (start of stream, outside the window) count as a
- * boundary. UTF-8 U+0080..U+00BF (NBSP, Latin-1 punctuation) is not a word
- * character; every other non-ASCII character is. */
+ * boundary. UTF-8 U+0080..U+00BF (NBSP, Latin-1 punctuation), U+2000..U+2FFF
+ * (General Punctuation and symbols, as dlp_word_byte_after() says) and the
+ * byte-order mark U+FEFF are not word characters; every other non-ASCII
+ * character is. */
 static bool boundary_before(const struct dlp_window *w, uint64_t start)
 {
 	if (start == 0)
@@ -98,9 +100,15 @@ static bool boundary_before(const struct dlp_window *w, uint64_t start)
 	int b = wbyte(w, start - 1);
 	if (b < 0 || !is_word_byte(b))
 		return true;
-	if (b >= 0x80 && b <= 0xBF && start >= 2 && wbyte(w, start - 2) == 0xC2)
+	if (!is_cont(b) || start < 2)
+		return false;
+	int b2 = wbyte(w, start - 2);
+	if (b2 == 0xC2)
 		return true;
-	return false;
+	if (!is_cont(b2) || start < 3)
+		return false;
+	int b3 = wbyte(w, start - 3);
+	return b3 == 0xE2 || (b3 == 0xEF && b2 == 0xBB && b == 0xBF);
 }
 
 static bool boundary_after(const struct dlp_window *w, uint64_t end)

@@ -123,11 +123,18 @@ static inline int dlp_window_byte(const struct dlp_window *w, uint64_t o)
 }
 
 /* Word byte for term boundaries: ASCII alnum, '_', and non-ASCII except
- * the lead byte 0xC2 of U+0080..U+00BF (NBSP, Latin-1 punctuation). */
+ * the lead bytes 0xC2 of U+0080..U+00BF (NBSP, Latin-1 punctuation) and
+ * 0xE2 of U+2000..U+2FFF (General Punctuation: typographic quotes and
+ * apostrophe, dashes, ellipsis, bullets, zero-width and typographic spaces;
+ * then symbols, arrows, dingbats; the few letters in that range
+ * (Glagolitic, Coptic) are taken as punctuation too). Without 0xE2,
+ * "Customer's" typed with U+2019 (Outlook and Word do) or a term in
+ * typographic quotes was not a match. */
 static inline bool dlp_word_byte_after(int b)
 {
-	return b >= 0 && ((b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') ||
-			  (b >= 'a' && b <= 'z') || b == '_' || (b >= 0x80 && b != 0xC2));
+	return b >= 0 &&
+	       ((b >= '0' && b <= '9') || (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') ||
+		b == '_' || (b >= 0x80 && b != 0xC2 && b != 0xE2));
 }
 
 /* Lowest stream offset in the window. */

@@ -2,9 +2,9 @@
 /*
  * test_dict.c — dictionary entities through the real engine: whole words,
  * case folding, phrases across whitespace runs, UTF-8 terms, terms with
- * non-word ends, unique counting, every split point of the input, matches
- * across the engine's internal scan-buffer edge, and a 100,000-term
- * dictionary.
+ * non-word ends, typographic punctuation around terms, unique counting,
+ * every split point of the input, matches across the engine's internal
+ * scan-buffer edge, and a 100,000-term dictionary.
  */
 #include <check.h>
 #include <stdio.h>
@@ -82,6 +82,33 @@ static const struct {
 	 2, 1, 0},
 	{"\xc3\xa9rztliche Auskunft\r\n", 0, 0, 0}, /* different letter */
 	{"Customer and Account Manager and Purchase date\r\n", 3, 3, 0},
+	/* General Punctuation (U+2000..U+2FFF, lead byte E2) next to a term is
+	 * a boundary: smart quotes, the typographic apostrophe Outlook and
+	 * Word type, dashes, ellipsis, zero-width space */
+	{"\xe2\x80\x9c"
+	 "Customer\xe2\x80\x9d and \xe2\x80\x98"
+	 "Account Manager\xe2\x80\x99\r\n",
+	 2, 2, 0},
+	{"The Customer\xe2\x80\x99s Account Manager\xe2\x80\x99s note\r\n", 2, 2, 0},
+	{"Customer\xe2\x80\x94"
+	 "Account Manager\xe2\x80\x94"
+	 "done\r\n",
+	 2, 2, 0},
+	{"Customer\xe2\x80\xa6 \xe2\x80\x8b"
+	 "Account Manager\xe2\x80\x8b\r\n",
+	 2, 2, 0},
+	{"\xe2\x80\xa2 Customer \xe2\x80\xa2"
+	 "Customer\xe2\x84\xa2\r\n",
+	 2, 1, 0}, /* bullet, (TM) */
+	/* a byte-order mark before the first word */
+	{"\xef\xbb\xbf"
+	 "Customer list\r\n",
+	 1, 1, 0},
+	/* letters glued on stay a longer word */
+	{"\xc3\xa9"
+	 "Customer Customer\xc3\xa9 \xe3\x81\x82"
+	 "Customer\r\n",
+	 0, 0, 0},
 };
 
 static struct dlp_verdict *run(const char *body, size_t split)
