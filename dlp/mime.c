@@ -586,10 +586,13 @@ static bool path_join(char *dst, const char *base, unsigned n)
 	return true;
 }
 
-static inline bool starts_with(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
+/* String compares against a literal for the entity's NUL-terminated char
+ * arrays, which are longer than any literal used here: memcmp over the
+ * literal's bytes (its NUL too for STR_IS) gives the same answer as
+ * strcmp/strncmp (a shorter s differs from the literal at its own NUL,
+ * whatever follows it) and is expanded inline instead of a libc call. */
+#define STR_IS(s, lit) (memcmp((s), (lit), sizeof(lit)) == 0)
+#define STR_PREFIX(s, lit) (memcmp((s), (lit), sizeof(lit) - 1) == 0)
 
 static void count_part(struct mime_parser *P)
 {
@@ -638,27 +641,27 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 	I->content_type = E->ctype;
 	I->charset = E->charset[0] ? E->charset : NULL;
 	I->filename = E->filename[0] ? E->filename : NULL;
-	I->attachment = strcmp(E->disposition, "attachment") == 0 || E->filename[0] != '\0';
+	I->attachment = STR_IS(E->disposition, "attachment") || E->filename[0] != '\0';
 	/* one look at the first letter before any compare: this runs per part */
 	const char *ct = E->ctype;
-	P->skip = (ct[0] == 'i' && starts_with(ct, "image/")) ||
-		  (ct[0] == 'a' && starts_with(ct, "audio/")) ||
-		  (ct[0] == 'v' && starts_with(ct, "video/"));
-	P->is_text = ct[0] == 't' && starts_with(ct, "text/");
+	P->skip = (ct[0] == 'i' && STR_PREFIX(ct, "image/")) ||
+		  (ct[0] == 'a' && STR_PREFIX(ct, "audio/")) ||
+		  (ct[0] == 'v' && STR_PREFIX(ct, "video/"));
+	P->is_text = ct[0] == 't' && STR_PREFIX(ct, "text/");
 	I->is_text = P->is_text;
-	P->html = P->is_text && strcmp(ct + 5, "html") == 0;
+	P->html = P->is_text && STR_IS(ct + 5, "html");
 
 	switch (E->cte[0]) {
 	case 'b':
-		P->cte = strcmp(E->cte, "base64") == 0 ? CTE_BASE64 : CTE_IDENTITY;
+		P->cte = STR_IS(E->cte, "base64") ? CTE_BASE64 : CTE_IDENTITY;
 		break;
 	case 'q':
-		P->cte = strcmp(E->cte, "quoted-printable") == 0 ? CTE_QP : CTE_IDENTITY;
+		P->cte = STR_IS(E->cte, "quoted-printable") ? CTE_QP : CTE_IDENTITY;
 		break;
 	case 'u':
 	case 'x':
-		P->cte = strcmp(E->cte, "x-uuencode") == 0 || strcmp(E->cte, "uuencode") == 0 ||
-					 strcmp(E->cte, "x-uue") == 0
+		P->cte = STR_IS(E->cte, "x-uuencode") || STR_IS(E->cte, "uuencode") ||
+					 STR_IS(E->cte, "x-uue")
 				 ? CTE_UU
 				 : CTE_IDENTITY;
 		break;
@@ -812,7 +815,7 @@ static void entity_body(struct mime_parser *P)
 			memcpy(E->ctype, "text/plain", sizeof("text/plain"));
 	}
 
-	if (E->ctype[0] == 'm' && starts_with(E->ctype, "multipart/")) {
+	if (E->ctype[0] == 'm' && STR_PREFIX(E->ctype, "multipart/")) {
 		if (E->blen == 0 || E->bad_boundary) {
 			P->anomalies |= DLP_ANOM_BAD_BOUNDARY;
 			/* read as one opaque part so its bytes are still scanned */
@@ -823,7 +826,7 @@ static void entity_body(struct mime_parser *P)
 		} else {
 			struct mime_frame *F = &P->frames[P->nframes++];
 			F->kind = FR_MULTIPART;
-			F->digest = strcmp(E->ctype, "multipart/digest") == 0;
+			F->digest = STR_IS(E->ctype, "multipart/digest");
 			memcpy(F->path, E->path, sizeof(F->path));
 			F->depth = E->depth;
 			F->nchild = 0;
@@ -834,9 +837,8 @@ static void entity_body(struct mime_parser *P)
 			return;
 		}
 	} else if (E->ctype[0] == 'm' &&
-		   (strcmp(E->ctype, "message/rfc822") == 0 ||
-		    strcmp(E->ctype, "message/global") == 0) &&
-		   strcmp(E->cte, "base64") != 0 && strcmp(E->cte, "quoted-printable") != 0) {
+		   (STR_IS(E->ctype, "message/rfc822") || STR_IS(E->ctype, "message/global")) &&
+		   !STR_IS(E->cte, "base64") && !STR_IS(E->cte, "quoted-printable")) {
 		if (E->depth + 1 > P->lim.max_depth || P->nframes >= P->cap_frames) {
 			P->anomalies |= DLP_ANOM_DEPTH;
 			body_start(P, false);
