@@ -176,23 +176,37 @@ static bool confirm_term(const struct dlp_pat *p, const struct dlp_term *t,
 	return true;
 }
 
+/* Card digit groups are separated by one space, '-' or NBSP (U+00A0, the
+ * "&nbsp;" of HTML mail: "4111&nbsp;1111&nbsp;..." must not be a way around
+ * the card rule). Length of the separator ending just before `o` (0: none). */
+static unsigned card_sep_before(const struct dlp_window *w, uint64_t o)
+{
+	int b = o >= 1 ? wbyte(w, o - 1) : -1;
+	if (b == ' ' || b == '-')
+		return 1;
+	if (b == 0xA0 && o >= 2 && wbyte(w, o - 2) == 0xC2)
+		return 2;
+	return 0;
+}
+
 static bool confirm_card(const struct dlp_window *w, uint64_t to, struct dlp_hit *hit)
 {
 	int nx = wbyte(w, to);
 
-	if (nx >= 0 && (is_alnum(nx) || ((nx == ' ' || nx == '-') && is_digit(wbyte(w, to + 1)))))
+	if (nx >= 0 && (is_alnum(nx) || ((nx == ' ' || nx == '-') && is_digit(wbyte(w, to + 1))) ||
+			(nx == 0xC2 && wbyte(w, to + 1) == 0xA0 && is_digit(wbyte(w, to + 2)))))
 		return false; /* the run goes on: a later end reports it */
 	uint64_t p = to, lo = wlo(w);
-	unsigned digits = 0;
+	unsigned digits = 0, sl;
 	while (p > lo) {
 		int b = wbyte(w, p - 1);
 		if (is_digit(b)) {
 			if (++digits > 19)
 				return false; /* part of a longer digit run */
 			p--;
-		} else if ((b == ' ' || b == '-') && p - 1 > lo && is_digit(wbyte(w, p - 2)) &&
-			   is_digit(wbyte(w, p))) {
-			p--;
+		} else if ((sl = card_sep_before(w, p)) != 0 && p - sl > lo &&
+			   is_digit(wbyte(w, p - sl - 1)) && is_digit(wbyte(w, p))) {
+			p -= sl;
 		} else {
 			break;
 		}
@@ -201,15 +215,23 @@ static bool confirm_card(const struct dlp_window *w, uint64_t to, struct dlp_hit
 		int b = wbyte(w, p - 1);
 		if (b >= 0 && (is_alnum(b) || b == '_'))
 			return false;
-		if ((b == '-' || b == ' ') && p >= 2 && is_digit(wbyte(w, p - 2)))
+		sl = card_sep_before(w, p);
+		if (sl && p >= sl + 1 && is_digit(wbyte(w, p - sl - 1)))
 			return false; /* window edge inside a longer run */
 	}
 	char raw[64];
-	size_t n = (size_t)(to - p);
-	if (n >= sizeof(raw))
+	size_t n = 0;
+	if (to - p >= sizeof(raw))
 		return false;
-	for (size_t i = 0; i < n; i++)
-		raw[i] = (char)wbyte(w, p + i);
+	for (uint64_t i = p; i < to; i++) {
+		int b = wbyte(w, i);
+		if (b == 0xC2 && wbyte(w, i + 1) == 0xA0) {
+			raw[n++] = ' '; /* NBSP as the space it stands for */
+			i++;
+		} else {
+			raw[n++] = (char)b;
+		}
+	}
 	if (!dlp_card_validate(raw, n, hit->value, &hit->value_len))
 		return false;
 	hit->start = p;
@@ -660,7 +682,8 @@ static int build_identifier(struct builder *b, const struct cfg_entity *en, uint
 	switch (en->identifier) {
 	case CFG_ID_PAYMENT_CARD:
 		m.kind = DLP_PK_CARD;
-		return add_const_pat(b, "\\d(?:[ \\-]?\\d){12,18}", 0, m);
+		m.lookahead = 3; /* an NBSP and a digit after the end: the run goes on */
+		return add_const_pat(b, "\\d(?:(?:[ \\-]|\\xC2\\xA0)?\\d){12,18}", 0, m);
 	case CFG_ID_US_SSN:
 		m.kind = DLP_PK_SSN;
 		m.len = 11;

@@ -85,6 +85,8 @@ static const char twenty_customers[] =
 	"Customer Customer Customer Customer Customer Customer Customer Customer Customer "
 	"Customer Customer";
 
+#define NB "\xc2\xa0" /* NBSP in UTF-8 */
+
 static const struct {
 	const char *name;
 	const char *from, *to, *subject, *body;
@@ -115,6 +117,14 @@ static const struct {
 	 "block cards", CFG_ACTION_BLOCK, CFG_SEV_MEDIUM, "P-cards", "cards:2:4:3:4;"},
 	{"one card -> low, below block min", "a@corp.example", "x@gmail.com", "cards",
 	 "4111 1111 1111 1111", NULL, CFG_ACTION_ALLOW, CFG_SEV_NONE, NULL, "cards:1:1:1:1;"},
+	{"cards grouped by NBSP (HTML &nbsp;) -> medium block", "a@corp.example", "x@gmail.com",
+	 "cards",
+	 "4111" NB "1111" NB "1111" NB "1111, 5555" NB "5555" NB "5555" NB "4444 and 3782" NB
+	 "822463" NB "10005; mixed 4111" NB "1111-1111 1111",
+	 "block cards", CFG_ACTION_BLOCK, CFG_SEV_MEDIUM, "P-cards", "cards:2:3:3:3;"},
+	{"NBSP run inside a longer digit run is not a card", "a@corp.example", "x@gmail.com", "x",
+	 "4111" NB "1111" NB "1111" NB "1111" NB "1111" NB "1", NULL, CFG_ACTION_ALLOW,
+	 CFG_SEV_NONE, NULL, ""},
 	{"card inside a longer digit run is not a card", "a@corp.example", "x@gmail.com", "x",
 	 "41111111111111119 x4111111111111111 4111111111111111-22", NULL, CFG_ACTION_ALLOW,
 	 CFG_SEV_NONE, NULL, ""},
