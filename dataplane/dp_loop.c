@@ -111,6 +111,25 @@ port_ok(void *ctx, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
 	return dp_steer_owner(lc->steer, lip, rip, lport, rport) == lc->index;
 }
 
+/* tcp_reasm_fn: a reassembled datagram goes to the lcore owning its
+ * 4-tuple (its fragments came here by the address pair). */
+static bool
+reasm_handoff(void *ctx, struct rte_mbuf *m)
+{
+	struct dp_lcore *lc = ctx;
+	unsigned o = dp_steer_classify(lc->steer, m);
+
+	if (o == DP_STEER_LOCAL || o == DP_STEER_ALL || o == lc->index)
+		return false;
+	if (dp_steer_to(lc->steer, o, m) != 0) {
+		rte_pktmbuf_free(m);
+		lc->st.steer.ring_full++;
+	} else {
+		lc->st.steer.steered_out++;
+	}
+	return true;
+}
+
 /* -------------------------------------------------------------- create */
 
 struct dp_lcore *
@@ -152,6 +171,8 @@ dp_lcore_create(const struct dp_lcore_params *p)
 	sp.tx_ctx = lc;
 	sp.port_ok = port_ok;
 	sp.port_ok_ctx = lc;
+	sp.reasm_handoff = reasm_handoff;
+	sp.reasm_ctx = lc;
 	/* ARP reaches every io lcore (DP_STEER_ALL): only index 0 answers
 	 * requests and announces the address, the others just learn. */
 	sp.arp_quiet = p->stack.arp_quiet || p->index != 0;

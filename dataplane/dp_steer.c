@@ -197,6 +197,15 @@ dp_steer_burst(struct dp_steer *st, unsigned me, struct rte_mbuf **pkts, uint16_
 	return k;
 }
 
+int
+dp_steer_to(struct dp_steer *st, unsigned owner, struct rte_mbuf *m)
+{
+	if (owner >= st->n_io || st->ring[owner] == NULL ||
+	    rte_ring_mp_enqueue(st->ring[owner], m) != 0)
+		return -ENOBUFS;
+	return 0;
+}
+
 uint16_t
 dp_steer_recv(struct dp_steer *st, unsigned me, struct rte_mbuf **pkts, uint16_t n)
 {

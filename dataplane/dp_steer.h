@@ -82,6 +82,11 @@ uint16_t dp_steer_burst(struct dp_steer *st, unsigned me, struct rte_mbuf **pkts
 
 /* Dequeue frames steered to lcore `me` (single consumer: only `me` calls).
  * The caller owns the returned frames. */
+/* Enqueue one frame to io lcore `owner`'s ring. Consumes m on success
+ * (0); -ENOBUFS when the ring is full or there is no ring (one io lcore),
+ * the caller keeps m. */
+int dp_steer_to(struct dp_steer *st, unsigned owner, struct rte_mbuf *m);
+
 uint16_t dp_steer_recv(struct dp_steer *st, unsigned me, struct rte_mbuf **pkts,
 		       uint16_t n);
 

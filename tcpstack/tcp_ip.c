@@ -446,6 +446,17 @@ tcp_ipv4_input(struct tcp_stack *s, unsigned iface, struct rte_mbuf *m)
 		tot = rte_be_to_cpu_16(ip->total_length);
 		if (m->pkt_len != m->l2_len + tot)
 			IP_DROP(drop_ip_len);
+		if (s->p.reasm_handoff != NULL) {
+			/* rte_ip_frag rewrote the length and offset: a valid
+			 * header for whoever processes the datagram again */
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+			m->ol_flags &= ~RTE_MBUF_F_RX_IP_CKSUM_MASK;
+			if (s->p.reasm_handoff(s->p.reasm_ctx, m)) {
+				s->cnt.frag_handed_off++;
+				return;
+			}
+		}
 	}
 
 	switch (ip->next_proto_id) {

@@ -117,6 +117,16 @@ typedef bool (*tcp_port_ok_fn)(void *ctx, uint32_t lip, uint16_t lport,
 			       uint32_t rip, uint16_t rport);
 
 /**
+ * Hand-off hook for reassembled IPv4 datagrams. Fragments carry no ports,
+ * so they reach the lcore that owns the address pair; the whole datagram
+ * belongs to the lcore that owns its 4-tuple. Offered every datagram this
+ * stack reassembled (an Ethernet frame, a chain, header checksum valid,
+ * no longer marked as a fragment) before it is processed here: return
+ * true when the hook took m (and owns it), false to process it here.
+ */
+typedef bool (*tcp_reasm_fn)(void *ctx, struct rte_mbuf *m);
+
+/**
  * Parameters of tcp_stack_create(). Zero in a limit selects the default
  * given in brackets. The struct is only read during tcp_stack_create().
  */
@@ -170,6 +180,8 @@ struct tcp_stack_params {
 	void *clock_ctx;
 	tcp_port_ok_fn port_ok;    /**< NULL = any source port */
 	void *port_ok_ctx;
+	tcp_reasm_fn reasm_handoff; /**< NULL = reassembled datagrams stay here */
+	void *reasm_ctx;
 	uint16_t ephemeral_min;    /**< active-open source ports [32768] */
 	uint16_t ephemeral_max;    /**< [60999] */
 
@@ -216,6 +228,7 @@ struct tcp_stack_counters {
 				     *   receive windows not opened, no out-of-order kept */
 	uint64_t drop_tcp_pool_reserve; /**< data segments freed: < 1/16 of the pool free */
 	uint64_t arp_syn_kicked;    /**< SYNs dropped by a full ARP queue, sent on resolution */
+	uint64_t frag_handed_off;   /**< reassembled datagrams taken by reasm_handoff */
 };
 
 /* ------------------------------------------------------------ callbacks */

@@ -358,6 +358,56 @@ START_TEST(steer_fragments_by_address_pair)
 }
 END_TEST
 
+/* After reassembly (tcp_ip.c offers the datagram to dp_loop.c's
+ * reasm_handoff): the whole datagram, a chain whose first segment holds
+ * the headers, classifies by its 4-tuple, and dp_steer_to() puts it on that
+ * owner's ring; with one io lcore there is no ring. */
+START_TEST(steer_reassembled_to_flow_owner)
+{
+	struct dp_steer_params sp = { .name = "strs", .n_io = 4, .socket_id = SOCKET_ID_ANY,
+				      .ring_size = 256 };
+	struct dp_steer_params one = { .name = "strs1", .n_io = 1, .socket_id = SOCKET_ID_ANY };
+	struct dp_steer *st = dp_steer_create(&sp), *st1 = dp_steer_create(&one);
+	unsigned moved = 0;
+
+	ck_assert_ptr_nonnull(st);
+	ck_assert_ptr_nonnull(st1);
+	for (unsigned i = 0; i < 64; i++) {
+		uint32_t a = 0xc0000201 + i, b = 0xc6336402;
+		uint16_t sport = (uint16_t)(40000 + i * 13);
+		unsigned pair = dp_steer_owner(st, a, b, 0, 0);
+		unsigned flow = dp_steer_owner(st, a, b, sport, 25);
+		struct rte_mbuf *whole = tcp_frame(a, b, sport, 25);
+		struct rte_mbuf *rest = rte_pktmbuf_alloc(pool), *got[4];
+
+		/* the second fragment's bytes chained behind the first */
+		memset(rte_pktmbuf_append(rest, 1000), 0x5a, 1000);
+		ck_assert_int_eq(rte_pktmbuf_chain(whole, rest), 0);
+		ck_assert_uint_eq(dp_steer_classify(st, whole), flow);
+		if (flow == pair) { /* stays on the reassembling lcore */
+			rte_pktmbuf_free(whole);
+			continue;
+		}
+		ck_assert_int_eq(dp_steer_to(st, flow, whole), 0);
+		ck_assert_uint_eq(dp_steer_recv(st, flow, got, 4), 1);
+		ck_assert_ptr_eq(got[0], whole);
+		ck_assert_uint_eq(got[0]->nb_segs, 2);
+		rte_pktmbuf_free(got[0]);
+		moved++;
+	}
+	ck_assert_uint_gt(moved, 0);
+	{
+		struct rte_mbuf *m = tcp_frame(0xc0000201, 0xc6336402, 40000, 25);
+
+		ck_assert_int_eq(dp_steer_to(st1, 0, m), -ENOBUFS);
+		ck_assert_int_eq(dp_steer_to(st, 9, m), -ENOBUFS);
+		rte_pktmbuf_free(m);
+	}
+	dp_steer_destroy(st);
+	dp_steer_destroy(st1);
+}
+END_TEST
+
 START_TEST(msg_fabric_roundtrip_and_full)
 {
 	struct dp_fabric_params p = { .n_io = 2, .n_dlp = 1, .ring_size = 8, .n_msgs = 64,
@@ -485,6 +535,7 @@ dataplane_suite(void)
 	tcase_add_test(tc, steer_pick_sport_maps_back);
 	tcase_add_test(tc, steer_burst_moves_frames_to_owner);
 	tcase_add_test(tc, steer_fragments_by_address_pair);
+	tcase_add_test(tc, steer_reassembled_to_flow_owner);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("msg");
 	tcase_add_test(tc, msg_fabric_roundtrip_and_full);

@@ -368,6 +368,101 @@ START_TEST(fragments_reassembled)
 }
 END_TEST
 
+/* Reassembled datagrams are offered to the reasm_handoff hook (the
+ * dataplane hands them to the lcore owning the 4-tuple): taken, nothing is
+ * processed here and the frame is a whole datagram another stack answers;
+ * declined, it is processed here as before. */
+static struct rte_mbuf *handed;
+static bool hand_take;
+static unsigned hand_calls;
+
+static bool
+hand_off(void *ctx, struct rte_mbuf *m)
+{
+	(void)ctx;
+	hand_calls++;
+	if (!hand_take)
+		return false;
+	handed = m;
+	return true;
+}
+
+START_TEST(fragments_handed_off)
+{
+	struct tcp_stack_params p;
+	struct tt_node *q;
+	struct app a = { 0 }, b = { 0 };
+	uint8_t opts[40], l4[160], data[64];
+	struct rte_mbuf *syn;
+	struct tt_pkt pk;
+	uint32_t l4len;
+	uint8_t ol;
+
+	tt_params(&p, NULL);
+	p.reasm_handoff = hand_off;
+	q = tt_node_new(&p);
+	ck_assert_ptr_nonnull(q);
+	tt_learn_peers(q);
+	tt_learn_peers(node);
+	tt_drain(q);
+	tt_drain(node);
+	ck_assert_int_eq(tcp_listen(q->s, TT_IP_US, 25, &app_cb, &a), 0);
+	ck_assert_int_eq(tcp_listen(node->s, TT_IP_US, 25, &app_cb, &b), 0);
+	/* a SYN with options and 64 bytes of data, so that the first
+	 * fragment (48 bytes) holds the whole TCP header and some data */
+	memset(data, 'd', sizeof(data));
+	ol = tt_syn_opts(opts, 1460, 7, true, true, 1, 0);
+	syn = tt_tcp(&(struct tt_seg){ .sip = TT_IP_PEER, .dip = TT_IP_US, .sport = 40000,
+				      .dport = 25, .seq = 1000, .flags = TH_SYN, .win = 65535,
+				      .opts = opts, .optlen = ol, .data = data, .len = sizeof(data) });
+	l4len = rte_pktmbuf_pkt_len(syn) - RTE_ETHER_HDR_LEN - 20;
+	ck_assert_uint_gt(l4len, 48);
+	ck_assert_uint_le(20 + ol, 48);
+	memcpy(l4, rte_pktmbuf_mtod_offset(syn, uint8_t *, RTE_ETHER_HDR_LEN + 20), l4len);
+	rte_pktmbuf_free(syn);
+
+	for (int take = 1; take >= 0; take--) {
+		hand_take = take;
+		hand_calls = 0;
+		handed = NULL;
+		/* the SYN in two fragments: 48 bytes (MF), the rest at 48 */
+		tt_input(q, tt_ipv4(TT_IP_PEER, TT_IP_US, IPPROTO_TCP, 48 / 8,
+				    (uint16_t)(90 + take), l4 + 48, l4len - 48));
+		ck_assert_uint_eq(hand_calls, 0);
+		tt_input(q, tt_ipv4(TT_IP_PEER, TT_IP_US, IPPROTO_TCP,
+				    RTE_IPV4_HDR_MF_FLAG | 0, (uint16_t)(90 + take), l4, 48));
+		ck_assert_uint_eq(hand_calls, 1);
+		if (!take) {
+			ck_assert(tt_take_tcp(q, &pk)); /* answered here */
+			ck_assert_uint_eq(pk.flags, TH_SYN | TH_ACK);
+			ck_assert_uint_eq(pk.dport, 40000);
+			break;
+		}
+		ck_assert_ptr_nonnull(handed);
+		ck_assert_uint_eq(tt_pending(q), 0);
+		ck_assert_uint_eq(tcp_stack_counters(q->s)->frag_handed_off, 1);
+		{
+			const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+				handed, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+
+			ck_assert_uint_eq(rte_raw_cksum(ip, 20), 0xffff);
+			ck_assert_uint_eq(ip->fragment_offset &
+						  RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK),
+					  0);
+			ck_assert_uint_eq(rte_be_to_cpu_16(ip->total_length), 20 + l4len);
+			ck_assert_uint_eq(rte_pktmbuf_pkt_len(handed), RTE_ETHER_HDR_LEN + 20 + l4len);
+		}
+		/* the owner processes it like any received frame */
+		tt_input(node, handed);
+		ck_assert(tt_take_tcp(node, &pk));
+		ck_assert_uint_eq(pk.flags, TH_SYN | TH_ACK);
+		ck_assert_uint_eq(pk.dport, 40000);
+		ck_assert(pk.ip_cksum_ok && pk.l4_cksum_ok);
+	}
+	tt_node_free(q);
+}
+END_TEST
+
 START_TEST(tcp_closed_port_rst)
 {
 	struct tt_pkt p;
@@ -520,6 +615,7 @@ suite(void)
 	tcase_add_test(tc, icmp_unreachable_rate_limited);
 	tcase_add_test(tc, ipv4_validation);
 	tcase_add_test(tc, fragments_reassembled);
+	tcase_add_test(tc, fragments_handed_off);
 	tcase_add_test(tc, tcp_closed_port_rst);
 	tcase_add_test(tc, arp_quiet_stack);
 	suite_add_tcase(s, tc);
