@@ -14,8 +14,9 @@
 #    stalled senders (plain, STARTTLS, implicit TLS) dropped after the
 #    command timeout, forged appliance headers behind a long header name.
 # 2. DLP evasion: the seed's four dictionary terms hidden with encodings,
-#    HTML, charsets, nesting and archives; each must be held (X-DLP-Hold)
-#    or refused as unscannable (451). Known open bypasses in files another
+#    HTML, charsets, nesting, archives and typographic punctuation; each
+#    must be held (X-DLP-Hold) or refused as unscannable (451); card
+#    numbers grouped by &nbsp; or dashes are blocked (550). Known open bypasses in files another
 #    engineer owns are expected failures (XFAIL), listed at the end.
 # 3. A scripted upstream in place of Postfix: 4xx/5xx at MAIL, DATA and
 #    end of data, a close after the message, a slow final reply within and
@@ -517,6 +518,17 @@ elif CMD == "gen":
     cases["uuencode-in-text"] = ("", leaf("text/plain", "7bit", "see below\r\nbegin 644 notes.txt\r\n" +
                                           "".join(__import__("binascii").b2a_uu(T.encode()[i:i + 45]).decode().replace("\n", "\r\n")
                                                   for i in range(0, len(T), 45)) + "`\r\nend"))
+    # typographic punctuation (Outlook's U+2019 apostrophe, quotes, dashes)
+    cases["typographic-apostrophe-qp"] = ("", leaf("text/plain; charset=utf-8", "quoted-printable",
+                                                   "The Customer=E2=80=99s Account Manager=E2=80=99s note"))
+    cases["typographic-quotes"] = ("", leaf("text/plain; charset=utf-8", "base64",
+                                            b64("\u201cCustomer\u201d \u2014 \u2018Account Manager\u2019\u2026".encode("utf-8"))))
+    # card numbers grouped with &nbsp; in HTML: blocked (550), not held
+    cards = ["4111111111111111", "5555555555554444", "4000000000000002", "6011000000000004", "378282246310005"]
+    cases["block-html-cards-nbsp"] = ("", leaf("text/html; charset=utf-8", "7bit", "<table>" + "".join(
+        "<tr><td>" + "&nbsp;".join(c[i:i + 4] for i in range(0, len(c), 4)) + "</td></tr>" for c in cards) + "</table>"))
+    cases["block-cards-dashes"] = ("", leaf("text/plain", "7bit", "\r\n".join(
+        "-".join(c[i:i + 4] for i in range(0, len(c), 4)) for c in cards)))
     # Known open bypasses (dlp/mime.c, mime_header.c, html_text.c: another
     # engineer's files): prefixed "open-".
     cases["open-parts-after-close-delimiter"] = ("", H + "Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\nhi\r\n--X--\r\n--X\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + s64 + "\r\n--X--\r\n")
@@ -619,10 +631,12 @@ held() { # case
 	f=$(grep -l "^X-Case: adv-dlp-$1\$" "$MD"/* 2>/dev/null | head -1)
 	[ -n "$f" ] && grep -q '^X-DLP-Hold: Customer email Hold' "$f"
 }
+blocked() { [ "$(awk -v c="$1.eml" '$1 == c {print $2}' "$LAB_DIR/dlp-codes.txt")" = 550 ]; }
 for e in "$corp"/*.eml; do
 	c=$(basename "$e" .eml)
 	case $c in
 	open-*) t_xfail "DLP evasion held: $c" held "$c" ;;
+	block-*) t_check "DLP evasion blocked (550): $c" blocked "$c" ;;
 	*) t_check "DLP evasion held: $c" held "$c" ;;
 	esac
 done
