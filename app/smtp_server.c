@@ -1059,9 +1059,11 @@ static size_t data_input(struct smtp_server *s, const uint8_t *p, size_t n, uint
 				if (!bare_eol(s, true))
 					return n;
 			} else {
-				/* dot-unstuffing: the leading dot is dropped */
+				/* dot-unstuffing: the leading dot is dropped, and
+				 * not counted against the line limit (RFC 5321
+				 * 4.5.3.1.6: a legal 998-byte line starting with
+				 * "." is 999 bytes on the wire) */
 				s->dstate = D_TEXT;
-				text_line_add(s, 1);
 			}
 			break;
 		case D_DOTCR:

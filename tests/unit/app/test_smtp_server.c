@@ -6,7 +6,8 @@
  * the hold/resume pipelining contract, deferred replies in order, BDAT
  * chunk accounting, STARTTLS discard, timers; lines refused at once still
  * wait for owed pipelined replies, ORCPT syntax, the envelope closed
- * between BDAT chunks, empty chunks (each table fed at every split point).
+ * between BDAT chunks, empty chunks, the text line limit without the
+ * stuffing dot (each table fed at every split point).
  */
 #include <check.h>
 #include <errno.h>
@@ -172,6 +173,45 @@ START_TEST(test_data_every_split)
 		ck_assert_int_eq(v.r.n_data_end, c->ends ? 1 : 0);
 		if (c->ends)
 			ck_assert_int_eq(v.r.data_end_status, 0);
+		srv_free(&v);
+	}
+}
+END_TEST
+
+/* The text line limit (1000 with CRLF) does not count the dot added for
+ * transparency (RFC 5321 4.5.3.1.6): a 998-byte line that starts with "."
+ * is 999 bytes on the wire and legal; one byte more is too long. Each
+ * input is fed at every split point. */
+static const struct {
+	size_t len; /* line length before stuffing */
+	bool dot;   /* the line starts with "." (stuffed on the wire) */
+	int status; /* data_end() status */
+} lcases[] = {
+	{ 998, false, 0 }, { 998, true, 0 }, { 999, false, -EMSGSIZE }, { 999, true, -EMSGSIZE },
+	{ 1, true, 0 },
+};
+
+START_TEST(test_line_limit_stuffing_dot)
+{
+	static char in[2100];
+	size_t n = 0, len = lcases[_i].len;
+
+	if (lcases[_i].dot)
+		in[n++] = '.';
+	for (size_t k = 0; k < len; k++)
+		in[n++] = (k == 0 && lcases[_i].dot) ? '.' : 'x';
+	memcpy(in + n, "\r\n.\r\n", 5);
+	n += 5;
+	for (size_t cut = 0; cut <= n; cut++) {
+		struct srv v;
+		srv_init(&v, false);
+		to_data(&v);
+		ck_assert_uint_eq(feed(&v, in, cut) + feed(&v, in + cut, n - cut), n);
+		ck_assert_int_eq(v.r.n_data_end, 1);
+		ck_assert_msg(v.r.data_end_status == lcases[_i].status, "len %zu dot %d cut %zu: %d",
+			      len, lcases[_i].dot, cut, v.r.data_end_status);
+		if (lcases[_i].status == 0)
+			ck_assert_uint_eq(iobuf_used(&v.r.msg), len + 2);
 		srv_free(&v);
 	}
 }
@@ -563,6 +603,7 @@ int main(void)
 	Suite *s = suite_create("smtp_server");
 	TCase *tc = tcase_create("server");
 	tcase_add_loop_test(tc, test_data_every_split, 0, (int)(sizeof(dcases) / sizeof(dcases[0])));
+	tcase_add_loop_test(tc, test_line_limit_stuffing_dot, 0, (int)(sizeof(lcases) / sizeof(lcases[0])));
 	tcase_add_test(tc, test_pipelining_hold_resume);
 	tcase_add_test(tc, test_hold_from_owner);
 	tcase_add_test(tc, test_starttls_discards);
