@@ -182,6 +182,12 @@ elif CMD == "longline":
     expect("1200-byte text line", (r[0], r[1][0][:9]), (550, "550 5.6.0"))
     c.send(b"NOOP\r\n")
     expect("session goes on after the refusal", c.reply()[0], 250)
+    # 998 bytes starting with "." are 999 on the wire: legal (RFC 5321
+    # 4.5.3.1.6 does not count the stuffing dot)
+    c.send(MF + RT + b"DATA\r\n")
+    c.codes(3)
+    c.send(msg(b"adv-998-dot", b".." + b"x" * 997 + b"\r\n") + b".\r\n")
+    expect("998-byte line starting with a dot", c.reply()[0], 250)
 elif CMD == "commands":
     c = C()
     c.ehlo()
@@ -570,7 +576,7 @@ t_check "RSET and NOOP mid-transaction, RCPT after RSET refused, duplicate RCPT"
 t_check "25 RCPTs in one write: 20 accepted, 5 x 452, message relayed" probe rcpts 20
 t_check "dot-stuffing, CRLF.CRLF split across four segments" probe dots
 t_check "a whole transaction one byte per segment" probe bytewise
-t_check "1200-byte text line: 550 5.6.0, session goes on" probe longline
+t_check "1200-byte text line: 550 5.6.0, session goes on; 998 bytes after a stuffing dot: 250" probe longline
 t_check "AUTH/VRFY/EXPN/ETRN/XCLIENT 502, HELP 214, NUL/bare CR 500, long lines, parameter abuse" \
 	probe commands
 t_check "STARTTLS after MAIL: envelope reset, transaction in TLS" probe starttls-after-mail
@@ -590,7 +596,7 @@ ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.exam
 lab_postfix_wait_queue_empty $NS_SND "$LAB_DIR/sender" 30
 
 t_check "delivered: both pipelined messages" wait_subject 'adv-pipe-[12]' 2
-for subj in rset dots bytewise starttls-after-mail bdat-dots forge postfix-longline; do
+for subj in rset dots bytewise starttls-after-mail bdat-dots forge postfix-longline 998-dot; do
 	t_check "delivered: adv-$subj" wait_subject "adv-$subj" 1
 done
 t_check "delivered: all 120 parallel messages" wait_subject 'adv-par-[0-9]+-[0-9]' 120 30
