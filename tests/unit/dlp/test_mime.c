@@ -204,6 +204,12 @@ static const struct golden goldens[] = {
 	 * binary and single-part bodies (.ref made by the memchr scanner) */
 	{"scan-align", {0}, true, NULL},
 	{"scan-align-single", {0}, true, NULL},
+	/* boundary lines with padding, near misses, nested boundaries that are
+	 * prefixes of each other, a closing one in the middle; with lines
+	 * longer than the hold buffer when lines are limited to 12 bytes
+	 * (.ref files made when every '-' line was held byte by byte) */
+	{"boundary-lines", {0}, true, NULL},
+	{"boundary-lines", {.max_line_length = 12}, true, "boundary-lines-limit-line"},
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
