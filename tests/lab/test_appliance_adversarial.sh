@@ -10,7 +10,8 @@
 #    segments, a message sent one byte per segment, over-long text and
 #    command lines, NUL / bare CR in commands, AUTH/VRFY/EXPN/HELP/XCLIENT,
 #    parameter abuse, STARTTLS after MAIL, HTTP on port 25, senders that
-#    close or reset mid-DATA, BDAT edge cases, 40 parallel sessions,
+#    close or reset mid-DATA, BDAT edge cases, 40 parallel sessions across
+#    10 SIGHUP reloads,
 #    stalled senders (plain, STARTTLS, implicit TLS) dropped after the
 #    command timeout, forged appliance headers behind a long header name.
 # 2. DLP evasion: the seed's four dictionary terms hidden with encodings,
@@ -583,7 +584,13 @@ t_check "STARTTLS after MAIL: envelope reset, transaction in TLS" probe starttls
 t_check "HTTP on port 25: 221 and closed" probe http
 t_check "sender closes / resets mid-DATA: appliance keeps serving" probe abort
 t_check "BDAT: dot lines in chunks, BDAT without MAIL, DATA after BDAT" probe bdat
-t_check "40 parallel sessions x 3 messages: all 250" probe parallel 40
+# ten SIGHUP reloads while the 40 sessions run
+(for _ in $(seq 10); do kill -HUP "$(cat "$LAB_DIR/smtpdlp.pid")"; sleep 0.2; done) &
+hup_pid=$!
+t_check "40 parallel sessions x 3 messages across 10 SIGHUP reloads: all 250" probe parallel 40
+wait "$hup_pid"
+t_check "the reloads happened (signals during a build coalesce)" wait_for 20 grep -qE 'reload: snapshot [0-9]+ built' "$LAB_DIR/smtpdlp.log"
+t_check "no reload failed" bash -c "! grep -q 'reload failed' '$LAB_DIR/smtpdlp.log'"
 # Real mail software: swaks with a forged hold header behind a long header
 # name; the sender Postfix relaying a 1500-byte line (it folds it).
 out=$(lab_swaks --from alice@corp.example --to bob@partner.example \
