@@ -110,6 +110,7 @@ struct smtp_server {
 	bool line_overflow;
 	uint16_t line_len;
 
+	unsigned junk;       /* NOOP/RSET/VRFY/EXPN/HELP since the last message */
 	unsigned rcpt_total; /* forwarded or pending */
 	unsigned rcpt_ok;    /* answered 2xx */
 	bool rcpt_tried;     /* any RCPT forwarded in this transaction */
@@ -199,6 +200,26 @@ static void reset_txn(struct smtp_server *s, bool notify)
 static void error_reply(struct smtp_server *s, unsigned code, const char *enh, const char *text)
 {
 	emit(s, code, enh, text);
+	if (++s->st.errors >= SMTP_HARD_ERROR_LIMIT) {
+		char t[300];
+		snprintf(t, sizeof(t), "%s Error: too many errors", host(s));
+		emit(s, 421, "4.7.0", t);
+		reset_txn(s, true);
+		closing(s);
+	}
+}
+
+/*
+ * A command that moves no mail forward (NOOP, RSET, VRFY, EXPN, HELP): past
+ * SMTP_JUNK_LIMIT of them since the last accepted message, each counts as
+ * an error as well (Postfix's smtpd_junk_command_limit), so a sender cannot
+ * keep a session, and its upstream connection, open forever with a NOOP
+ * every few minutes. Called after the command's own reply.
+ */
+static void junk_command(struct smtp_server *s)
+{
+	if (++s->junk <= SMTP_JUNK_LIMIT || s->state == ST_CLOSED)
+		return;
 	if (++s->st.errors >= SMTP_HARD_ERROR_LIMIT) {
 		char t[300];
 		snprintf(t, sizeof(t), "%s Error: too many errors", host(s));
@@ -872,18 +893,23 @@ static void process_line(struct smtp_server *s, uint64_t now)
 	case SMTP_CMD_RSET:
 		reset_txn(s, true);
 		emit(s, 250, "2.0.0", "Ok");
+		junk_command(s);
 		break;
 	case SMTP_CMD_NOOP:
 		emit(s, 250, "2.0.0", "Ok");
+		junk_command(s);
 		break;
 	case SMTP_CMD_HELP:
 		emit(s, 214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT HELP STARTTLS");
+		junk_command(s);
 		break;
 	case SMTP_CMD_VRFY:
 		emit(s, 502, "5.5.1", "VRFY command is disabled");
+		junk_command(s);
 		break;
 	case SMTP_CMD_EXPN:
 		emit(s, 502, "5.5.1", "EXPN command is disabled");
+		junk_command(s);
 		break;
 	case SMTP_CMD_QUIT:
 		emit(s, 221, "2.0.0", "Bye");
@@ -977,6 +1003,8 @@ static void end_of_data(struct smtp_server *s, uint64_t now)
 		else
 			rsp = (struct smtp_rsp){ 451, "4.3.0", "Error: internal resource failure, try again later" };
 	}
+	if (smtp_reply_ok(rsp.code))
+		s->junk = 0;
 	emit_rsp(s, &rsp);
 	reset_txn(s, false);
 	arm_cmd_timer(s, now);
@@ -1291,6 +1319,8 @@ static int complete(struct smtp_server *s, unsigned code, const char *wire, size
 			s->rcpt_total--;
 		break;
 	case SMTP_CMD_EOD:
+		if (smtp_reply_ok(code))
+			s->junk = 0; /* mail moved: the junk allowance starts again */
 		reset_txn(s, false);
 		if (s->state == ST_WAIT_EOD)
 			s->state = ST_CMD;

@@ -49,6 +49,7 @@ struct cfg;
 #define SMTP_CMD_LINE_MAX      512u  /* RFC 5321 4.5.3.1.4, incl. CRLF */
 #define SMTP_PATH_MAX          256u  /* RFC 5321 4.5.3.1.3 */
 #define SMTP_HARD_ERROR_LIMIT  20u   /* errors before 421 + close (Postfix default) */
+#define SMTP_JUNK_LIMIT        100u  /* NOOP/RSET/VRFY/EXPN/HELP before each counts as an error */
 #define SMTP_PIPELINE_MAX      64u   /* deferred replies in flight */
 #define SMTP_SERVER_OUT_MAX    (64u * 1024u) /* replies not yet taken */
 

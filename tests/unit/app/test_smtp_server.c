@@ -7,7 +7,8 @@
  * chunk accounting, STARTTLS discard, timers; lines refused at once still
  * wait for owed pipelined replies, ORCPT syntax, the envelope closed
  * between BDAT chunks, empty chunks, the text line limit without the
- * stuffing dot (each table fed at every split point).
+ * stuffing dot (each table fed at every split point), the junk command
+ * allowance.
  */
 #include <check.h>
 #include <errno.h>
@@ -214,6 +215,52 @@ START_TEST(test_line_limit_stuffing_dot)
 			ck_assert_uint_eq(iobuf_used(&v.r.msg), len + 2);
 		srv_free(&v);
 	}
+}
+END_TEST
+
+/* NOOP, RSET, VRFY, EXPN, HELP: 100 are free; after that each also counts
+ * as an error, and the 20th error ends the session with 421 (Postfix's
+ * smtpd_junk_command_limit). An accepted message starts the allowance
+ * again, so a client that sends RSET between its many messages is fine. */
+static unsigned count_code(struct srv *v, const char *code)
+{
+	unsigned n = 0;
+	const char *p = (const char *)iobuf_head(&v->out), *e = p + iobuf_used(&v->out);
+	for (; p < e; p++)
+		if ((p == (const char *)iobuf_head(&v->out) || p[-1] == '\n') && e - p >= 4 &&
+		    memcmp(p, code, 3) == 0 && p[3] == ' ')
+			n++;
+	return n;
+}
+
+START_TEST(test_junk_commands)
+{
+	static const char *junk[] = { "NOOP\r\n", "RSET\r\n", "VRFY x\r\n", "HELP\r\n" };
+	struct srv v;
+
+	srv_init(&v, false);
+	ck_assert_uint_eq(feed(&v, "EHLO c\r\n", 8), 8);
+	for (unsigned i = 0; i < SMTP_JUNK_LIMIT + SMTP_HARD_ERROR_LIMIT - 1; i++) {
+		const char *j = junk[i % 4];
+		ck_assert_uint_eq(feed(&v, j, strlen(j)), strlen(j));
+	}
+	ck_assert_uint_eq(v.r.n_close, 0);
+	ck_assert_uint_eq(count_code(&v, "421"), 0);
+	ck_assert_uint_eq(feed(&v, "NOOP\r\n", 6), 6);
+	ck_assert_uint_eq(count_code(&v, "421"), 1);
+	ck_assert_uint_eq(v.r.n_close, 1);
+	srv_free(&v);
+
+	/* an accepted message in between: the allowance starts again */
+	srv_init(&v, false);
+	for (unsigned i = 0; i < SMTP_JUNK_LIMIT; i++)
+		ck_assert_uint_eq(feed(&v, "NOOP\r\n", 6), 6);
+	to_data(&v);
+	ck_assert_uint_eq(feed(&v, "x\r\n.\r\n", 6), 6);
+	for (unsigned i = 0; i < SMTP_JUNK_LIMIT + SMTP_HARD_ERROR_LIMIT - 1; i++)
+		ck_assert_uint_eq(feed(&v, "RSET\r\n", 6), 6);
+	ck_assert_uint_eq(v.r.n_close, 0);
+	srv_free(&v);
 }
 END_TEST
 
@@ -604,6 +651,7 @@ int main(void)
 	TCase *tc = tcase_create("server");
 	tcase_add_loop_test(tc, test_data_every_split, 0, (int)(sizeof(dcases) / sizeof(dcases[0])));
 	tcase_add_loop_test(tc, test_line_limit_stuffing_dot, 0, (int)(sizeof(lcases) / sizeof(lcases[0])));
+	tcase_add_test(tc, test_junk_commands);
 	tcase_add_test(tc, test_pipelining_hold_resume);
 	tcase_add_test(tc, test_hold_from_owner);
 	tcase_add_test(tc, test_starttls_discards);
