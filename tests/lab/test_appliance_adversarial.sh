@@ -11,9 +11,9 @@
 #    command lines, NUL / bare CR in commands, AUTH/VRFY/EXPN/HELP/XCLIENT,
 #    parameter abuse, STARTTLS after MAIL, HTTP on port 25, senders that
 #    close or reset mid-DATA, BDAT edge cases, 40 parallel sessions across
-#    10 SIGHUP reloads,
-#    stalled senders (plain, STARTTLS, implicit TLS) dropped after the
-#    command timeout, forged appliance headers behind a long header name.
+#    10 SIGHUP reloads, stalled senders (plain, STARTTLS, implicit TLS)
+#    dropped after the command timeout, a NOOP flood (junk command
+#    allowance), forged appliance headers behind a long header name.
 # 2. DLP evasion: the seed's four dictionary terms hidden with encodings,
 #    HTML, charsets, nesting, archives and typographic punctuation; each
 #    must be held (X-DLP-Hold) or refused as unscannable (451); card
@@ -207,6 +207,19 @@ elif CMD == "commands":
                       (b"RCPT TO:<b@partner.example>", 503), (b"DATA", 503), (b"QUIT", 221)]:
         c.send(cmd + b"\r\n")
         expect(repr(cmd[:40]), c.reply()[0], want)
+elif CMD == "noops":
+    # 100 junk commands are free, then each is an error too: 120 answered
+    # 250, then 421 and the end of the session
+    c = C()
+    c.ehlo()
+    c.send(b"NOOP\r\n" * 200)
+    codes = []
+    while True:
+        r = c.reply()
+        codes.append(r[0])
+        if r[0] != 250:
+            break
+    expect("200 NOOPs", (codes.count(250), codes[-1], c.reply()[0]), (120, 421, None))
 elif CMD == "starttls-after-mail":
     c = C()
     c.ehlo()
@@ -580,6 +593,7 @@ t_check "a whole transaction one byte per segment" probe bytewise
 t_check "1200-byte text line: 550 5.6.0, session goes on; 998 bytes after a stuffing dot: 250" probe longline
 t_check "AUTH/VRFY/EXPN/ETRN/XCLIENT 502, HELP 214, NUL/bare CR 500, long lines, parameter abuse" \
 	probe commands
+t_check "a NOOP flood: 120 answered, then 421 and closed" probe noops
 t_check "STARTTLS after MAIL: envelope reset, transaction in TLS" probe starttls-after-mail
 t_check "HTTP on port 25: 221 and closed" probe http
 t_check "sender closes / resets mid-DATA: appliance keeps serving" probe abort
