@@ -4,21 +4,23 @@
 # DLP evasion tricks and a misbehaving upstream against the appliance on
 # DPDK (lab prefix "adv", its own namespaces and directory).
 #
-# 1. SMTP abuse (raw Python sockets, swaks, the sender Postfix): whole
-#    transactions pipelined in one write, RSET/NOOP mid-transaction,
-#    duplicate and too many RCPTs, dot-stuffing and CRLF.CRLF split across
-#    segments, a message sent one byte per segment, over-long text and
-#    command lines, NUL / bare CR in commands, AUTH/VRFY/EXPN/HELP/XCLIENT,
-#    parameter abuse, STARTTLS after MAIL, HTTP on port 25, senders that
-#    close or reset mid-DATA, BDAT edge cases, 40 parallel sessions across
-#    10 SIGHUP reloads, stalled senders (plain, STARTTLS, implicit TLS)
-#    dropped after the command timeout, a NOOP flood (junk command
-#    allowance), forged appliance headers behind a long header name.
+# 1. SMTP abuse (raw Python sockets, smtplib, swaks, smtp-source, the
+#    sender Postfix): whole transactions pipelined in one write, RSET/NOOP
+#    mid-transaction, duplicate and too many RCPTs, dot-stuffing and
+#    CRLF.CRLF split across segments, a message sent one byte per segment,
+#    over-long text and command lines, NUL / bare CR in commands,
+#    AUTH/VRFY/EXPN/HELP/XCLIENT, parameter abuse, STARTTLS after MAIL, HTTP
+#    on port 25, senders that close or reset mid-DATA, BDAT edge cases, 40
+#    parallel sessions across 10 SIGHUP reloads, stalled senders (plain,
+#    STARTTLS, implicit TLS) dropped after the command timeout, a NOOP flood
+#    (junk command allowance), forged appliance headers behind a long
+#    header name.
 # 2. DLP evasion: the seed's four dictionary terms hidden with encodings,
 #    HTML, charsets, nesting, archives and typographic punctuation; each
 #    must be held (X-DLP-Hold) or refused as unscannable (451); card
-#    numbers grouped by &nbsp; or dashes are blocked (550). Known open bypasses in files another
-#    engineer owns are expected failures (XFAIL), listed at the end.
+#    numbers grouped by &nbsp; or dashes are blocked (550). Known open
+#    bypasses in files another engineer owns are expected failures (xfail),
+#    counted at the end.
 # 3. A scripted upstream in place of Postfix: 4xx/5xx at MAIL, DATA and
 #    end of data, a close after the message, a slow final reply within and
 #    beyond timeouts.upstream, BDAT relayed as DATA with dot-stuffing.
@@ -220,6 +222,26 @@ elif CMD == "noops":
         if r[0] != 250:
             break
     expect("200 NOOPs", (codes.count(250), codes[-1], c.reply()[0]), (120, 421, None))
+elif CMD == "smtplib":
+    # Python's own client: STARTTLS, a message built by the email package
+    # with the seed's terms in a zip attachment with an RFC 2231 name and a
+    # typographic apostrophe in the subject
+    import smtplib
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = "Alice <alice@corp.example>"
+    m["To"] = "Carol <carol@gmail.example>"
+    m["Subject"] = "adv-smtplib \u2019s r\u00e9sum\u00e9"
+    m.set_content("see the attachment\n")
+    zb = io.BytesIO()
+    with zipfile.ZipFile(zb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("list.txt", "Customer: ACME\nAccount Manager: Dana\nSales Engineer: Evan\n")
+    m.add_attachment(zb.getvalue(), maintype="application", subtype="zip",
+                     filename="r\u00e9sum\u00e9 list.zip")
+    with smtplib.SMTP(HOST, 25, timeout=30) as smtp:
+        smtp.starttls(context=ssl._create_unverified_context())
+        refused = smtp.send_message(m)
+        expect("smtplib send_message refused", refused, {})
 elif CMD == "starttls-after-mail":
     c = C()
     c.ehlo()
@@ -605,6 +627,13 @@ t_check "40 parallel sessions x 3 messages across 10 SIGHUP reloads: all 250" pr
 wait "$hup_pid"
 t_check "the reloads happened (signals during a build coalesce)" wait_for 20 grep -qE 'reload: snapshot [0-9]+ built' "$LAB_DIR/smtpdlp.log"
 t_check "no reload failed" bash -c "! grep -q 'reload failed' '$LAB_DIR/smtpdlp.log'"
+t_check "Python smtplib: STARTTLS, send_message with a zip attachment" probe smtplib
+ip netns exec $NS_SND smtp-source -s 8 -m 40 -r 3 -l 3000 -f alice@corp.example \
+	-t r@partner.example -M snd.corp.example -S adv-smtp-source $APP:25 \
+	>"$LAB_DIR/smtp-source.out" 2>&1
+rc=$?
+t_check "smtp-source: 8 sessions, 40 messages x 3 recipients, no failed transaction" \
+	bash -c "[ $rc -eq 0 ] && ! grep -qiE 'error|fatal|warning' '$LAB_DIR/smtp-source.out'"
 # Real mail software: swaks with a forged hold header behind a long header
 # name; the sender Postfix relaying a 1500-byte line (it folds it).
 out=$(lab_swaks --from alice@corp.example --to bob@partner.example \
@@ -621,6 +650,13 @@ for subj in rset dots bytewise starttls-after-mail bdat-dots forge postfix-longl
 	t_check "delivered: adv-$subj" wait_subject "adv-$subj" 1
 done
 t_check "delivered: all 120 parallel messages" wait_subject 'adv-par-[0-9]+-[0-9]' 120 30
+t_check "smtp-source: all 120 copies delivered" wait_subject adv-smtp-source 120 30
+smtplib_held() {
+	local f
+	f=$(grep -l 'adv-smtplib' "$MD"/* 2>/dev/null | head -1)
+	[ -n "$f" ] && grep -q '^X-DLP-Hold: Customer email Hold' "$f"
+}
+t_check "smtplib message held (X-DLP-Hold)" wait_for 20 smtplib_held
 t_check "each delivered once (pipelined, duplicate RCPT, parallel)" \
 	[ "$(n_subject 'adv-(pipe-[12]|rset|par-[0-9]+-[0-9])')" -eq 123 ]
 t_check "25 RCPTs: delivered to the 20 accepted" [ "$(n_subject adv-rcpts)" -eq 20 ]
