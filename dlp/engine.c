@@ -845,8 +845,9 @@ static inline void confirm_and_accept(struct pstream *s, const struct dlp_pat *p
  * each at the position of the DLP_PF_* flag that asks it (so a pattern's
  * flags are the mask of the classes that reject it): WA = word byte after a
  * term (dlp_word_byte_after), WB = ASCII word byte (no boundary before a
- * term after one), NS = not \s and not 0xA0 (the end of an NBSP; both may
- * separate a phrase's words), SPC = ASCII \s, UP = ASCII upper case. */
+ * term after one), NS = not \s and not the last byte of a Unicode space
+ * (NBSP's 0xA0 and the others uspace_before() knows; all may separate a
+ * phrase's words), SPC = ASCII \s, UP = ASCII upper case. */
 #define BC_WA DLP_PF_WORD_END
 #define BC_WB DLP_PF_WORD_START
 #define BC_NS DLP_PF_PHRASE_SEP
@@ -866,9 +867,15 @@ static const uint8_t byte_class[256] = {
 	['`'] = BC_NS,
 	['a' ... 'z'] = BC_WA | BC_WB | BC_NS,
 	[0x7B ... 0x7F] = BC_NS,
-	[0x80 ... 0x9F] = BC_WA | BC_NS,
-	[0xA0] = BC_WA,
-	[0xA1 ... 0xC1] = BC_WA | BC_NS,
+	/* last bytes of Unicode spaces (uspace_before() in entities.c):
+	 * U+2000..U+200A and U+3000 (80..8A), U+205F (9F), NBSP (A0),
+	 * U+202F (AF) may separate a phrase's words too */
+	[0x80 ... 0x8A] = BC_WA,
+	[0x8B ... 0x9E] = BC_WA | BC_NS,
+	[0x9F ... 0xA0] = BC_WA,
+	[0xA1 ... 0xAE] = BC_WA | BC_NS,
+	[0xAF] = BC_WA,
+	[0xB0 ... 0xC1] = BC_WA | BC_NS,
 	[0xC2] = BC_NS,
 	[0xC3 ... 0xE1] = BC_WA | BC_NS,
 	[0xE2] = BC_NS, /* U+2000..U+2FFF: punctuation (dlp_word_byte_after) */

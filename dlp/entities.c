@@ -87,12 +87,35 @@ static inline uint64_t wlo(const struct dlp_window *w)
 	return dlp_window_lo(w);
 }
 
+/* Length of the Unicode space character that ends just before `pos` (all
+ * its bytes at or above `lo`), 0 if there is none: U+00A0 NBSP (C2 A0),
+ * U+2000..U+200A (E2 80 80..8A: en/em/thin/hair spaces...), U+202F narrow
+ * NBSP (E2 80 AF), U+205F (E2 81 9F), U+3000 ideographic space (E3 80 80).
+ * Word processors and HTML put them between the words of a phrase;
+ * dlp/engine.c's early reject lets their last bytes through for phrases. */
+static unsigned uspace_before(const struct dlp_window *w, uint64_t pos, uint64_t lo)
+{
+	if (pos < lo + 2)
+		return 0;
+	int b1 = wbyte(w, pos - 1), b2 = wbyte(w, pos - 2);
+	if (b2 == 0xC2 && b1 == 0xA0)
+		return 2;
+	if (pos < lo + 3)
+		return 0;
+	int b3 = wbyte(w, pos - 3);
+	if (b3 == 0xE2 && b2 == 0x80 && ((b1 >= 0x80 && b1 <= 0x8A) || b1 == 0xAF))
+		return 3;
+	if ((b3 == 0xE2 && b2 == 0x81 && b1 == 0x9F) || (b3 == 0xE3 && b2 == 0x80 && b1 == 0x80))
+		return 3;
+	return 0;
+}
+
 /* Is there a word boundary before offset `start` (the term starts with a
  * word byte)? Unknown bytes (start of stream, outside the window) count as a
  * boundary. UTF-8 U+0080..U+00BF (NBSP, Latin-1 punctuation), U+2000..U+2FFF
- * (General Punctuation and symbols, as dlp_word_byte_after() says) and the
- * byte-order mark U+FEFF are not word characters; every other non-ASCII
- * character is. */
+ * (General Punctuation and symbols, as dlp_word_byte_after() says), the
+ * byte-order mark U+FEFF and the ideographic space U+3000 are not word
+ * characters; every other non-ASCII character is. */
 static bool boundary_before(const struct dlp_window *w, uint64_t start)
 {
 	if (start == 0)
@@ -108,7 +131,8 @@ static bool boundary_before(const struct dlp_window *w, uint64_t start)
 	if (!is_cont(b2) || start < 3)
 		return false;
 	int b3 = wbyte(w, start - 3);
-	return b3 == 0xE2 || (b3 == 0xEF && b2 == 0xBB && b == 0xBF);
+	return b3 == 0xE2 || (b3 == 0xEF && b2 == 0xBB && b == 0xBF) ||
+	       uspace_before(w, start, wlo(w)) != 0;
 }
 
 static bool boundary_after(const struct dlp_window *w, uint64_t end)
@@ -137,14 +161,14 @@ static bool confirm_term(const struct dlp_pat *p, const struct dlp_term *t,
 					       * fit in the look-back window */
 			int c = (unsigned char)t->text[i];
 			if (c == ' ') {
-				/* a run of \s and U+00A0 (NBSP, C2 A0), at least one */
+				/* a run of \s and Unicode spaces, at least one */
 				uint64_t before = pos;
+				unsigned ul;
 				for (;;) {
 					if (pos > lo && is_space(wbyte(w, pos - 1)))
 						pos--;
-					else if (pos > lo + 1 && wbyte(w, pos - 1) == 0xA0 &&
-						 wbyte(w, pos - 2) == 0xC2)
-						pos -= 2;
+					else if ((ul = uspace_before(w, pos, lo)) != 0)
+						pos -= ul;
 					else
 						break;
 				}

@@ -56,7 +56,7 @@ struct dlp_term {
  * 0x20 (DLP_PF_PHRASE_PREV2 is not a class). */
 #define DLP_PF_WORD_END 0x1u	/* the term ends with a word byte */
 #define DLP_PF_WORD_START 0x2u	/* DLP_PK_WORD starting with a word byte */
-#define DLP_PF_PHRASE_SEP 0x4u	/* DLP_PK_PHRASE: \s or NBSP before wlen */
+#define DLP_PF_PHRASE_SEP 0x4u	/* DLP_PK_PHRASE: \s or a Unicode space before wlen */
 #define DLP_PF_PHRASE_PREV 0x8u /* ... and `prev` before that whitespace */
 #define DLP_PF_CASELESS 0x10u	/* `prev` is lower-case, compare folded */
 #define DLP_PF_PHRASE_PREV2 0x20u /* ... and `prev2` before `prev` */

@@ -100,6 +100,13 @@ static const struct {
 	{"\xe2\x80\xa2 Customer \xe2\x80\xa2"
 	 "Customer\xe2\x84\xa2\r\n",
 	 2, 1, 0}, /* bullet, (TM) */
+	/* Unicode spaces between a phrase's words: thin, narrow NBSP,
+	 * ideographic, an em space in a run; a zero-width space is no space */
+	{"Account\xe2\x80\x89Manager, Account\xe2\x80\xafManager\r\n", 2, 1, 0},
+	{"\xe3\x80\x80"
+	 "Account\xe3\x80\x80Manager, Account \xe2\x80\x83 Manager\r\n",
+	 2, 1, 0},
+	{"Account\xe2\x80\x8bManager\r\n", 0, 0, 0},
 	/* a byte-order mark before the first word */
 	{"\xef\xbb\xbf"
 	 "Customer list\r\n",
