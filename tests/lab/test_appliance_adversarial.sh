@@ -278,8 +278,15 @@ elif CMD == "abort":
             c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         c.s.close()
     time.sleep(0.5)
-    c = C()
-    expect("a new session after the aborted ones", c.ehlo()[0], 250)
+    # the upstream connections the aborted sessions used (pooled or not)
+    # must carry nothing over into the next transaction
+    for k in range(3):
+        c = C()
+        expect("a new session after the aborted ones", c.ehlo()[0], 250)
+        c.send(b"MAIL FROM:<after-abort@corp.example>\r\nRCPT TO:<after-abort@partner.example>\r\nDATA\r\n")
+        expect("a transaction after the aborted ones", c.codes(3), [250, 250, 354])
+        c.send(msg(b"adv-after-abort") + b".\r\nQUIT\r\n")
+        expect("its message", c.codes(2), [250, 221])
 elif CMD == "bdat":
     c = C()
     c.ehlo()
@@ -565,6 +572,8 @@ elif CMD == "gen":
                                                    "The Customer=E2=80=99s Account Manager=E2=80=99s note"))
     cases["typographic-quotes"] = ("", leaf("text/plain; charset=utf-8", "base64",
                                             b64("\u201cCustomer\u201d \u2014 \u2018Account Manager\u2019\u2026".encode("utf-8"))))
+    cases["unicode-spaces-in-phrases"] = ("", leaf("text/plain; charset=utf-8", "quoted-printable",
+                                                   "Account=E2=80=AFManager and Sales=E2=80=89Engineer"))
     # card numbers grouped with &nbsp; in HTML: blocked (550), not held
     cards = ["4111111111111111", "5555555555554444", "4000000000000002", "6011000000000004", "378282246310005"]
     cases["block-html-cards-nbsp"] = ("", leaf("text/html; charset=utf-8", "7bit", "<table>" + "".join(
@@ -664,6 +673,15 @@ t_check "dot lines arrive unstuffed and intact" body_is "$(file_of adv-dots)" '\
 t_check "BDAT dot lines arrive intact" body_is "$(file_of adv-bdat-dots)" '\n.\n..a\nQUIT\n.'
 t_check "the transaction after STARTTLS used the TLS envelope" \
 	grep -q '^Return-Path: <tls-envelope@corp.example>' "$(file_of adv-starttls-after-mail)"
+after_abort_clean() {
+	local f
+	[ "$(n_subject adv-after-abort)" -eq 3 ] || return 1
+	for f in $(grep -l '^Subject: adv-after-abort$' "$MD"/*); do
+		grep -q '^Return-Path: <after-abort@corp.example>' "$f" &&
+			grep -q '^Delivered-To: after-abort@partner.example' "$f" || return 1
+	done
+}
+t_check "after aborted DATA: 3 messages, each with its own envelope only" wait_for 20 after_abort_clean
 t_check "refused 1200-byte line and aborted DATA never relayed" \
 	[ "$(n_subject 'adv-(longline|abort-close|abort-reset)')" -eq 0 ]
 f=$(file_of adv-forge)
