@@ -35,6 +35,7 @@ enum up_status { UP_NONE = 0, UP_CONNECTING, UP_READY, UP_FAILED };
 
 #define SKIP_MAX 64u        /* header lines removed per message */
 #define HDR_NAME_MAX 128u
+#define HDR_SECTION_MAX (1u << 20) /* header section searched for owned headers */
 
 struct rcpt {
 	char *addr;
@@ -850,7 +851,8 @@ static bool owned_header(const struct smtp_proxy *p, const char *line, size_t n,
 }
 
 /* Find the header lines (with continuations) the appliance owns in the
- * header section; fills t->skip. Returns 0 or -E2BIG. */
+ * header section (up to the first empty line); fills t->skip. Returns 0 or
+ * -E2BIG. */
 static int find_headers(struct smtp_proxy *p, const char *ih, const char *ph)
 {
 	struct txn *t = &p->t;
@@ -890,8 +892,8 @@ static int find_headers(struct smtp_proxy *p, const char *ih, const char *ph)
 			if (c == '\n')
 				break;
 		}
-		if (!any)
-			return 0;
+		if (!any || start >= HDR_SECTION_MAX)
+			return 0; /* past any reader's header limit (Postfix: 100 KB) */
 		/* empty line: end of the header section */
 		if ((ll == 1 && lb[0] == '\n') || (ll == 2 && lb[0] == '\r' && lb[1] == '\n'))
 			return 0;
@@ -900,9 +902,11 @@ static int find_headers(struct smtp_proxy *p, const char *ih, const char *ph)
 				t->skip[t->n_skip - 1].end = m.pos;
 			continue;
 		}
-		if (ns != N_COLON)
-			return 0; /* not a header: the body starts here */
-		skipping = name <= HDR_NAME_MAX && owned_header(p, lb, ll, ih, ph);
+		/* A line that is not a header ("Foo bar", a "From " line) ends
+		 * the header section for a strict reader (Postfix), not for a
+		 * lenient one: the owned headers after it go too, so no reader
+		 * downstream sees a forged one. Only the empty line ends it. */
+		skipping = ns == N_COLON && name <= HDR_NAME_MAX && owned_header(p, lb, ll, ih, ph);
 		if (skipping) {
 			if (t->n_skip == SKIP_MAX)
 				return -E2BIG;

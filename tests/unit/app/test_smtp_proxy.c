@@ -864,9 +864,10 @@ START_TEST(test_add_header_replaces_existing)
 END_TEST
 
 /* A header whose name is longer than any the appliance owns is still a
- * header to the next hop: the owned headers after it must go too (they
- * used to survive behind a 200-byte name, so a sender could forge the
- * hold and inspected headers). */
+ * header to the next hop, and a malformed line may be skipped by a lenient
+ * one: the owned headers after either must go too (they used to survive
+ * behind a 200-byte name, so a sender could forge the hold and inspected
+ * headers); the body is left alone. */
 START_TEST(test_owned_headers_after_long_name)
 {
 	struct world w;
@@ -880,14 +881,17 @@ START_TEST(test_owned_headers_after_long_name)
 	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\n");
 	says(&w, longhdr);
 	says(&w, "X-DLP-Hold: forged\r\n"
+		 "Not a header line\r\n"
 		 "X-SMTPDLP-Inspected: spoofed\r\n"
-		 "Subject: s\r\n\r\nclean\r\n.\r\n");
+		 "Subject: s\r\n\r\nclean\r\nX-DLP-Hold: in the body stays\r\n.\r\n");
 	ck_codes(&w, "220 250 250 250 354 250");
 	const char *m = (const char *)iobuf_head(&w.up.last_msg);
 	size_t n = iobuf_used(&w.up.last_msg);
 	ck_assert_ptr_null(memmem(m, n, "forged", 6));
 	ck_assert_ptr_null(memmem(m, n, "spoofed", 7));
 	ck_assert_ptr_nonnull(memmem(m, n, longhdr, strlen(longhdr)));
+	ck_assert_ptr_nonnull(memmem(m, n, "Not a header line\r\n", 19));
+	ck_assert_ptr_nonnull(memmem(m, n, "X-DLP-Hold: in the body stays", 29));
 	world_free(&w);
 }
 END_TEST
