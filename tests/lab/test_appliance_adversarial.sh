@@ -649,6 +649,9 @@ out=$(lab_swaks --from alice@corp.example --to bob@partner.example \
 	--add-header "X-$(printf 'a%.0s' $(seq 200)): v" --add-header "X-DLP-Hold: forged" \
 	--add-header "X-SMTPDLP-Inspected: forged" --h-Subject adv-forge --body "clean" 2>&1)
 t_check "swaks: forged headers behind a 200-byte header name: 250" grep -qE '^<- +250 ' <<<"$(tail -3 <<<"$out")"
+out=$(lab_swaks --from alice@corp.example --to bob@partner.example --h-Subject adv-forge2 \
+	--add-header "Not a header line" --add-header "X-DLP-Hold: forged" --body "clean" 2>&1)
+t_check "swaks: forged header behind a line that is no header: 250" grep -qE '^<- +250 ' <<<"$(tail -3 <<<"$out")"
 long=$(printf 'y%.0s' $(seq 1500))
 ip netns exec $NS_SND swaks --server 127.0.0.1 --hide-all --from alice@corp.example \
 	--to bob@partner.example --h-Subject adv-postfix-longline --body "$long" >/dev/null 2>&1
@@ -688,6 +691,12 @@ f=$(file_of adv-forge)
 t_check "forged X-DLP-Hold behind a long header name removed" bash -c "! grep -q '^X-DLP-Hold' '$f'"
 t_check "forged X-SMTPDLP-Inspected removed, the appliance's own kept" bash -c \
 	"[ \$(grep -c '^X-SMTPDLP-Inspected:' '$f') -eq 1 ] && ! grep -q '^X-SMTPDLP-Inspected: forged' '$f'"
+forge2_clean() {
+	local f
+	f=$(file_of adv-forge2)
+	[ -n "$f" ] && ! grep -q 'X-DLP-Hold' "$f"
+}
+t_check "forged X-DLP-Hold behind a line that is no header removed" wait_for 20 forge2_clean
 wait "$stall_pid"
 rc=$?
 t_check "stalled senders (half a command, after STARTTLS, implicit TLS silent) closed after the command timeout" \
