@@ -510,7 +510,8 @@ dp_lcore_stats_json(const struct dp_lcore *lc, FILE *out)
 		",\"drop_paws\":%" PRIu64 ",\"drop_old_ack\":%" PRIu64
 		",\"zero_window_probes\":%" PRIu64 ",\"sack_retransmits\":%" PRIu64
 		",\"tlp_probes\":%" PRIu64 ",\"spurious_rto\":%" PRIu64
-		",\"delayed_acks\":%" PRIu64 ",\"drop_arp_queue_full\":%" PRIu64 ",\"arp_syn_kicked\":%" PRIu64
+		",\"delayed_acks\":%" PRIu64 ",\"drop_arp_queue_full\":%" PRIu64
+		",\"arp_syn_kicked\":%" PRIu64
 		",\"pool_tight\":%" PRIu64 ",\"drop_pool_reserve\":%" PRIu64
 		",\"tcp_rx\":%" PRIu64 ",\"tcp_tx\":%" PRIu64 ",\"conns\":%u}}",
 		lc->lcore_id, lc->index, s.iterations, s.idle_iterations, s.rx_frames,

@@ -940,9 +940,11 @@ tcp_send_copy(struct tcp_conn *c, const void *buf, size_t len)
 			bool odd = t->data_len & 1;
 
 			memcpy(rte_pktmbuf_append(t, (uint16_t)chunk), src, chunk);
-			if (had)
-				tcp_sq_sum_set(t, tcp_sum_add(old_sum, tcp_raw_sum(src, (uint32_t)chunk),
-							      odd));
+			if (had) {
+				uint16_t add = tcp_raw_sum(src, (uint32_t)chunk);
+
+				tcp_sq_sum_set(t, tcp_sum_add(old_sum, add, odd));
+			}
 			done = chunk;
 		}
 	}

@@ -329,7 +329,8 @@ srv_recv(struct tcp_conn *c, void *ctx, struct rte_mbuf *m, uint32_t len)
 		return;
 	case TL_SINK:
 		for (struct rte_mbuf *s = m; s != NULL; s = s->next)
-			x->crc_rx = tl_crc32(x->crc_rx, rte_pktmbuf_mtod(s, const uint8_t *), s->data_len);
+			x->crc_rx = tl_crc32(x->crc_rx, rte_pktmbuf_mtod(s, const uint8_t *),
+					     s->data_len);
 		break;
 	case TL_SOURCE:
 		break;
@@ -829,7 +830,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "fault", 1, 0, 'f' },	     { "fault-dir", 1, 0, 'F' }, { "idle-sleep-us", 1, 0, 'I' },
 		{ "mbufs", 1, 0, 'm' },	     { "max-conns", 1, 0, 'X' }, { "buf", 1, 0, 'B' },
 		{ "msl-ms", 1, 0, 'L' },     { "stats", 0, 0, 'z' },	 { "help", 0, 0, 'h' },
-		{ "delack-ms", 1, 0, 'D' },  { "cc", 1, 0, 'G' },	 { "zero-copy", 0, 0, 'Z' },
+		{ "delack-ms", 1, 0, 'D' },  { "cc", 1, 0, 'G' },
+		{ "zero-copy", 0, 0, 'Z' },
 		{ 0, 0, 0, 0 },
 	};
 	int ch;

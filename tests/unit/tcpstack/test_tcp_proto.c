@@ -414,7 +414,8 @@ START_TEST(fragments_handed_off)
 	ol = tt_syn_opts(opts, 1460, 7, true, true, 1, 0);
 	syn = tt_tcp(&(struct tt_seg){ .sip = TT_IP_PEER, .dip = TT_IP_US, .sport = 40000,
 				      .dport = 25, .seq = 1000, .flags = TH_SYN, .win = 65535,
-				      .opts = opts, .optlen = ol, .data = data, .len = sizeof(data) });
+				      .opts = opts, .optlen = ol, .data = data,
+				      .len = sizeof(data) });
 	l4len = rte_pktmbuf_pkt_len(syn) - RTE_ETHER_HDR_LEN - 20;
 	ck_assert_uint_gt(l4len, 48);
 	ck_assert_uint_le(20 + ol, 48);
@@ -446,11 +447,12 @@ START_TEST(fragments_handed_off)
 				handed, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
 
 			ck_assert_uint_eq(rte_raw_cksum(ip, 20), 0xffff);
-			ck_assert_uint_eq(ip->fragment_offset &
-						  RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK),
-					  0);
+			uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset);
+
+			ck_assert_uint_eq(fo & (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK), 0);
 			ck_assert_uint_eq(rte_be_to_cpu_16(ip->total_length), 20 + l4len);
-			ck_assert_uint_eq(rte_pktmbuf_pkt_len(handed), RTE_ETHER_HDR_LEN + 20 + l4len);
+			ck_assert_uint_eq(rte_pktmbuf_pkt_len(handed),
+					  RTE_ETHER_HDR_LEN + 20 + l4len);
 		}
 		/* the owner processes it like any received frame */
 		tt_input(node, handed);
@@ -559,10 +561,11 @@ START_TEST(cksum_lengths)
 				uint16_t got = 1, want = rte_raw_cksum(buf + off, len);
 
 				ck_assert_ptr_nonnull(m);
-				memcpy(rte_pktmbuf_append(m, (uint16_t)(off + len)), buf, off + len);
+				memcpy(rte_pktmbuf_append(m, (uint16_t)(off + len)), buf,
+				       off + len);
 				ck_assert_int_eq(tcp_cksum_raw_mbuf(m, off, len, &got), 0);
-				ck_assert_msg(got == want, "fill %d off %u len %u: %04x != %04x", fill,
-					      off, len, got, want);
+				ck_assert_msg(got == want, "fill %d off %u len %u: %04x != %04x",
+					      fill, off, len, got, want);
 				rte_pktmbuf_free(m);
 			}
 	}
