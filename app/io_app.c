@@ -679,8 +679,12 @@ static bool sess_events(struct io_session *s, uint64_t now)
 
 	if (ev & SMTP_PROXY_EV_UP_CONNECT)
 		start_upstream(s, now);
-	if (ev & SMTP_PROXY_EV_UP_ADOPTED) {
-		/* An idle connection from the pool: it is ours now. */
+	if ((ev & SMTP_PROXY_EV_UP_ADOPTED) && smtp_proxy_up_handle(s->proxy) != NULL) {
+		/* An idle connection from the pool: it is ours now. (No handle:
+		 * it was adopted and parked again before these events were
+		 * read, as with "EHLO x\r\nQUIT\r\n" in one segment; it never
+		 * left the pool's callbacks. Taking the NULL handle crashed
+		 * the daemon.) */
 		s->up = smtp_proxy_up_handle(s->proxy);
 		s->up_connecting = false;
 		hold_free(&s->up_in);
