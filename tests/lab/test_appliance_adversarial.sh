@@ -14,7 +14,9 @@
 #    parallel sessions across 10 SIGHUP reloads, stalled senders (plain,
 #    STARTTLS, implicit TLS) dropped after the command timeout, a NOOP flood
 #    (junk command allowance), forged appliance headers behind a long
-#    header name.
+#    header name or a line that is no header, EHLO+QUIT in one segment
+#    (adopts and re-parks a pooled upstream connection), 90 sessions of
+#    random command soup.
 # 2. DLP evasion: the seed's four dictionary terms hidden with encodings,
 #    HTML, charsets, nesting, archives and typographic punctuation; each
 #    must be held (X-DLP-Hold) or refused as unscannable (451); card
@@ -64,7 +66,7 @@ cat >"$PY" <<'PY'
 # Raw SMTP conversations for test_appliance_adversarial.sh: each
 # subcommand checks the replies, prints what went wrong to stderr and
 # exits 0 (the appliance behaved) or 1.
-import base64, io, os, re, socket, ssl, struct, sys, tarfile, threading, time, zipfile
+import base64, io, os, random, re, socket, ssl, struct, sys, tarfile, threading, time, zipfile
 
 HOST = sys.argv[1]
 CMD = sys.argv[2]
@@ -209,6 +211,65 @@ elif CMD == "commands":
                       (b"RCPT TO:<b@partner.example>", 503), (b"DATA", 503), (b"QUIT", 221)]:
         c.send(cmd + b"\r\n")
         expect(repr(cmd[:40]), c.reply()[0], want)
+elif CMD == "ehlo-quit":
+    # a message (its upstream connection is pooled at QUIT), then sessions
+    # that send EHLO and QUIT in one segment, as health checks do: the
+    # pooled connection is adopted and parked again at once (this crashed
+    # the daemon)
+    c = C()
+    c.ehlo()
+    c.send(MF + RT + b"DATA\r\n")
+    c.codes(3)
+    c.send(msg(b"adv-before-ehlo-quit") + b".\r\nQUIT\r\n")
+    expect("message, QUIT", c.codes(2), [250, 221])
+    time.sleep(0.3)
+    for k in range(3):
+        c = C()
+        c.send(b"EHLO x\r\nQUIT\r\n")
+        expect("EHLO+QUIT in one segment", c.codes(3), [220, 250, 221])
+    time.sleep(0.3)
+    c = C()
+    expect("a session after them", c.ehlo()[0], 250)
+elif CMD == "fuzz":
+    # random command soup, binary garbage, random reads, resets; the
+    # appliance must keep serving
+    rnd = random.Random(int(ARGS[0]))
+    pieces = [b"EHLO x\r\n", b"HELO y\r\n", MF, b"MAIL FROM:<> SIZE=10 BODY=8BITMIME\r\n", RT,
+              b"RCPT TO:<carol@gmail.example> NOTIFY=NEVER\r\n", b"DATA\r\n", b"BDAT 10\r\n",
+              b"BDAT 0 LAST\r\n", b"BDAT 5 LAST\r\n", b"RSET\r\n", b"NOOP\r\n", b"QUIT\r\n",
+              b"STARTTLS\r\n", b"VRFY x\r\n", b"Subject: hi\r\n", b".\r\n", b"..\r\n", b"\r\n.\r\n",
+              b"\n.\n", b"\r.\r", b"Customer Account Manager\r\n", b"x" * 600 + b"\r\n", b"\x00\xff\xfe",
+              b"\r\n", b".", b"\r", b"\n", b"MAIL FROM:<\xc3\xa9@x> SMTPUTF8\r\n", b"AUTH LOGIN\r\n",
+              b"GET / HTTP/1.0\r\n", b"BDAT 99999999999999999999\r\n", b"RCPT TO:<>\r\n",
+              b"Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\n", b"\x16\x03\x01\x00\x10"]
+
+    def one(i):
+        try:
+            c = C(timeout=15)
+            for k in range(rnd.randint(1, 40)):
+                data = b"".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 8)))
+                if rnd.random() < 0.1:
+                    data = os.urandom(rnd.randint(1, 200))
+                c.send(data)
+                if rnd.random() < 0.3:
+                    c.s.settimeout(0.05)
+                    try:
+                        c.s.recv(65536)
+                    except OSError:
+                        pass
+                    c.s.settimeout(15)
+            if rnd.random() < 0.3:
+                c.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.s.close()
+        except OSError:
+            pass
+    for _ in range(3):
+        th = [threading.Thread(target=one, args=(i,)) for i in range(30)]
+        [t.start() for t in th]
+        [t.join() for t in th]
+    time.sleep(0.5)
+    c = C()
+    expect("a session after the fuzzing", c.ehlo()[0], 250)
 elif CMD == "noops":
     # 100 junk commands are free, then each is an error too: 120 answered
     # 250, then 421 and the end of the session
@@ -624,6 +685,8 @@ t_check "a whole transaction one byte per segment" probe bytewise
 t_check "1200-byte text line: 550 5.6.0, session goes on; 998 bytes after a stuffing dot: 250" probe longline
 t_check "AUTH/VRFY/EXPN/ETRN/XCLIENT 502, HELP 214, NUL/bare CR 500, long lines, parameter abuse" \
 	probe commands
+t_check "EHLO and QUIT in one segment after an upstream connection was pooled: no crash" probe ehlo-quit
+t_check "SMTP fuzzing (90 sessions of random commands and garbage): still serving" probe fuzz 1
 t_check "a NOOP flood: 120 answered, then 421 and closed" probe noops
 t_check "STARTTLS after MAIL: envelope reset, transaction in TLS" probe starttls-after-mail
 t_check "HTTP on port 25: 221 and closed" probe http
