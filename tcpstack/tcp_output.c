@@ -925,7 +925,13 @@ tcp_send_copy(struct tcp_conn *c, const void *buf, size_t len)
 		c->flags |= TCPF_WRITABLE_WAIT;
 	if (n == 0)
 		return 0;
-	if (c->copy_tail && c->copy_tail == c->sq_tail) {
+	/* Append to the last mbuf only while none of it was sent: a segment
+	 * that went out with the tail of the queue (no Nagle: the sender
+	 * caught up with the application) ended inside it, and the next
+	 * segments start where that one ended, so new data starts a new
+	 * mbuf there and mbufs and segments stay aligned. */
+	if (c->copy_tail && c->copy_tail == c->sq_tail &&
+	    SEQ_GEQ(c->snd_una + c->sq_len - c->copy_tail->data_len, c->snd_max)) {
 		struct rte_mbuf *t = c->copy_tail;
 		size_t room = rte_pktmbuf_tailroom(t);
 		size_t chunk = n < room ? n : room;

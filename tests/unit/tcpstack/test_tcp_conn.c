@@ -778,6 +778,45 @@ START_TEST(ooo_memory_bound)
 }
 END_TEST
 
+/* tcp_send_copy() keeps one segment's payload per mbuf, and after a short
+ * segment went out with the end of the queue (the sender caught up with the
+ * application) new bytes start a new mbuf: every segment is then one
+ * payload piece, whose sum was cached when the bytes were copied. */
+START_TEST(send_copy_segments_follow_mbufs)
+{
+	struct peer pp;
+	struct tt_pkt p;
+	static uint8_t d[9000], got[9000];
+	static const uint32_t want[] = { 1000, 1448, 1448, 1104, 1448, 1448, 104 };
+	uint32_t iss, off = 0;
+	unsigned n = 0;
+
+	for (int i = 0; i < 9000; i++)
+		d[i] = (uint8_t)(i * 7 + 3);
+	node_up(NULL);
+	peer_init(&pp, true, true);
+	iss = accept_one(&pp, 7);
+	ck_assert_int_eq(tcp_send_copy(app->conn, d, 1000), 1000); /* a short segment */
+	ck_assert_int_eq(tcp_send_copy(app->conn, d + 1000, 4000), 4000);
+	ck_assert_int_eq(tcp_send_copy(app->conn, d + 5000, 3000), 3000);
+	while (ptake(&pp, &p)) {
+		if (p.len == 0)
+			continue;
+		ck_assert_uint_lt(n, sizeof(want) / sizeof(want[0]));
+		ck_assert_uint_eq(p.seq, iss + 1 + off);
+		ck_assert_uint_eq(p.len, want[n]);
+		ck_assert_uint_eq(p.nb_segs, 2); /* header + one mbuf of payload */
+		ck_assert(p.l4_cksum_ok);
+		memcpy(got + off, p.payload, p.len);
+		off += p.len;
+		n++;
+	}
+	ck_assert_uint_eq(n, sizeof(want) / sizeof(want[0]));
+	ck_assert_uint_eq(off, 8000);
+	ck_assert_mem_eq(got, d, 8000);
+}
+END_TEST
+
 START_TEST(send_copy_and_chain)
 {
 	struct peer pp;
@@ -1789,6 +1828,7 @@ suite(void)
 	tcase_add_test(tc, fin_beyond_a_hole);
 	tcase_add_test(tc, ooo_memory_bound);
 	tcase_add_test(tc, send_copy_and_chain);
+	tcase_add_test(tc, send_copy_segments_follow_mbufs);
 	tcase_add_test(tc, rto_backoff_and_timeout);
 	tcase_add_test(tc, rto_resend_skips_sacked);
 	tcase_add_test(tc, spurious_rto_undone);
