@@ -92,6 +92,7 @@ enum frame_kind { FR_MESSAGE, FR_MULTIPART };
 struct mime_frame {
 	enum frame_kind kind;
 	bool digest; /* multipart/digest: children default message/rfc822 */
+	bool closed; /* its close delimiter was seen: in its epilogue */
 	char path[MIME_PATH_MAX];
 	unsigned depth; /* of the container entity */
 	unsigned nchild;
@@ -827,6 +828,7 @@ static void entity_body(struct mime_parser *P)
 			struct mime_frame *F = &P->frames[P->nframes++];
 			F->kind = FR_MULTIPART;
 			F->digest = STR_IS(E->ctype, "multipart/digest");
+			F->closed = false;
 			memcpy(F->path, E->path, sizeof(F->path));
 			F->depth = E->depth;
 			F->nchild = 0;
@@ -846,6 +848,7 @@ static void entity_body(struct mime_parser *P)
 		}
 		struct mime_frame *F = &P->frames[P->nframes++];
 		F->kind = FR_MESSAGE;
+		F->closed = false;
 		memcpy(F->path, E->path, sizeof(F->path));
 		F->depth = E->depth;
 		F->nchild = 0;
@@ -876,17 +879,25 @@ static void on_boundary(struct mime_parser *P, unsigned fi, bool closing)
 	leaf_end(P);
 	for (unsigned i = P->nframes; i-- > fi + 1;) {
 		if (P->frames[i].kind == FR_MULTIPART) {
-			P->anomalies |= DLP_ANOM_BAD_BOUNDARY; /* not closed */
+			if (!P->frames[i].closed)
+				P->anomalies |= DLP_ANOM_BAD_BOUNDARY; /* not closed */
 			P->nmultipart--;
 		}
 	}
 	P->nframes = fi + 1;
 	struct mime_frame *F = &P->frames[fi];
+	/* A closed multipart stays on the stack for its epilogue: a delimiter
+	 * line of it there would otherwise hide what follows from the scan,
+	 * while readers differ on whether it starts another part. It does:
+	 * flagged, and the multipart is open again. */
 	if (closing) {
-		P->nframes = fi;
-		P->nmultipart--;
+		F->closed = true;
 		body_start(P, false); /* epilogue */
 		return;
+	}
+	if (F->closed) {
+		P->anomalies |= DLP_ANOM_BAD_BOUNDARY;
+		F->closed = false;
 	}
 	char path[MIME_PATH_MAX];
 	if (!path_join(path, F->path, ++F->nchild)) {
@@ -1267,6 +1278,8 @@ static inline bool blank(uint8_t c)
 static int boundary_of(const struct mime_parser *P, const uint8_t *l, size_t n,
 		       const uint8_t *alive, bool *closing)
 {
+	int again = -1;
+
 	for (unsigned i = P->nframes; i-- > 0;) {
 		const struct mime_frame *F = &P->frames[i];
 		if (F->kind != FR_MULTIPART || (alive && !alive[i]) || n < 2 + F->blen)
@@ -1281,11 +1294,21 @@ static int boundary_of(const struct mime_parser *P, const uint8_t *l, size_t n,
 			k++;
 		if (k == n && memcmp(l + 2, F->boundary, F->blen) == 0 && l[0] == '-' &&
 		    l[1] == '-') {
+			/* a close delimiter in a closed multipart's epilogue
+			 * closes an open one around it with the same boundary
+			 * if there is one */
+			if (cl && F->closed) {
+				if (again < 0)
+					again = (int)i;
+				continue;
+			}
 			*closing = cl;
 			return (int)i;
 		}
 	}
-	return -1;
+	if (again >= 0)
+		*closing = true;
+	return again;
 }
 
 /* The held line ended (LF, or end of message): boundary or content. */
@@ -1795,8 +1818,9 @@ int mime_parser_finish(struct mime_parser *P)
 			break;
 	}
 	leaf_end(P);
-	if (P->nmultipart && !P->stopped)
-		P->anomalies |= DLP_ANOM_BAD_BOUNDARY; /* never closed */
+	for (unsigned i = 0; i < P->nframes && !P->stopped; i++)
+		if (P->frames[i].kind == FR_MULTIPART && !P->frames[i].closed)
+			P->anomalies |= DLP_ANOM_BAD_BOUNDARY; /* never closed */
 	P->nframes = 0;
 	P->nmultipart = 0;
 	out_flush(P);

@@ -614,6 +614,7 @@ elif CMD == "gen":
     cases["multipart-same-boundary-nested"] = ("", H + "Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: multipart/alternative; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + s64 + "\r\n--X--\r\n--X--\r\n")
     cases["multipart-2231-boundary"] = ("", H + "Content-Type: multipart/mixed; boundary*0=\"ab\"; boundary*1=\"cd\"\r\n\r\n--abcd\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + s64 + "\r\n--abcd--\r\n")
     cases["content-type-twice-text-first"] = ("", H + "Content-Type: text/plain\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + s64 + "\r\n--X--\r\n")
+    cases["parts-after-close-delimiter"] = ("", H + "Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\nhi\r\n--X--\r\n--X\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + s64 + "\r\n--X--\r\n")
     # archives and attachments
     cases["zip"] = ("", mixed([att("application/zip", "a.zip", zipb([("notes.txt", T)]))]))
     cases["zip-in-zip"] = ("", mixed([att("application/zip", "a.zip", zipb([("inner.zip", zipb([("notes.txt", T)]))]))]))
@@ -643,7 +644,6 @@ elif CMD == "gen":
         "-".join(c[i:i + 4] for i in range(0, len(c), 4)) for c in cards)))
     # Known open bypasses (dlp/mime.c, mime_header.c, html_text.c: another
     # engineer's files): prefixed "open-".
-    cases["open-parts-after-close-delimiter"] = ("", H + "Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\nhi\r\n--X--\r\n--X\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + s64 + "\r\n--X--\r\n")
     cases["open-content-type-twice-multipart-first"] = ("", H + "Content-Type: multipart/mixed; boundary=X\r\nContent-Type: text/plain\r\n\r\n--X\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n" + s64 + "\r\n--X--\r\n")
     cases["open-cte-twice-base64-first"] = ("", H + "Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\nContent-Transfer-Encoding: 7bit\r\n\r\n" + s64 + "\r\n")
     cases["open-rfc822-base64"] = ("", mixed(["Content-Type: text/plain\r\n\r\nsee attached\r\n", "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n" + wrap(b64(inner)) + "\r\n"]))

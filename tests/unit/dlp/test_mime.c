@@ -210,6 +210,12 @@ static const struct golden goldens[] = {
 	 * (.ref files made when every '-' line was held byte by byte) */
 	{"boundary-lines", {0}, true, NULL},
 	{"boundary-lines", {.max_line_length = 12}, true, "boundary-lines-limit-line"},
+	/* a delimiter line after the close delimiter starts another part
+	 * (flagged) instead of hiding it in the epilogue; a close delimiter
+	 * of a nested multipart with the same boundary, closed already,
+	 * closes the outer one */
+	{"after-close", {0}, true, NULL},
+	{"after-close-nested", {0}, true, NULL},
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
