@@ -38,6 +38,20 @@ bool dlp_domain_internal(const char *domain, char *const *internal, size_t n_int
 	return false;
 }
 
+bool dlp_addr_internal(const char *addr, char *const *internal, size_t n_internal)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	if (!at)
+		return false;
+	/* routing in the local part (or a source route before it): the
+	 * domain does not say where the mail goes */
+	for (const char *c = addr; c < at; c++)
+		if (*c == '%' || *c == '!' || *c == '@' || *c == ':')
+			return false;
+	return dlp_domain_internal(at + 1, internal, n_internal);
+}
+
 bool dlp_userset_match_addr(const struct cfg_userset *us, const char *addr)
 {
 	if (us->any)
@@ -70,8 +84,7 @@ bool dlp_userset_match_rcpts(const struct cfg_userset *us, const char *const *rc
 	if (us->any)
 		return true;
 	for (size_t i = 0; i < n; i++) {
-		if (us->external &&
-		    !dlp_domain_internal(dlp_addr_domain(rcpts[i]), internal, n_internal))
+		if (us->external && !dlp_addr_internal(rcpts[i], internal, n_internal))
 			return true;
 		if ((us->n_addresses || us->n_domains) && dlp_userset_match_addr(us, rcpts[i]))
 			return true;

@@ -8,8 +8,12 @@
  *    exactly that domain; ".corp.example" matches its subdomains only);
  *  - a recipient is internal when its domain equals one of
  *    dlp.internal_domains or is a subdomain of one (mail.corp.example is
- *    internal when corp.example is); everything else, including an address
- *    without a domain, is external;
+ *    internal when corp.example is) and its local part holds no routing
+ *    characters; everything else is external: an address without a domain,
+ *    and one whose local part carries '%' (the "percent hack": Postfix's
+ *    default allow_percent_hack rewrites user%gmail.example@corp.example to
+ *    user@gmail.example), '!' (a UUCP bang path) or a source route, which
+ *    the next hop may send outside whatever the domain says;
  *  - `to` matches when at least one recipient matches the set, where
  *    `external = true` adds "any recipient that is external".
  *  - `from` ignores `external`.
@@ -27,6 +31,10 @@ const char *dlp_addr_domain(const char *addr);
 
 /* Is `domain` one of `internal` or a subdomain of one? */
 bool dlp_domain_internal(const char *domain, char *const *internal, size_t n_internal);
+
+/* Is the recipient internal (see above: internal domain, no routing in
+ * the local part)? */
+bool dlp_addr_internal(const char *addr, char *const *internal, size_t n_internal);
 
 /* Does one address match a user set (`external` ignored)? */
 bool dlp_userset_match_addr(const struct cfg_userset *us, const char *addr);

@@ -94,6 +94,16 @@ START_TEST(test_userset)
 	ck_assert(dlp_userset_match_rcpts(&us, r2, 0, internal, 2) == false);
 	const char *r4[] = {"x@partner.org"};
 	ck_assert(dlp_userset_match_rcpts(&us, r4, 1, internal, 2));
+	/* routing in the local part: external whatever the domain */
+	const char *routed[] = {"carol%gmail.example@corp.example", "gw!carol@corp.example",
+				"@corp.example:carol@gmail.example", "\"a@b\"@corp.example"};
+	for (size_t i = 0; i < sizeof(routed) / sizeof(routed[0]); i++) {
+		ck_assert_msg(!dlp_addr_internal(routed[i], internal, 2), "%s", routed[i]);
+		ck_assert(dlp_userset_match_rcpts(&ext, &routed[i], 1, internal, 2));
+	}
+	ck_assert(dlp_addr_internal("carol@corp.example", internal, 2));
+	ck_assert(dlp_addr_internal("carol.smith+tag@mail.corp.example", internal, 2));
+	ck_assert(!dlp_addr_internal("carol", internal, 2));
 }
 END_TEST
 
