@@ -293,6 +293,25 @@ static bool ht_entity(const struct html_text *h, uint32_t *cp)
 	return false;
 }
 
+/* Byte c after h->ent = "#...": 1 to keep it, 0 to drop it (a leading
+ * zero), -1 if it ends the reference. */
+static int ht_numeric_byte(const struct html_text *h, uint8_t c)
+{
+	const char *e = h->ent;
+	unsigned n = h->nent;
+	bool hex = n >= 2 && (e[1] == 'x' || e[1] == 'X');
+
+	if (n == 1 && (c == 'x' || c == 'X'))
+		return 1;
+	if (!(c >= '0' && c <= '9') && !(hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f'))
+		return -1;
+	if (c == '0' && e[n - 1] == '0' && n == (hex ? 3u : 2u))
+		return 0;
+	if (n >= HTML_ENTITY_MAX)
+		return 0; /* past 0x10ffff already: U+FFFD either way */
+	return 1;
+}
+
 static uint8_t *ht_entity_end(struct html_text *h, uint8_t *o, bool semicolon)
 {
 	uint32_t cp;
@@ -580,6 +599,17 @@ size_t html_text_push(struct html_text *h, const uint8_t *in, size_t len, uint8_
 			if (c == ';') {
 				o = ht_entity_end(h, o, true);
 				p++;
+			} else if (h->nent > 0 && h->ent[0] == '#') {
+				/* a numeric reference ends at the first byte that
+				 * is not one of its digits, ';' or not, as browsers
+				 * read "&#67ustomer"; leading zeros are not kept */
+				int r = ht_numeric_byte(h, c);
+				if (r > 0)
+					h->ent[h->nent++] = (char)c;
+				if (r >= 0)
+					p++;
+				else
+					o = ht_entity_end(h, o, false); /* c reprocessed */
 			} else if ((ht_alnum(c) || (c == '#' && h->nent == 0)) &&
 				   h->nent < HTML_ENTITY_MAX) {
 				h->ent[h->nent++] = (char)c;

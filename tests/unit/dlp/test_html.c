@@ -31,6 +31,14 @@ static const struct html_case cases[] = {
 	{"&unknown; &amp &bogus", "&unknown; & &bogus"},
 	{"&#0; &#x110000;", "\xef\xbf\xbd \xef\xbf\xbd"},
 	{"&#; &#x;", "&#; &#x;"},
+	/* numeric references end at the first non-digit, ';' or not, as
+	 * browsers read them; hex digits go on as far as they are hex */
+	{"&#67ustomer S&#97les &#x41;ccount &#x50urchase", "Customer Sales Account Purchase"},
+	{"&#x41ccount &#xzz &#a &#", "\xe4\x87\x8count &#xzz &#a &#"},
+	{"&#000000000000000000000000000000000000000067ustomer", "Customer"},
+	{"&#x0000000000000000000000000000000000000043ustomer", "Customer"},
+	{"&#11111111111111111111111111111111111111111x", "\xef\xbf\xbdx"},
+	{"&amp1 &copyx", "&amp1 &copyx"},
 	{"<script>var a='<p>Customer</p>';</script>text", "text"},
 	{"<SCRIPT type=x>if (a</b) x();</SCRIPT >after", "after"},
 	{"<style>p { color: red }</style>x", "x"},
