@@ -461,8 +461,14 @@ static void on_incident(void *ctx, const struct smtp_incident *inc)
 		stats_inc(a->stats, STATS_INCIDENTS_DROPPED);
 		return;
 	}
-	if (inc->verdict->notify_sender && inc->mail_from[0] != '\0')
-		queue_notice(a, rec);
+	if (inc->verdict->notify_sender) {
+		if (notify_sender_allowed(a->cfg, inc->mail_from))
+			queue_notice(a, rec);
+		else if (inc->mail_from[0] != '\0')
+			log_msg(LOG_LVL_INFO,
+				"io%u: incident %s: no notice to %s (not an internal sender)",
+				a->index, rec->uid, rec->from_user);
+	}
 	if (copy != NULL)
 		rec->forensics = control_push_forensics(a->d->control, rec->uid, copy,
 							(size_t)msgbuf_len(inc->msg),

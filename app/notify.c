@@ -19,6 +19,7 @@
 
 #include "app/api_json.h"
 #include "app/incident.h"
+#include "dlp/policy.h"
 #include "dlp/utf8.h"
 
 static const char notify_default_body[] =
@@ -32,6 +33,12 @@ static const char notify_default_body[] =
 	"\n"
 	"-- \n"
 	"{hostname}\n";
+
+bool notify_sender_allowed(const struct cfg *cfg, const char *mail_from)
+{
+	return mail_from != NULL && mail_from[0] != '\0' &&
+	       dlp_addr_internal(mail_from, cfg->dlp.internal_domains, cfg->dlp.n_internal_domains);
+}
 
 /* Append s as valid UTF-8; in header mode control bytes become spaces. */
 static void notify_put_clean(struct api_buf *b, const char *s, bool header)

@@ -31,9 +31,11 @@
 #ifndef SMTPDLP_NOTIFY_H
 #define SMTPDLP_NOTIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+struct cfg;
 struct incident;
 
 #define NOTIFY_DEFAULT_SUBJECT "Policy violation: {policy}"
@@ -70,6 +72,13 @@ int notify_build(const struct notify_params *p, const struct notify_event *ev, c
  * timestamp, queue_id and action). */
 int notify_build_for_incident(const struct notify_params *p, const struct incident *inc, char **out,
 			      size_t *len);
+
+/* Whether a notice may go to this envelope sender: only to internal
+ * senders (dlp_addr_internal() with dlp.internal_domains). Outbound mail
+ * comes from the company's own users; a notice to any other sender — a
+ * forged or external envelope — would be backscatter carrying a subject
+ * that sender chose. */
+bool notify_sender_allowed(const struct cfg *cfg, const char *mail_from);
 
 /* Read a template file (UTF-8 text, at most NOTIFY_MAX_TEMPLATE bytes) for
  * the config loader. NULL with a reason in err. */

@@ -18,6 +18,7 @@
 
 #include "app/incident.h"
 #include "app/notify.h"
+#include "config/cfg.h"
 
 static const char *const rcpts[] = {"bob@ext.example", "carol@ext.example"};
 
@@ -322,6 +323,24 @@ START_TEST(test_template_file)
 }
 END_TEST
 
+/* Notices go to internal senders only (no backscatter to forged or
+ * external envelopes). */
+START_TEST(test_sender_allowed)
+{
+	char *internal[] = {"corp.example"};
+	struct cfg c;
+	memset(&c, 0, sizeof(c));
+	c.dlp.internal_domains = internal;
+	c.dlp.n_internal_domains = 1;
+	ck_assert(notify_sender_allowed(&c, "alice@corp.example"));
+	ck_assert(notify_sender_allowed(&c, "bob@mail.corp.example"));
+	ck_assert(!notify_sender_allowed(&c, "mallory@evil.example"));
+	ck_assert(!notify_sender_allowed(&c, "mallory%evil.example@corp.example"));
+	ck_assert(!notify_sender_allowed(&c, ""));
+	ck_assert(!notify_sender_allowed(&c, NULL));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("notify");
@@ -330,6 +349,7 @@ int main(void)
 	tcase_add_test(tc, test_refused_senders);
 	tcase_add_test(tc, test_for_incident);
 	tcase_add_test(tc, test_template_file);
+	tcase_add_test(tc, test_sender_allowed);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
