@@ -19,8 +19,9 @@
  * for text/ *: charset → UTF-8, NUL bytes dropped (flagged: readers do not
  * see them, and dropping them keeps "Cust\0omer" whole), text/html → text;
  * other types pass their decoded bytes as they are → a 64 KiB coalescing
- * buffer → sink text(). image/ *, audio/ * and video/ * bodies are not
- * decoded (their part events and names are still reported). A uuencoded
+ * buffer → sink text(). image/ *, audio/ * and video/ * bodies are decoded
+ * and passed like other non-text types (a type does not prove the body is
+ * not text). A uuencoded
  * block inside a text/plain body is decoded in place and its bytes go to
  * text() like an attachment's. Zip-based attachments are collected (bounded,
  * mime_archive.h) and their members reported as parts "<path>/<n>" when the
@@ -176,7 +177,7 @@ struct mime_parser {
 
 	/* leaf pipeline */
 	struct mime_part_info info;
-	bool leaf_open, skip, is_text, html, uu_detect, in_uu;
+	bool leaf_open, is_text, html, uu_detect, in_uu;
 	bool arch_on; /* collecting an archive part */
 	struct mime_archive arch;
 	struct mime_part_info minfo; /* archive member being reported */
@@ -537,7 +538,7 @@ static void leaf_content(struct mime_parser *P, const uint8_t *d, size_t n)
 	/* past max_decoded_bytes the text is still decoded, only not handed
 	 * on: where the limit is noticed depends on buffering, and the
 	 * anomaly bits of the rest must not depend on how input was split */
-	if (!P->leaf_open || P->skip || !n)
+	if (!P->leaf_open || !n)
 		return;
 	stage_transfer(P, d, n);
 }
@@ -643,11 +644,11 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 	I->charset = E->charset[0] ? E->charset : NULL;
 	I->filename = E->filename[0] ? E->filename : NULL;
 	I->attachment = STR_IS(E->disposition, "attachment") || E->filename[0] != '\0';
-	/* one look at the first letter before any compare: this runs per part */
+	/* one look at the first letter before any compare: this runs per part.
+	 * image/ *, audio/ * and video/ * are decoded and scanned like any
+	 * other non-text type: the type is the sender's word, the body may
+	 * well be text. */
 	const char *ct = E->ctype;
-	P->skip = (ct[0] == 'i' && STR_PREFIX(ct, "image/")) ||
-		  (ct[0] == 'a' && STR_PREFIX(ct, "audio/")) ||
-		  (ct[0] == 'v' && STR_PREFIX(ct, "video/"));
 	P->is_text = ct[0] == 't' && STR_PREFIX(ct, "text/");
 	I->is_text = P->is_text;
 	P->html = P->is_text && STR_IS(ct + 5, "html");
@@ -680,7 +681,7 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 		if (P->html)
 			html_text_init(&P->ht);
 	}
-	P->arch_on = !P->skip && !P->is_text && mime_archive_candidate(E->ctype, I->filename);
+	P->arch_on = !P->is_text && mime_archive_candidate(E->ctype, I->filename);
 	mime_archive_reset(&P->arch);
 	P->leaf_open = true;
 	if (P->sink->part_begin)
@@ -753,19 +754,17 @@ static void leaf_end(struct mime_parser *P)
 
 	if (!P->leaf_open)
 		return;
-	if (!P->skip) {
-		if (P->in_uu || P->cte == CTE_UU) {
-			w = decode_uu_finish(&P->uu, P->t1);
-			out_put(P, P->t1, w, false);
-		} else if (P->cte == CTE_BASE64) {
-			w = decode_b64_finish(&P->b64, P->t1);
-			stage_decoded(P, P->t1, w);
-		} else if (P->cte == CTE_QP) {
-			w = decode_qp_finish(&P->qp, P->t1);
-			stage_decoded(P, P->t1, w);
-		}
-		stage_text_finish(P);
+	if (P->in_uu || P->cte == CTE_UU) {
+		w = decode_uu_finish(&P->uu, P->t1);
+		out_put(P, P->t1, w, false);
+	} else if (P->cte == CTE_BASE64) {
+		w = decode_b64_finish(&P->b64, P->t1);
+		stage_decoded(P, P->t1, w);
+	} else if (P->cte == CTE_QP) {
+		w = decode_qp_finish(&P->qp, P->t1);
+		stage_decoded(P, P->t1, w);
 	}
+	stage_text_finish(P);
 	bool expand = false;
 	if (P->arch_on) {
 		bool zip = P->arch.len >= 4 && memcmp(P->arch.buf, "PK\3\4", 4) == 0;
