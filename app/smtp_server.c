@@ -1246,6 +1246,11 @@ size_t smtp_server_feed(struct smtp_server *s, const uint8_t *data, size_t len, 
 {
 	size_t i = 0;
 
+	/* timeouts.data is the longest silence inside DATA / BDAT, as in RFC
+	 * 5321 4.5.3.2 and Postfix's smtpd_timeout, not a bound on the whole
+	 * transfer: a 50 MB message on a slow link must get through */
+	if (len > 0 && (s->state == ST_DATA || s->state == ST_BDAT))
+		s->deadline = now + s->t_data;
 	while (i < len) {
 		if (s->line_ready)
 			return i;

@@ -294,6 +294,15 @@ START_TEST(test_data_timeout)
 	world_init(&w);
 	world_start(&w);
 	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\nSubject: x\r\n");
+	/* a slow sender: a line every 9 minutes for an hour keeps DATA open
+	 * (the timeout is the silence between reads, not the whole DATA) */
+	for (int i = 0; i < 7; i++) {
+		w.now += 540000;
+		smtp_proxy_timer(w.p, w.now);
+		pump(&w);
+		says(&w, "more body\r\n");
+	}
+	ck_codes(&w, "220 250 250 250 354");
 	w.now += 601000;
 	smtp_proxy_timer(w.p, w.now);
 	pump(&w);
