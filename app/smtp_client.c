@@ -202,9 +202,19 @@ static void txn_reply(struct smtp_client *c, const struct smtp_reply *r, uint64_
 		return;
 	}
 	uint8_t k = c->fq[c->fq_head];
+	unsigned cls = r->code / 100;
 	c->fq_head = (uint8_t)((c->fq_head + 1) % SMTP_CLIENT_INFLIGHT_MAX);
 	c->fq_n--;
-	if (c->fq_n == 0 && !(k == K_DATA && r->code == 354))
+	/* A reply of a class the command cannot have (RFC 5321 4.2.1, 4.3.2;
+	 * as Postfix's smtp client judges it): 1xx anywhere, 3xx to anything
+	 * but DATA, 2xx to DATA. Passing it on would desynchronise the sender
+	 * (a 354 to MAIL) or guess at delivery (a 3xx after the message):
+	 * the connection is failed and the sender gets a 4xx. */
+	if (cls < 2 || cls > 5 || (cls == 3 && k != K_DATA) || (cls == 2 && k == K_DATA)) {
+		fail(c, -EPROTO, r);
+		return;
+	}
+	if (c->fq_n == 0 && !(k == K_DATA && cls == 3))
 		c->deadline = UINT64_MAX;
 	else
 		arm(c, now);
@@ -229,7 +239,7 @@ static void txn_reply(struct smtp_client *c, const struct smtp_reply *r, uint64_
 		break;
 	case K_DATA:
 		c->data_wait = false;
-		if (r->code == 354) {
+		if (cls == 3) { /* 354, or another 3xx: go ahead */
 			c->body_open = true;
 			c->bol = true;
 			c->last_cr = false;

@@ -7,6 +7,7 @@
  * reply, 421, timeout, closed connection), no RSET/QUIT inside a message.
  */
 #include <check.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,6 +184,51 @@ START_TEST(test_pipelined_pairing)
 	ck_assert_int_eq(v.r.failed, 1);
 	ck_assert_int_eq(v.r.fail_err, -EPROTO);
 	cl_free(&v);
+}
+END_TEST
+
+/* Replies of a class the command cannot have fail the connection
+ * (-EPROTO) instead of reaching the sender: a 354 to MAIL, a 250 to DATA,
+ * a 3xx after the message, a 1xx; another 3xx to DATA opens the body. */
+START_TEST(test_reply_class_checked)
+{
+	static const struct {
+		int step; /* 0 MAIL, 1 RCPT, 2 DATA, 3 end of data */
+		const char *reply;
+		bool fails;
+	} cases[] = {
+		{0, "354 go\r\n", true},   {0, "199 hm\r\n", true},   {0, "220 ok\r\n", false},
+		{1, "354 go\r\n", true},   {1, "251 fwd\r\n", false}, {2, "250 ok\r\n", true},
+		{2, "350 go on\r\n", false}, {2, "554 no\r\n", false}, {3, "354 more?\r\n", true},
+		{3, "250 queued\r\n", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cl v;
+		cl_init(&v, CFG_UP_TLS_NONE, false);
+		up(&v, "220 mx\r\n250-mx\r\n250 8BITMIME\r\n");
+		const char *ok[] = {"250 ok\r\n", "250 ok\r\n", "354 go\r\n"};
+		int step = cases[i].step;
+		ck_assert_int_eq(smtp_client_mail(v.c, "a@b", 3, NULL, 0, 0), 0);
+		for (int s = 0; s <= step && !v.r.failed; s++) {
+			if (s == 1)
+				ck_assert_int_eq(smtp_client_rcpt(v.c, "c@d", 3, NULL, 0, 0), 0);
+			if (s == 2)
+				ck_assert_int_eq(smtp_client_data(v.c, true, 0), 0);
+			if (s == 3) {
+				ck_assert(smtp_client_body_open(v.c));
+				ck_assert_int_eq(smtp_client_body(v.c, (const uint8_t *)"x\r\n", 3, 0), 0);
+				ck_assert_int_eq(smtp_client_body_end(v.c, 0), 0);
+			}
+			up(&v, s == step ? cases[i].reply : ok[s]);
+		}
+		ck_assert_msg(v.r.failed == (cases[i].fails ? 1 : 0), "case %zu (%s)", i,
+			      cases[i].reply);
+		if (cases[i].fails)
+			ck_assert_int_eq(v.r.fail_err, -EPROTO);
+		else if (step == 2 && cases[i].reply[0] == '3')
+			ck_assert(smtp_client_body_open(v.c));
+		cl_free(&v);
+	}
 }
 END_TEST
 
@@ -365,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, test_starttls_modes);
 	tcase_add_test(tc, test_pipelined_pairing);
 	tcase_add_test(tc, test_no_pipelining_one_at_a_time);
+	tcase_add_test(tc, test_reply_class_checked);
 	tcase_add_test(tc, test_data_stuffing_every_split);
 	tcase_add_test(tc, test_bdat_chunks);
 	tcase_add_test(tc, test_failures);
