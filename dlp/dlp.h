@@ -69,12 +69,16 @@ enum dlp_anomaly {
 	DLP_ANOM_BAD_HEADER    = 1u << 11, /* malformed header / encoded word */
 	DLP_ANOM_BAD_ARCHIVE   = 1u << 12, /* archive not expandable (bomb, broken) */
 	DLP_ANOM_SCAN_ERROR    = 1u << 13, /* Hyperscan failed: content unscanned */
+	/* a second Content-Type or Content-Transfer-Encoding in one entity:
+	 * readers differ on which one counts (the first is used) */
+	DLP_ANOM_AMBIGUOUS_HEADER = 1u << 14,
 };
 
 /* Anomalies that make the message (partly) unscannable, so that
  * dlp.on_unscannable decides. */
 #define DLP_ANOM_UNSCANNABLE (DLP_ANOM_DEPTH | DLP_ANOM_PARTS | \
-	DLP_ANOM_SCAN_LIMIT | DLP_ANOM_BAD_ARCHIVE | DLP_ANOM_SCAN_ERROR)
+	DLP_ANOM_SCAN_LIMIT | DLP_ANOM_BAD_ARCHIVE | DLP_ANOM_SCAN_ERROR | \
+	DLP_ANOM_AMBIGUOUS_HEADER)
 
 /* Name of one anomaly bit ("depth", "scan-limit", ...), NULL if unknown. */
 const char *dlp_anomaly_name(uint32_t bit);

@@ -109,6 +109,7 @@ struct mime_entity {
 	bool in_message; /* body of a message: a leaf is path.1 */
 	bool digest_child;
 	bool has_ctype;
+	bool ctype_seen, cte_seen; /* a first Content-Type / -Transfer-Encoding */
 	char ctype[MIME_CTYPE_MAX];
 	char charset[CHARSET_NAME_MAX];
 	char disposition[MIME_TOKEN_MAX];
@@ -612,6 +613,8 @@ static void entity_init(struct mime_parser *P, const char *path, unsigned depth,
 	/* every field, strings as empty strings: the arrays are ~1.4 KiB */
 	path_copy(E->path, path);
 	E->has_ctype = false;
+	E->ctype_seen = false;
+	E->cte_seen = false;
 	E->ctype[0] = '\0';
 	E->charset[0] = '\0';
 	E->disposition[0] = '\0';
@@ -1000,8 +1003,16 @@ static void hdr_dispatch(struct mime_parser *P)
 		size_t w = mime_hdr_decode_words(v, vlen, P->hout, P->hscratch, &P->anomalies);
 		P->sink->header(P->ctx, E->path, E->depth, P->hname, (const char *)P->hout, w);
 	}
+	/* A second Content-Type or Content-Transfer-Encoding: readers differ
+	 * on which one counts (most take the first, as here); flagged so that
+	 * dlp.on_unscannable decides. */
 	switch (hdr_kind(P->hbuf, nl)) {
 	case HK_CTYPE:
+		if (E->ctype_seen) {
+			P->anomalies |= DLP_ANOM_AMBIGUOUS_HEADER;
+			break;
+		}
+		E->ctype_seen = true;
 		hdr_content_type(P, v, vlen);
 		break;
 	case HK_CDISP: {
@@ -1015,6 +1026,11 @@ static void hdr_dispatch(struct mime_parser *P)
 		break;
 	}
 	case HK_CTE:
+		if (E->cte_seen) {
+			P->anomalies |= DLP_ANOM_AMBIGUOUS_HEADER;
+			break;
+		}
+		E->cte_seen = true;
 		mime_hdr_token(v, vlen, E->cte, sizeof(E->cte));
 		break;
 	case HK_OTHER:

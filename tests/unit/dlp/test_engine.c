@@ -353,6 +353,32 @@ START_TEST(test_scan_limit_unscannable)
 }
 END_TEST
 
+/* A second Content-Transfer-Encoding (or Content-Type) in one entity is
+ * ambiguous: unscannable, and the first one is used to scan. */
+START_TEST(test_header_twice_unscannable)
+{
+	static const char m[] = "From: a@corp.example\r\nTo: x@gmail.com\r\nSubject: x\r\n"
+				"Content-Type: text/plain\r\n"
+				"Content-Transfer-Encoding: base64\r\n"
+				"Content-Transfer-Encoding: 7bit\r\n\r\n"
+				"Q3VzdG9tZXI=\r\n";
+	struct tcfg t;
+	build_cfg(&t);
+	t.c.dlp.on_unscannable = CFG_UNSCANNABLE_HOLD;
+	struct dlp_policy_set *p = tcfg_build(&t);
+	struct dlp_scanner *s = dlp_scanner_create(p);
+	struct dlp_verdict *v = tscan(s, NULL, NULL, m, sizeof(m) - 1, sizeof(m) - 1);
+	ck_assert(v->anomalies & DLP_ANOM_AMBIGUOUS_HEADER);
+	ck_assert(v->unscannable);
+	ck_assert_int_eq(v->on_unscannable, CFG_UNSCANNABLE_HOLD);
+	ck_assert_ptr_nonnull(tentity(v, "kw")); /* decoded as base64 */
+	dlp_verdict_free(v);
+	dlp_scanner_destroy(s);
+	dlp_policy_set_unref(p);
+	tcfg_free_terms(&t);
+}
+END_TEST
+
 /* Hyperscan reports every end of a variable-length regex match; the engine
  * counts one match per leftmost start and records the longest value. */
 START_TEST(test_regex_one_match_per_start)
@@ -476,6 +502,7 @@ int main(void)
 	tcase_add_test(tb, test_max_matches_and_abort);
 	tcase_add_test(tc, test_abort_mid_part_then_scan);
 	tcase_add_test(tb, test_scan_limit_unscannable);
+	tcase_add_test(tb, test_header_twice_unscannable);
 	tcase_add_loop_test(tb, test_build_errors, 0, N(bad_cases));
 	tcase_add_test(tb, test_refcount_and_reuse);
 	tcase_add_test(tb, test_regex_one_match_per_start);

@@ -116,7 +116,7 @@ static const struct mime_sink rec_sink = {
 static const char *const anom_names[] = {
 	"depth",      "parts",	    "header-size",  "line-length", "scan-limit",
 	"bad-base64", "bad-qp",	    "bad-boundary", "bad-charset", "bad-utf8",
-	"nul",	      "bad-header", "bad-archive",  "scan-error",
+	"nul",	      "bad-header", "bad-archive",  "scan-error",  "ambiguous-header",
 };
 
 static void rec_finish(struct rec *r, const struct mime_parser *p)
@@ -126,7 +126,7 @@ static void rec_finish(struct rec *r, const struct mime_parser *p)
 	rec_put(r, "X", 1);
 	if (!a)
 		rec_put(r, " none", 5);
-	for (unsigned i = 0; i < 14; i++)
+	for (unsigned i = 0; i < sizeof(anom_names) / sizeof(anom_names[0]); i++)
 		if (a & (1u << i))
 			rec_printf(r, " %s", anom_names[i]);
 	rec_printf(r, "\nD %llu\n", (unsigned long long)mime_parser_decoded_bytes(p));
@@ -216,6 +216,9 @@ static const struct golden goldens[] = {
 	 * closes the outer one */
 	{"after-close", {0}, true, NULL},
 	{"after-close-nested", {0}, true, NULL},
+	/* Content-Type / Content-Transfer-Encoding twice in one entity:
+	 * flagged, the first one used */
+	{"header-twice", {0}, true, NULL},
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
