@@ -134,6 +134,8 @@ struct smtp_server {
 	unsigned max_rcpt;
 	unsigned max_line;
 	uint64_t t_cmd, t_data; /* ms */
+	uint64_t t_data_total;	/* ms: a whole DATA / all BDAT chunks of a message */
+	uint64_t data_t0;	/* when the message's DATA or first BDAT began */
 
 	struct smtp_server_stats st;
 	char helo[HELO_NAME_MAX + 1];
@@ -656,6 +658,15 @@ static bool data_sequence_ok(struct smtp_server *s, struct smtp_rsp *rsp)
 	return true;
 }
 
+/* Inside DATA / BDAT: timeouts.data of silence, and the message's whole
+ * transfer within timeouts.data_total (slowloris: a byte every few minutes
+ * keeps the idle timer happy, not this one). */
+static uint64_t data_deadline(const struct smtp_server *s, uint64_t now)
+{
+	uint64_t idle = now + s->t_data, total = s->data_t0 + s->t_data_total;
+	return idle < total ? idle : total;
+}
+
 static void cmd_data(struct smtp_server *s, uint64_t now)
 {
 	struct smtp_rsp rsp;
@@ -688,7 +699,8 @@ static void cmd_data(struct smtp_server *s, uint64_t now)
 	s->text_line = 0;
 	s->msg_size = 0;
 	s->data_status = 0;
-	s->deadline = now + s->t_data;
+	s->data_t0 = now;
+	s->deadline = data_deadline(s, now);
 	emit(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 
@@ -754,9 +766,10 @@ static void cmd_bdat(struct smtp_server *s, const char *arg, size_t n, uint64_t 
 		s->bdat_used = true;
 		s->msg_size = 0;
 		s->data_status = 0;
+		s->data_t0 = now;
 	}
 	s->state = ST_BDAT;
-	s->deadline = now + s->t_data;
+	s->deadline = data_deadline(s, now);
 	if (size == 0)
 		bdat_input(s, bdat_empty, 0, now);
 	return;
@@ -765,7 +778,9 @@ discard:
 	s->bdat_err = rsp;
 	s->bdat_discard = true;
 	s->state = ST_BDAT;
-	s->deadline = now + s->t_data;
+	if (!s->bdat_used)
+		s->data_t0 = now; /* no message: this chunk alone */
+	s->deadline = data_deadline(s, now);
 	if (size == 0)
 		bdat_input(s, bdat_empty, 0, now);
 }
@@ -1220,6 +1235,7 @@ struct smtp_server *smtp_server_create(const struct smtp_server_params *p)
 	s->max_line = c->max_line_length ? c->max_line_length : 1000u;
 	s->t_cmd = (uint64_t)(c->timeouts.command ? c->timeouts.command : 300) * 1000u;
 	s->t_data = (uint64_t)(c->timeouts.data ? c->timeouts.data : 600) * 1000u;
+	s->t_data_total = (uint64_t)(c->timeouts.data_total ? c->timeouts.data_total : 3600) * 1000u;
 	s->deadline = UINT64_MAX;
 	s->state = ST_INIT;
 	return s;
@@ -1247,10 +1263,10 @@ size_t smtp_server_feed(struct smtp_server *s, const uint8_t *data, size_t len, 
 	size_t i = 0;
 
 	/* timeouts.data is the longest silence inside DATA / BDAT, as in RFC
-	 * 5321 4.5.3.2 and Postfix's smtpd_timeout, not a bound on the whole
-	 * transfer: a 50 MB message on a slow link must get through */
+	 * 5321 4.5.3.2 and Postfix's smtpd_timeout: a 50 MB message on a slow
+	 * link must get through; timeouts.data_total bounds the whole of it */
 	if (len > 0 && (s->state == ST_DATA || s->state == ST_BDAT))
-		s->deadline = now + s->t_data;
+		s->deadline = data_deadline(s, now);
 	while (i < len) {
 		if (s->line_ready)
 			return i;

@@ -1233,7 +1233,8 @@ static int load_smtp(struct ld *ld, const cs_t *root)
 	static const char *const keys[] = {
 		"listen",  "require_tls", "max_message_size", "max_recipients", "max_line_length",
 		"bare_lf", "block_reply", "timeouts",	      "upstream",	NULL};
-	static const char *const tkeys[] = {"command", "data", "upstream", "connect", NULL};
+	static const char *const tkeys[] = {"command", "data", "data_total", "upstream", "connect",
+					    NULL};
 	static const char *const lf[] = {"reject", "normalize", NULL};
 	static const int lfv[] = {CFG_BARE_LF_REJECT, CFG_BARE_LF_NORMALIZE};
 	struct cfg_smtp *s = &ld->cfg->smtp;
@@ -1280,7 +1281,8 @@ static int load_smtp(struct ld *ld, const cs_t *root)
 			  (rc = get_uint(ld, t, "command", 1, 86400, &s->timeouts.command)) < 0 ||
 			  (rc = get_uint(ld, t, "data", 1, 86400, &s->timeouts.data)) < 0 ||
 			  (rc = get_uint(ld, t, "upstream", 1, 86400, &s->timeouts.upstream)) < 0 ||
-			  (rc = get_uint(ld, t, "connect", 1, 86400, &s->timeouts.connect)) < 0))
+			  (rc = get_uint(ld, t, "connect", 1, 86400, &s->timeouts.connect)) < 0 ||
+			  (rc = get_uint(ld, t, "data_total", 1, 86400, &s->timeouts.data_total)) < 0))
 		return rc;
 	if ((rc = get_group(ld, g, "upstream", s->n_listen > 0, &up)) < 0)
 		return rc;
@@ -2151,7 +2153,11 @@ static int set_defaults(struct ld *ld)
 	c->smtp.max_line_length = 1000;
 	c->smtp.bare_lf = CFG_BARE_LF_REJECT;
 	c->smtp.timeouts =
-		(struct cfg_timeouts){.command = 300, .data = 600, .upstream = 120, .connect = 30};
+		(struct cfg_timeouts){.command = 300,
+				      .data = 600,
+				      .upstream = 120,
+				      .connect = 30,
+				      .data_total = 3600};
 	c->smtp.upstream.tcp_port = 25;
 	c->smtp.upstream.tls = CFG_UP_TLS_OPPORTUNISTIC;
 	c->smtp.upstream.pool_idle = 8;

@@ -132,6 +132,7 @@ struct cfg_timeouts {
 	unsigned data;     /* seconds, default 600 */
 	unsigned upstream; /* seconds, default 120 */
 	unsigned connect;  /* seconds, default 30: TCP connect to the upstream */
+	unsigned data_total; /* seconds, default 3600: a whole message's DATA/BDAT */
 };
 
 struct cfg_smtp {

@@ -86,7 +86,7 @@ static void build_cfg(void)
 	cfg.smtp.max_message_size = 50u << 20;
 	cfg.smtp.max_recipients = 1000;
 	cfg.smtp.max_line_length = 1000;
-	cfg.smtp.timeouts = (struct cfg_timeouts){ 300, 600, 120, 30 };
+	cfg.smtp.timeouts = (struct cfg_timeouts){ 300, 600, 120, 30, 3600 };
 	cfg.smtp.upstream.server_name = "mx.upstream.example";
 	cfg.dlp.internal_domains = internal;
 	cfg.dlp.n_internal_domains = 1;

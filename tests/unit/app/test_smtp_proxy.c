@@ -294,9 +294,9 @@ START_TEST(test_data_timeout)
 	world_init(&w);
 	world_start(&w);
 	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\nSubject: x\r\n");
-	/* a slow sender: a line every 9 minutes for an hour keeps DATA open
-	 * (the timeout is the silence between reads, not the whole DATA) */
-	for (int i = 0; i < 7; i++) {
+	/* a slow sender: a line every 9 minutes for 54 minutes keeps DATA
+	 * open (timeouts.data is the silence between reads, not the whole) */
+	for (int i = 0; i < 6; i++) {
 		w.now += 540000;
 		smtp_proxy_timer(w.p, w.now);
 		pump(&w);
@@ -306,6 +306,21 @@ START_TEST(test_data_timeout)
 	w.now += 601000;
 	smtp_proxy_timer(w.p, w.now);
 	pump(&w);
+	ck_codes(&w, "220 250 250 250 354 421");
+	ck_assert_int_eq(w.up.n_msgs, 0);
+	world_free(&w);
+
+	/* ... but not past timeouts.data_total (3600 s) of trickling */
+	world_init(&w);
+	world_start(&w);
+	says(&w, EHLO MAIL_CORP RCPT_EXT "DATA\r\nSubject: x\r\n");
+	for (int i = 0; i < 7; i++) {
+		w.now += 540000; /* the 7th step passes the hour */
+		smtp_proxy_timer(w.p, w.now);
+		pump(&w);
+		if (i < 6)
+			says(&w, "more body\r\n");
+	}
 	ck_codes(&w, "220 250 250 250 354 421");
 	ck_assert_int_eq(w.up.n_msgs, 0);
 	world_free(&w);

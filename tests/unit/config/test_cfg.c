@@ -104,6 +104,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->smtp.timeouts.data, 600);
 	ck_assert_uint_eq(c->smtp.timeouts.upstream, 120);
 	ck_assert_uint_eq(c->smtp.timeouts.connect, 30);
+	ck_assert_uint_eq(c->smtp.timeouts.data_total, 3600);
 	ck_assert_uint_eq(c->smtp.upstream.tcp_port, 25);
 	ck_assert_int_eq(c->smtp.upstream.tls, CFG_UP_TLS_OPPORTUNISTIC);
 	ck_assert_uint_eq(c->smtp.upstream.pool_idle, 8);
