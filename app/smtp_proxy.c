@@ -333,6 +333,14 @@ static bool upool_park(struct smtp_proxy *p)
 	return true;
 }
 
+/* Announce to the sender what the upstream offers (DSN, 8BITMIME,
+ * SMTPUTF8). */
+static void next_hop_caps(struct smtp_proxy *p)
+{
+	const struct smtp_client_caps *c = smtp_client_caps(p->client);
+	smtp_server_set_next_hop(p->srv, c->dsn, c->eightbitmime, c->smtputf8);
+}
+
 /* Take the most recently parked connection; true if one was adopted. */
 static bool upool_adopt(struct smtp_proxy *p)
 {
@@ -353,7 +361,7 @@ static bool upool_adopt(struct smtp_proxy *p)
 		smtp_client_rebind(p->client, p, &p->up_out);
 		p->up_tcp = true;
 		p->up_status = UP_READY;
-		smtp_server_set_dsn(p->srv, smtp_client_caps(p->client)->dsn);
+		next_hop_caps(p);
 		p->events |= SMTP_PROXY_EV_UP_ADOPTED;
 		return true;
 	}
@@ -440,7 +448,7 @@ static void cl_ready(void *ctx)
 
 	p->up_status = UP_READY;
 	p->up_deadline = UINT64_MAX;
-	smtp_server_set_dsn(p->srv, smtp_client_caps(p->client)->dsn);
+	next_hop_caps(p);
 }
 
 static void cl_reply(void *ctx, enum smtp_cmd kind, const struct smtp_reply *r)

@@ -100,6 +100,8 @@ struct smtp_server {
 	bool starttls_offered;
 	bool tls;
 	bool dsn;
+	bool no_8bitmime;   /* the next hop lacks 8BITMIME: not announced */
+	bool no_smtputf8;   /* ... lacks SMTPUTF8: not announced */
 	bool helo_done;
 	bool mail;          /* MAIL accepted or pending */
 	bool utf8;          /* MAIL had SMTPUTF8 */
@@ -505,9 +507,10 @@ static void cmd_helo(struct smtp_server *s, bool ehlo, const char *arg, size_t n
 	}
 	char t[600];
 	int k = snprintf(t, sizeof(t),
-		"%s\nPIPELINING\nSIZE %" PRIu64 "\n8BITMIME\nSMTPUTF8\n"
+		"%s\nPIPELINING\nSIZE %" PRIu64 "%s%s\n"
 		"ENHANCEDSTATUSCODES\nCHUNKING%s%s",
-		host(s), s->max_size,
+		host(s), s->max_size, s->no_8bitmime ? "" : "\n8BITMIME",
+		s->no_smtputf8 ? "" : "\nSMTPUTF8",
 		(s->starttls_offered && !s->tls) ? "\nSTARTTLS" : "",
 		s->dsn ? "\nDSN" : "");
 	char buf[800];
@@ -1401,6 +1404,13 @@ void smtp_server_tls_started(struct smtp_server *s, uint64_t now)
 void smtp_server_set_dsn(struct smtp_server *s, bool dsn)
 {
 	s->dsn = dsn;
+}
+
+void smtp_server_set_next_hop(struct smtp_server *s, bool dsn, bool eightbitmime, bool smtputf8)
+{
+	s->dsn = dsn;
+	s->no_8bitmime = !eightbitmime;
+	s->no_smtputf8 = !smtputf8;
 }
 
 void smtp_server_shutdown(struct smtp_server *s, const char *enh, const char *text)

@@ -176,6 +176,12 @@ void smtp_server_tls_started(struct smtp_server *s, uint64_t now_ms);
 /* Announce DSN (RFC 3461) in EHLO and accept its parameters. */
 void smtp_server_set_dsn(struct smtp_server *s, bool dsn);
 
+/* What the next hop offers, announced in EHLO as the same: DSN, 8BITMIME
+ * (RFC 6152: a relay must not take 8-bit mail it cannot pass on) and
+ * SMTPUTF8. Until it is called (upstream not reached yet) 8BITMIME and
+ * SMTPUTF8 are announced and DSN is not. */
+void smtp_server_set_next_hop(struct smtp_server *s, bool dsn, bool eightbitmime, bool smtputf8);
+
 /* Send "421 4.x.x <host> <text>" and close (shutdown, fatal upstream state). */
 void smtp_server_shutdown(struct smtp_server *s, const char *enh, const char *text);
 

@@ -54,6 +54,26 @@ START_TEST(test_basic_session)
 }
 END_TEST
 
+/* EHLO announces 8BITMIME and SMTPUTF8 only when the upstream has them (a
+ * relay must not take 8-bit or UTF-8 mail it cannot pass on). */
+START_TEST(test_next_hop_caps_mirrored)
+{
+	struct world w;
+	world_init(&w);
+	w.up.eightbit = false;
+	w.up.smtputf8 = false;
+	world_start(&w);
+	says(&w, EHLO);
+	ck_codes(&w, "220 250");
+	ck_assert(!sender_saw(&w, "8BITMIME"));
+	ck_assert(!sender_saw(&w, "SMTPUTF8"));
+	ck_assert(sender_saw(&w, "250-PIPELINING\r\n"));
+	send_msg(&w, MAIL_CORP, CLEAN_BODY);
+	ck_assert_int_eq(w.up.n_msgs, 1);
+	world_free(&w);
+}
+END_TEST
+
 START_TEST(test_dsn_advertised_and_passed)
 {
 	struct world w;
@@ -1418,6 +1438,7 @@ static Suite *proxy_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_basic_session);
 	tcase_add_test(tc, test_dsn_advertised_and_passed);
+	tcase_add_test(tc, test_next_hop_caps_mirrored);
 	tcase_add_test(tc, test_dsn_refused_without_upstream_dsn);
 	tcase_add_loop_test(tc, test_command_table, 0, (int)(sizeof(cmd_cases) / sizeof(cmd_cases[0])));
 	tcase_add_test(tc, test_error_limit);
