@@ -27,6 +27,11 @@
  * mime_archive.h) and their members reported as parts "<path>/<n>" when the
  * archive part ends.
  *
+ * A message/rfc822 part sent base64 or quoted-printable encoded (which RFC
+ * 2046 does not allow; flagged bad-header) is decoded into a nested parser
+ * whose events are passed on under the part's path and depth, as if the
+ * message had been sent unencoded (at most MIME_NESTED_MAX deep).
+ *
  * Paths and depths (documented in mime.h terms): the top-level message has
  * path "" and depth 0 — its headers reach header() with path "" and depth 0;
  * the children of a multipart at path P are P.1, P.2, ... (1, 2, ... at the
@@ -78,6 +83,10 @@
 /* Longest ASCII text run passed through in one step (HTML output of it
  * must fit the coalescing buffer). */
 #define MIME_TEXT_RUN (MIME_OUT_MAX / 2)
+/* message/rfc822 parts sent base64 or quoted-printable encoded are
+ * decoded into a nested parser (a few MiB of buffers each with the default
+ * header limit): at most this many inside each other, deeper is DEPTH. */
+#define MIME_NESTED_MAX 3
 /* Archive buffer kept from one message to the next. */
 #define MIME_ARCHIVE_KEEP (1u << 20)
 
@@ -193,6 +202,14 @@ struct mime_parser {
 	uint8_t *t1, *t2;
 	uint8_t *out;
 	size_t outn;
+
+	/* an encoded message/rfc822 part: its decoded bytes go to sub, whose
+	 * events reach the sink below sub_base (path) and sub_depth */
+	struct mime_parser *sub;
+	unsigned nested; /* parsers around this one */
+	char sub_base[MIME_PATH_MAX];
+	unsigned sub_depth;
+	struct mime_part_info sub_info;
 };
 
 #define T1_SIZE (MIME_CHUNK + 64)
@@ -396,6 +413,10 @@ static void stage_decoded(struct mime_parser *P, const uint8_t *d, size_t n)
 {
 	if (!n)
 		return;
+	if (P->sub) {
+		mime_parser_feed(P->sub, d, n); /* cannot fail */
+		return;
+	}
 	if (!P->is_text) {
 		if (P->arch_on) {
 			int r = mime_archive_append(&P->arch, d, n);
@@ -474,7 +495,7 @@ static bool decode_to_out(struct mime_parser *P, const uint8_t *d, size_t k)
 {
 	bool text = P->is_text && !P->html && charset_conv_ascii_identity(&P->cs);
 
-	if (!text && (P->is_text || P->arch_on))
+	if (!text && (P->is_text || P->arch_on || P->sub))
 		return false;
 	size_t room = P->cte == CTE_BASE64 ? DECODE_B64_MAX_OUT(k) : DECODE_QP_MAX_OUT(k);
 	uint8_t *o = out_room(P, room);
@@ -684,10 +705,10 @@ static void leaf_begin(struct mime_parser *P, const char *path)
 		if (P->html)
 			html_text_init(&P->ht);
 	}
-	P->arch_on = !P->is_text && mime_archive_candidate(E->ctype, I->filename);
+	P->arch_on = !P->is_text && !P->sub && mime_archive_candidate(E->ctype, I->filename);
 	mime_archive_reset(&P->arch);
 	P->leaf_open = true;
-	if (P->sink->part_begin)
+	if (P->sink->part_begin && !P->sub) /* a container: no part events */
 		P->sink->part_begin(P->ctx, I);
 }
 
@@ -751,6 +772,113 @@ static void archive_end(struct mime_parser *P)
 	mime_archive_reset(&P->arch);
 }
 
+/* ------------------------------------------- encoded message/rfc822 */
+
+/* A path of the nested parser as a path of this one: below sub_base. */
+static void sub_path(struct mime_parser *P, const char *path, char *out)
+{
+	const char *b = P->sub_base;
+	int r = snprintf(out, MIME_PATH_MAX, "%s%s%s", b, b[0] && path[0] ? "." : "", path);
+
+	if (r < 0 || r >= MIME_PATH_MAX)
+		P->anomalies |= DLP_ANOM_DEPTH; /* path cut, still reported */
+}
+
+static void sub_header(void *ctx, const char *path, unsigned depth, const char *name,
+		       const char *value, size_t value_len)
+{
+	struct mime_parser *P = ctx;
+	char p[MIME_PATH_MAX];
+
+	if (!P->sink->header)
+		return;
+	sub_path(P, path, p);
+	P->sink->header(P->ctx, p, P->sub_depth + 1 + depth, name, value, value_len);
+}
+
+static const struct mime_part_info *sub_part(struct mime_parser *P, const struct mime_part_info *I)
+{
+	struct mime_part_info *S = &P->sub_info;
+
+	*S = *I;
+	sub_path(P, I->path, S->path);
+	S->depth = P->sub_depth + 1 + I->depth;
+	return S;
+}
+
+static void sub_part_begin(void *ctx, const struct mime_part_info *I)
+{
+	struct mime_parser *P = ctx;
+
+	if (P->sink->part_begin)
+		P->sink->part_begin(P->ctx, sub_part(P, I));
+}
+
+static void sub_text(void *ctx, const uint8_t *d, size_t n)
+{
+	struct mime_parser *P = ctx;
+
+	/* within the budget the nested parser was given */
+	P->decoded += n;
+	if (P->sink->text)
+		P->sink->text(P->ctx, d, n);
+}
+
+static void sub_part_end(void *ctx, const struct mime_part_info *I)
+{
+	struct mime_parser *P = ctx;
+
+	if (P->sink->part_end)
+		P->sink->part_end(P->ctx, sub_part(P, I));
+}
+
+static const struct mime_sink sub_sink = {
+	.header = sub_header,
+	.part_begin = sub_part_begin,
+	.text = sub_text,
+	.part_end = sub_part_end,
+};
+
+/* The message/rfc822 entity E, base64 or quoted-printable encoded (RFC
+ * 2046 §5.2.1 allows neither, so flagged): a nested parser for what it
+ * decodes to, with what is left of the limits. false: read it as an
+ * opaque leaf instead (past the decoded limit, or no memory). */
+static bool sub_begin(struct mime_parser *P)
+{
+	struct mime_entity *E = &P->ent;
+	struct mime_limits l = P->lim;
+
+	if (P->limit_hit || P->decoded >= P->lim.max_decoded_bytes)
+		return false;
+	l.max_depth = P->lim.max_depth - (E->depth + 1); /* > 0: checked */
+	l.max_parts = P->lim.max_parts - P->nparts;	 /* > 0: not stopped */
+	l.max_decoded_bytes = P->lim.max_decoded_bytes - P->decoded;
+	P->sub = mime_parser_create(&l, &sub_sink, P);
+	if (!P->sub)
+		return false;
+	P->sub->nested = P->nested + 1;
+	path_copy(P->sub_base, E->path);
+	P->sub_depth = E->depth;
+	P->anomalies |= DLP_ANOM_BAD_HEADER;
+	return true;
+}
+
+static void sub_end(struct mime_parser *P)
+{
+	struct mime_parser *S = P->sub;
+
+	mime_parser_finish(S); /* cannot fail */
+	uint32_t a = mime_parser_anomalies(S);
+	P->anomalies |= a;
+	P->nparts += S->nparts;
+	if (a & DLP_ANOM_PARTS)
+		P->stopped = true;
+	if (a & DLP_ANOM_SCAN_LIMIT)
+		P->limit_hit = true;
+	mime_parser_destroy(S);
+	P->sub = NULL;
+}
+
 static void leaf_end(struct mime_parser *P)
 {
 	size_t w;
@@ -768,6 +896,9 @@ static void leaf_end(struct mime_parser *P)
 		stage_decoded(P, P->t1, w);
 	}
 	stage_text_finish(P);
+	bool container = P->sub != NULL;
+	if (container)
+		sub_end(P);
 	bool expand = false;
 	if (P->arch_on) {
 		bool zip = P->arch.len >= 4 && memcmp(P->arch.buf, "PK\3\4", 4) == 0;
@@ -787,7 +918,7 @@ static void leaf_end(struct mime_parser *P)
 		charset_conv_fini(&P->cs);
 	}
 	P->leaf_open = false;
-	if (P->sink->part_end)
+	if (P->sink->part_end && !container)
 		P->sink->part_end(P->ctx, &P->info);
 	if (expand && !P->limit_hit)
 		archive_end(P);
@@ -859,6 +990,25 @@ static void entity_body(struct mime_parser *P)
 		memcpy(path, E->path, sizeof(path));
 		entity_init(P, path, F->depth + 1, true, false);
 		return;
+	} else if (E->ctype[0] == 'm' &&
+		   (STR_IS(E->ctype, "message/rfc822") || STR_IS(E->ctype, "message/global"))) {
+		/* base64 or quoted-printable: decoded, then parsed as a message */
+		if (E->depth + 1 >= P->lim.max_depth || P->nested >= MIME_NESTED_MAX) {
+			P->anomalies |= DLP_ANOM_DEPTH;
+			body_start(P, false);
+			return;
+		}
+		if (P->nparts >= P->lim.max_parts) { /* the nested message is one more */
+			P->anomalies |= DLP_ANOM_PARTS;
+			P->stopped = true;
+			body_start(P, false);
+			return;
+		}
+		if (sub_begin(P)) {
+			body_start(P, true);
+			leaf_begin(P, E->path);
+			return;
+		}
 	}
 	if (E->in_message) {
 		if (!path_join(leafpath, E->path, 1)) {
@@ -1851,6 +2001,8 @@ uint32_t mime_parser_anomalies(const struct mime_parser *P)
 		if (P->is_text)
 			a |= P->cs.anomalies;
 	}
+	if (P->sub)
+		a |= mime_parser_anomalies(P->sub);
 	return a;
 }
 
@@ -1861,6 +2013,8 @@ uint64_t mime_parser_decoded_bytes(const struct mime_parser *P)
 
 void mime_parser_reset(struct mime_parser *P)
 {
+	mime_parser_destroy(P->sub);
+	P->sub = NULL;
 	if (P->leaf_open && P->is_text)
 		charset_conv_fini(&P->cs);
 	P->leaf_open = false;
@@ -1933,6 +2087,7 @@ void mime_parser_destroy(struct mime_parser *P)
 {
 	if (!P)
 		return;
+	mime_parser_destroy(P->sub);
 	if (P->leaf_open && P->is_text)
 		charset_conv_fini(&P->cs);
 	free(P->frames);

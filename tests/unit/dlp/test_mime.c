@@ -219,6 +219,12 @@ static const struct golden goldens[] = {
 	/* Content-Type / Content-Transfer-Encoding twice in one entity:
 	 * flagged, the first one used */
 	{"header-twice", {0}, true, NULL},
+	/* message/rfc822 sent base64 / quoted-printable: decoded and parsed
+	 * as a message (flagged); with too little depth left: flagged */
+	{"rfc822-encoded", {0}, true, NULL},
+	{"rfc822-encoded", {.max_depth = 3}, true, "rfc822-encoded-limit-depth"},
+	{"rfc822-encoded", {.max_parts = 6}, true, "rfc822-encoded-limit-parts"},
+	{"rfc822-encoded", {.max_decoded_bytes = 40}, true, "rfc822-encoded-limit-decoded"},
 };
 
 static uint8_t *read_file(const char *path, size_t *len)
