@@ -200,10 +200,9 @@ static void reset_txn(struct smtp_server *s, bool notify)
 		s->ops->rset(s->ctx);
 }
 
-/* A 5xx protocol error: count it, maybe end the session. */
-static void error_reply(struct smtp_server *s, unsigned code, const char *enh, const char *text)
+/* Count an error; past SMTP_HARD_ERROR_LIMIT the session ends with 421. */
+static void count_error(struct smtp_server *s)
 {
-	emit(s, code, enh, text);
 	if (++s->st.errors >= SMTP_HARD_ERROR_LIMIT) {
 		char t[300];
 		snprintf(t, sizeof(t), "%s Error: too many errors", host(s));
@@ -211,6 +210,13 @@ static void error_reply(struct smtp_server *s, unsigned code, const char *enh, c
 		reset_txn(s, true);
 		closing(s);
 	}
+}
+
+/* A 5xx protocol error: count it, maybe end the session. */
+static void error_reply(struct smtp_server *s, unsigned code, const char *enh, const char *text)
+{
+	emit(s, code, enh, text);
+	count_error(s);
 }
 
 /*
@@ -224,13 +230,7 @@ static void junk_command(struct smtp_server *s)
 {
 	if (++s->junk <= SMTP_JUNK_LIMIT || s->state == ST_CLOSED)
 		return;
-	if (++s->st.errors >= SMTP_HARD_ERROR_LIMIT) {
-		char t[300];
-		snprintf(t, sizeof(t), "%s Error: too many errors", host(s));
-		emit(s, 421, "4.7.0", t);
-		reset_txn(s, true);
-		closing(s);
-	}
+	count_error(s);
 }
 
 static void arm_cmd_timer(struct smtp_server *s, uint64_t now)
