@@ -63,7 +63,7 @@ const char *incident_severity_name(enum cfg_severity s)
 static const char *const incident_anomaly_names[] = {
 	"depth",      "parts",	    "header-size",  "line-length", "scan-limit",
 	"bad-base64", "bad-qp",	    "bad-boundary", "bad-charset", "bad-utf8",
-	"nul",	      "bad-header", "bad-archive",  "scan-error",
+	"nul",	      "bad-header", "bad-archive",  "scan-error",  "ambiguous-header",
 };
 
 /* ------------------------------------------------------------ record */

@@ -262,6 +262,8 @@ const char *dlp_anomaly_name(uint32_t bit)
 		return "bad-archive";
 	case DLP_ANOM_SCAN_ERROR:
 		return "scan-error";
+	case DLP_ANOM_AMBIGUOUS_HEADER:
+		return "ambiguous-header";
 	}
 	return NULL;
 }

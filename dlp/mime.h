@@ -37,9 +37,19 @@
  *  - text/ * parts: text() gets UTF-8 (is_text = true); NUL bytes are
  *    dropped (DLP_ANOM_NUL) since readers do not see them; text/html is
  *    reduced to text; a uuencoded block inside a text/plain body is decoded
- *    and its bytes passed as they are. image/ *, audio/ * and video/ * bodies
- *    are not decoded (part events and names still reported). Every other
- *    type passes its transfer-decoded bytes as they are (is_text = false).
+ *    and its bytes passed as they are. Every other type, image/ *, audio/ *
+ *    and video/ * included (a "picture" may carry text), passes its
+ *    transfer-decoded bytes as they are (is_text = false).
+ *  - A message/rfc822 part sent base64 or quoted-printable (RFC 2046
+ *    forbids it; flagged DLP_ANOM_BAD_HEADER) is decoded and parsed as a
+ *    nested message, with the paths and depths above and what is left of
+ *    the limits, at most MIME_NESTED_MAX such levels deep.
+ *  - A second Content-Type or Content-Transfer-Encoding in one entity is
+ *    ignored (the first one counts, as most readers do) and flagged
+ *    DLP_ANOM_AMBIGUOUS_HEADER, which is unscannable.
+ *  - After a multipart's closing delimiter, a delimiter line of the same
+ *    multipart starts another part (DLP_ANOM_BAD_BOUNDARY): readers that
+ *    show it must not see unscanned text.
  *  - Zero fields of struct mime_limits take the configuration defaults
  *    (depth 20, parts 1000, header block 256 KiB, line 64 KiB, decoded
  *    32 MiB). text() is called with len > 0, in chunks of up to 64 KiB.
