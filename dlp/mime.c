@@ -65,6 +65,7 @@
 #include "dlp/dlp.h"
 #include "dlp/html_text.h"
 #include "dlp/mime_header.h"
+#include "dlp/utf8.h"
 
 /* RFC 2046 allows 70 characters; longer boundaries seen in the wild are
  * accepted up to this, beyond it the multipart is read as one opaque part. */
@@ -246,23 +247,20 @@ static inline uint8_t *out_room(struct mime_parser *P, size_t n)
 	return P->out + P->outn;
 }
 
-/* Append bytes; text parts lose their NUL bytes (flagged). */
-static void out_put(struct mime_parser *P, const uint8_t *d, size_t n, bool strip_nul)
+static size_t text_tidy(struct mime_parser *P, uint8_t *o, size_t w);
+
+/* Append bytes; text parts (text) lose their NUL bytes (flagged) and
+ * invisible characters (text_tidy), in pieces cut between UTF-8 sequences. */
+static void out_put(struct mime_parser *P, const uint8_t *d, size_t n, bool text)
 {
 	while (n) {
 		size_t k = n < MIME_OUT_MAX / 2 ? n : MIME_OUT_MAX / 2;
+		if (text && k < n)
+			for (int b = 0; b < 3 && k > 1 && (d[k] & 0xc0) == 0x80; b++)
+				k--;
 		uint8_t *o = out_room(P, k);
-		if (strip_nul && memchr(d, 0, k)) {
-			size_t w = 0;
-			for (size_t i = 0; i < k; i++)
-				if (d[i])
-					o[w++] = d[i];
-			P->anomalies |= DLP_ANOM_NUL;
-			P->outn += w;
-		} else {
-			memcpy(o, d, k);
-			P->outn += k;
-		}
+		memcpy(o, d, k);
+		P->outn += text ? text_tidy(P, o, k) : k;
 		d += k;
 		n -= k;
 	}
@@ -381,6 +379,15 @@ static size_t drop_nul(struct mime_parser *P, uint8_t *o, size_t w)
 	return k;
 }
 
+/* Text written at o (w bytes) loses its NUL bytes (flagged) and the
+ * characters that show as nothing inside a word (soft hyphen, zero-width
+ * space and joiners, BOM: utf8_strip_invisible), so "Cus&shy;tomer" is
+ * scanned as the reader sees it. Returns the length left. */
+static size_t text_tidy(struct mime_parser *P, uint8_t *o, size_t w)
+{
+	return utf8_strip_invisible(o, drop_nul(P, o, w));
+}
+
 /* Converted UTF-8 of a text part: HTML reduced, then out. */
 static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
 {
@@ -389,7 +396,7 @@ static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
 	if (P->html) {
 		uint8_t *o = out_room(P, HTML_TEXT_MAX_OUT(n));
 		size_t w = html_text_push(&P->ht, d, n, o);
-		P->outn += drop_nul(P, o, w);
+		P->outn += text_tidy(P, o, w);
 	} else {
 		out_put(P, d, n, true);
 	}
@@ -401,6 +408,8 @@ static void stage_utf8(struct mime_parser *P, const uint8_t *d, size_t n)
 static void stage_ascii(struct mime_parser *P, const uint8_t *d, size_t n)
 {
 	if (P->html) {
+		/* ASCII in, so nothing invisible but entities, which
+		 * html_text drops itself (ht_put_cp) */
 		uint8_t *o = out_room(P, HTML_TEXT_MAX_OUT(n));
 		P->outn += html_text_push(&P->ht, d, n, o);
 	} else {
@@ -440,7 +449,7 @@ static void stage_decoded(struct mime_parser *P, const uint8_t *d, size_t n)
 		/* converted straight into the output buffer */
 		uint8_t *o = out_room(P, CHARSET_MAX_OUT(n));
 		size_t w = charset_conv_push(&P->cs, d, n, o);
-		P->outn += drop_nul(P, o, w);
+		P->outn += text_tidy(P, o, w);
 		return;
 	}
 	size_t w = charset_conv_push(&P->cs, d, n, P->t2);

@@ -5,6 +5,8 @@
  */
 #include "dlp/utf8.h"
 
+#include <string.h>
+
 size_t utf8_seq_len(const uint8_t *s, size_t n)
 {
 	if (n == 0)
@@ -115,4 +117,52 @@ void utf8_json_str(const void *s, size_t n, void (*put)(void *ctx, const void *p
 	}
 	put(ctx, p + i - run, run);
 	put(ctx, "\"", 1);
+}
+
+/* Bytes of an invisible character at p[0..left), or 0. */
+static inline size_t invisible_at(const uint8_t *p, size_t left)
+{
+	if (p[0] == 0xc2)
+		return left >= 2 && p[1] == 0xad ? 2 : 0;
+	if (p[0] == 0xe2)
+		return left >= 3 && ((p[1] == 0x80 && p[2] >= 0x8b && p[2] <= 0x8d) ||
+				     (p[1] == 0x81 && p[2] == 0xa0))
+			       ? 3
+			       : 0;
+	if (p[0] == 0xef)
+		return left >= 3 && p[1] == 0xbb && p[2] == 0xbf ? 3 : 0;
+	return 0;
+}
+
+size_t utf8_strip_invisible(uint8_t *p, size_t n)
+{
+	size_t r = 0, drop = 0;
+
+	/* up to the first one nothing moves: ASCII a word at a time, the
+	 * rest a byte at a time (lead bytes C2, E2, EF start the sequences
+	 * removed) */
+	for (; r < n; r++) {
+		if (n - r >= 8) {
+			uint64_t v;
+			memcpy(&v, p + r, 8);
+			if (!(v & 0x8080808080808080ull)) {
+				r += 7;
+				continue;
+			}
+		}
+		if ((drop = invisible_at(p + r, n - r)) != 0)
+			break;
+	}
+	size_t w = r;
+	while (r < n) {
+		if (drop == 0)
+			drop = invisible_at(p + r, n - r);
+		if (drop) {
+			r += drop;
+			drop = 0;
+			continue;
+		}
+		p[w++] = p[r++];
+	}
+	return w;
 }

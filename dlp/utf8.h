@@ -28,6 +28,14 @@ size_t utf8_seq_len(const uint8_t *s, size_t n);
  * bytes written (1..4). */
 size_t utf8_put(uint32_t cp, uint8_t out[UTF8_MAX_LEN]);
 
+/* Remove, in place, the characters that render as nothing inside a word:
+ * U+00AD soft hyphen, U+200B zero-width space, U+200C/U+200D zero-width
+ * (non-)joiner, U+2060 word joiner, U+FEFF zero-width no-break space.
+ * "Cus&shy;tomer" and "Cus\u200btomer" show as "Customer" to a reader and
+ * must be scanned as such. p holds complete UTF-8 sequences. Returns the
+ * new length (<= n). */
+size_t utf8_strip_invisible(uint8_t *p, size_t n);
+
 /* Write s[0..n) as one JSON string (RFC 8259), quotes included, through
  * put(ctx, bytes, len): '"' and '\\' escaped, \b \f \n \r \t by name,
  * the other control bytes and DEL as \u00XX, each byte of an invalid UTF-8

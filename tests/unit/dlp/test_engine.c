@@ -379,6 +379,38 @@ START_TEST(test_header_twice_unscannable)
 }
 END_TEST
 
+/* Characters that show as nothing (soft hyphen, zero-width space / joiner,
+ * word joiner, BOM) inside or next to the terms do not hide them: in a
+ * UTF-8 text part, in HTML as entities and raw, at every split. */
+START_TEST(test_invisible_characters)
+{
+	static const char m[] =
+		"From: a@corp.example\r\nTo: x@gmail.com\r\nSubject: x\r\n"
+		"MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+		"--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+		"Cus=C2=ADtomer and the Account Man=E2=80=8Bager\r\n"
+		"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+		"<p>Sales Engin&shy;eer, Purchase&#8203; d\xe2\x81\xa0" "ate</p>\r\n"
+		"--b--\r\n";
+	struct tcfg t;
+	build_cfg(&t);
+	struct dlp_policy_set *p = tcfg_build(&t);
+	struct dlp_scanner *s = dlp_scanner_create(p);
+	for (size_t split = 0; split < sizeof(m); split += 7) {
+		struct dlp_verdict *v = tscan(s, NULL, NULL, m, sizeof(m) - 1, split);
+		const struct dlp_entity_result *e = tentity(v, "kw");
+		ck_assert_ptr_nonnull(e);
+		ck_assert_msg(e->unique_count == 4, "split %zu: %u unique", split, e->unique_count);
+		ck_assert(!v->unscannable);
+		dlp_verdict_free(v);
+	}
+	dlp_scanner_destroy(s);
+	dlp_policy_set_unref(p);
+	tcfg_free_terms(&t);
+}
+END_TEST
+
 /* Hyperscan reports every end of a variable-length regex match; the engine
  * counts one match per leftmost start and records the longest value. */
 START_TEST(test_regex_one_match_per_start)
@@ -503,6 +535,7 @@ int main(void)
 	tcase_add_test(tc, test_abort_mid_part_then_scan);
 	tcase_add_test(tb, test_scan_limit_unscannable);
 	tcase_add_test(tb, test_header_twice_unscannable);
+	tcase_add_test(tb, test_invisible_characters);
 	tcase_add_loop_test(tb, test_build_errors, 0, N(bad_cases));
 	tcase_add_test(tb, test_refcount_and_reuse);
 	tcase_add_test(tb, test_regex_one_match_per_start);

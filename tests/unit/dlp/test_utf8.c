@@ -189,6 +189,36 @@ START_TEST(test_json_str)
 }
 END_TEST
 
+static const struct {
+	const char *in, *out;
+} strip_cases[] = {
+	{"Customer", "Customer"},
+	{"Cus\xc2\xad" "tomer", "Customer"},		/* soft hyphen */
+	{"plain ASCII words before the Cus\xc2\xad" "tomer and after it",
+	 "plain ASCII words before the Customer and after it"},
+	{"Cus\xe2\x80\x8b" "tomer", "Customer"},		/* zero-width space */
+	{"A\xe2\x80\x8c" "B\xe2\x80\x8d" "C\xe2\x81\xa0" "D", "ABCD"}, /* ZWNJ ZWJ WJ */
+	{"\xef\xbb\xbf" "Customer\xef\xbb\xbf", "Customer"}, /* BOM / ZWNBSP */
+	/* kept: NBSP, en dash, typographic apostrophe, U+200A hair space,
+	 * U+2061, other EF sequences, truncated sequences at the end */
+	{"a\xc2\xa0" "b\xe2\x80\x93" "c\xe2\x80\x99" "d\xe2\x80\x8a" "e\xe2\x81\xa1" "f\xef\xbc\xa1",
+	 "a\xc2\xa0" "b\xe2\x80\x93" "c\xe2\x80\x99" "d\xe2\x80\x8a" "e\xe2\x81\xa1" "f\xef\xbc\xa1"},
+	{"x\xe2\x80", "x\xe2\x80"},
+	{"x\xc2", "x\xc2"},
+	{"", ""},
+};
+
+START_TEST(test_strip_invisible)
+{
+	uint8_t b[64];
+	size_t n = strlen(strip_cases[_i].in);
+	memcpy(b, strip_cases[_i].in, n);
+	size_t w = utf8_strip_invisible(b, n);
+	ck_assert_uint_eq(w, strlen(strip_cases[_i].out));
+	ck_assert_mem_eq(b, strip_cases[_i].out, w);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int main(void)
@@ -199,6 +229,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_put, 0, N(put_cases));
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_loop_test(tc, test_json_str, 0, N(json_cases));
+	tcase_add_loop_test(tc, test_strip_invisible, 0, N(strip_cases));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
