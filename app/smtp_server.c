@@ -165,6 +165,8 @@ static void emit_raw(struct smtp_server *s, const char *p, size_t n)
 static void emit(struct smtp_server *s, unsigned code, const char *enh, const char *text)
 {
 	char buf[SMTP_REPLY_LINE_MAX * 2];
+	if (text == NULL)
+		text = ""; /* an owner's reply without text */
 	size_t n = smtp_reply_format(buf, sizeof(buf), code, enh, text, strlen(text));
 
 	emit_raw(s, buf, n);
@@ -172,7 +174,7 @@ static void emit(struct smtp_server *s, unsigned code, const char *enh, const ch
 
 static void emit_rsp(struct smtp_server *s, const struct smtp_rsp *r)
 {
-	emit(s, r->code, r->enh, r->text ? r->text : "");
+	emit(s, r->code, r->enh, r->text);
 }
 
 static void closing(struct smtp_server *s)
