@@ -43,7 +43,7 @@ pid=$(cat "$LAB_DIR/smtpdlp.pid")
 log=$LAB_DIR/smtpdlp.log
 conf=$LAB_DIR/smtpdlp.conf
 cp "$conf" "$LAB_DIR/smtpdlp.conf.good"
-LOADN=${LAB_RELOAD_MESSAGES:-2000}
+LOADN=${LAB_RELOAD_MESSAGES:-5000}  # several seconds of load on a quiet machine
 
 log_has() { grep -qE "$1" "$log"; }
 # A message with the new term and one old term to an external recipient.
@@ -111,7 +111,7 @@ sleep 1
 
 t0=$(date +%s)
 start_load "$LOADN" reload-load
-sleep 2
+sleep 1 # the load is up (its first sessions are done) but far from over
 t_check "load is running when the reload comes" kill -0 "$load_pid"
 printf '"Zebra Project"\n' >>"$LAB_DICT"
 kill -HUP "$pid"
