@@ -104,37 +104,33 @@ memif_phase() {
 	sdev="net_memif0,role=server,socket=$sock,id=0,rsize=14"
 	cdev="net_memif0,role=client,socket=$sock,id=0,rsize=14"
 }
-memif_phase 1
+# memif_bulk NAME PHASE PREFIX [CLIENT OPTION...]: a sink server and a bulk
+# client over a fresh memif socket
+memif_bulk() {
+	local name=$1 phase=$2 pre=$3
+	shift 3
+	memif_phase "$phase"
+	# shellcheck disable=SC2046
+	"$TCPECHO" $(tcplab_eal "${pre}s" "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 \
+		--server --listen 9 --service sink --buf 1048576 \
+		--idle-sleep-us "$TCPLAB_IDLE_US" --max-conns 65536 >"$slog" 2>&1 &
+	spid=$!
+	LAB_PIDS+=("$spid")
+	lab_wait_log "$slog" ready 30
+	# shellcheck disable=SC2046
+	run_client "$name" "" "$spid" timeout 120 "$TCPECHO" \
+		$(TCPLAB_LCORES=$MEMIF_CLIENT_CPU tcplab_eal "${pre}c" "$cdev") -- \
+		--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:9 \
+		--service sink --conns "$CONNS" --bytes "$BYTES" --buf 1048576 \
+		--idle-sleep-us "$TCPLAB_IDLE_US" "$@"
+	kill -INT "$spid"; wait "$spid" || true
+	server_done "$name" "$slog"
+}
 slog=$(lab_tmpfile)
-# shellcheck disable=SC2046
-"$TCPECHO" $(tcplab_eal bms "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
-	--listen 9 --service sink --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US" \
-	--max-conns 65536 >"$slog" 2>&1 &
-spid=$!
-LAB_PIDS+=("$spid")
-lab_wait_log "$slog" ready 30
-# shellcheck disable=SC2046
-run_client memif_bulk "" "$spid" timeout 120 "$TCPECHO" $(TCPLAB_LCORES=$MEMIF_CLIENT_CPU tcplab_eal bmc "$cdev") -- \
-	--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:9 --service sink \
-	--conns "$CONNS" --bytes "$BYTES" --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US"
-kill -INT "$spid"; wait "$spid" || true
-server_done memif_bulk "$slog"
+memif_bulk memif_bulk 1 bm
 # the same with the stack's zero-copy send (tcp_send of mbufs the client
 # fills with the pattern; tcp_send_copy above, like send(2) on Linux)
-memif_phase 2
-# shellcheck disable=SC2046
-"$TCPECHO" $(tcplab_eal bmz "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
-	--listen 9 --service sink --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US" \
-	--max-conns 65536 >"$slog" 2>&1 &
-spid=$!
-LAB_PIDS+=("$spid")
-lab_wait_log "$slog" ready 30
-# shellcheck disable=SC2046
-run_client memifzc_bulk "" "$spid" timeout 120 "$TCPECHO" $(TCPLAB_LCORES=$MEMIF_CLIENT_CPU tcplab_eal bmzc "$cdev") -- \
-	--dev "$cdev" --ip 198.51.100.20/24 --client --connect 198.51.100.10:9 --service sink \
-	--conns "$CONNS" --bytes "$BYTES" --buf 1048576 --idle-sleep-us "$TCPLAB_IDLE_US" --zero-copy
-kill -INT "$spid"; wait "$spid" || true
-server_done memifzc_bulk "$slog"
+memif_bulk memifzc_bulk 2 bmz --zero-copy
 memif_phase 3
 # shellcheck disable=SC2046
 "$TCPECHO" $(tcplab_eal bms2 "$sdev") -- --dev "$sdev" --ip 198.51.100.10/24 --server \
